@@ -1,0 +1,5 @@
+"""`python -m adapter` is `referee`."""
+
+from adapter.cli import entry
+
+entry()

@@ -1,0 +1,63 @@
+"""`referee`: arguments → pipeline → exit code; nothing else.
+
+Each sub-command lives in `adapter/commands/<name>.py` with `register(subparsers)` (adds its
+parser, with help) and `run(args) -> int`. Exit codes (rules.md §7): 0 no breach, 1 a breach,
+2 bad usage or unreadable input, 3 an internal error (a bug), with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from adapter.errors import AdapterError
+
+COMMANDS = ("check", "rules", "synth", "serve", "keys", "report")
+
+EXIT_OK, EXIT_BREACH, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage by itself, which is our code for it too."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="referee",
+        description=(
+            "Interface Referee: reads FHIR R4 traffic between GP practices and hospital "
+            "trusts and reports the interface obligations (NHS Standard Contract, Delivery "
+            "Plan 2023) as met, breached, pending or not assessable."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"adapter.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except AdapterError as exc:
+        print(f"referee: {exc.message}", file=sys.stderr)  # noqa: T201
+        for issue in exc.issues:
+            print(f"  {issue.location.describe()}: {issue.message}", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print("referee: internal error (a bug); please report it with the traceback above",  # noqa: T201
+              file=sys.stderr)
+        return EXIT_BUG
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())
