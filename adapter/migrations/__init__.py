@@ -1,0 +1,2 @@
+"""Alembic migrations of the store, shipped in the package so an installed wheel can
+migrate. Run them with `adapter.store.database.migrate(engine)`; never by hand."""

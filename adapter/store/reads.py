@@ -1,0 +1,197 @@
+"""Reading obligations back, with their status judged at the time of reading.
+
+An obligation is stored with the status it had when evaluated. A `pending` one whose `due`
+has passed by the time it is read is reported `breached` (rules.md §3: pending while
+as_of ≤ due, breached once as_of > due), so a discharge with no summary turns from pending to
+breached 24 hours later without any write.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from adapter.model import Domain4, Obligation, Status, format_instant
+from adapter.store.schema import StoredObligation
+
+
+def as_read(row: StoredObligation, now: datetime) -> Obligation:
+    """The obligation as it stands at `now`."""
+    status = cast(Status, row.status)
+    detail = row.detail
+    if status == "pending" and row.due is not None and now > row.due:
+        status = "breached"
+        detail = (
+            f"Not fulfilled by the due time {format_instant(row.due)} "
+            f"(checked at {format_instant(now)}); when evaluated: {row.detail}"
+        )
+    return Obligation(
+        rule=row.rule,
+        status=status,
+        subject=row.subject,
+        patient=row.patient,
+        owner=row.owner,
+        owed_to=row.owed_to,
+        due=row.due,
+        fulfilled_at=row.fulfilled_at,
+        evidence=tuple(orjson.loads(row.evidence)),
+        detail=detail,
+        domain4=cast(Domain4 | None, row.domain4),
+        clause=row.clause,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What `GET /obligations` and `GET /summary` may filter on. `org` is the reading key's
+    organisation: it sees only obligations it owes or is owed."""
+
+    rule: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    owed_to: str | None = None
+    patient: str | None = None
+    domain4: str | None = None
+    due_from: datetime | None = None
+    due_to: datetime | None = None
+    org: str | None = None
+
+
+def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
+    """SQL for "reads as `status` at `now`"."""
+    o = StoredObligation
+    overdue = and_(o.status == "pending", o.due.is_not(None), o.due < now)
+    if status == "breached":
+        return or_(o.status == "breached", overdue)
+    if status == "pending":
+        return and_(o.status == "pending", or_(o.due.is_(None), o.due >= now))
+    if status in ("met", "not-assessable"):
+        return o.status == status
+    return false()
+
+
+def filtered(filters: Filters, now: datetime) -> Select[StoredObligation]:
+    o = StoredObligation
+    query = select(o)
+    equal = {
+        o.rule: filters.rule,
+        o.owner: filters.owner,
+        o.owed_to: filters.owed_to,
+        o.patient: filters.patient,
+        o.domain4: filters.domain4,
+    }
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.status is not None:
+        query = query.where(status_condition(filters.status, now))
+    if filters.due_from is not None:
+        query = query.where(o.due >= filters.due_from)
+    if filters.due_to is not None:
+        query = query.where(o.due <= filters.due_to)
+    if filters.org is not None:
+        query = query.where(or_(o.owner == filters.org, o.owed_to == filters.org))
+    return query
+
+
+def encode_cursor(row: StoredObligation) -> str:
+    raw = orjson.dumps([row.rule, row.subject, row.id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str, str] | None:
+    """The (rule, subject, id) a cursor points after, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value: Any = orjson.loads(raw)
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, str) for v in value):
+        return value[0], value[1], value[2]
+    return None
+
+
+def page(
+    session: Session,
+    filters: Filters,
+    now: datetime,
+    *,
+    after: tuple[str, str, str] | None = None,
+    limit: int = 100,
+) -> tuple[list[tuple[str, Obligation]], str | None]:
+    """One page of (id, obligation) sorted by rule, subject; and the cursor of the next."""
+    o = StoredObligation
+    query = filtered(filters, now)
+    if after is not None:
+        rule, subject, ident = after
+        query = query.where(
+            or_(
+                o.rule > rule,
+                and_(o.rule == rule, o.subject > subject),
+                and_(o.rule == rule, o.subject == subject, o.id > ident),
+            )
+        )
+    query = query.order_by(o.rule, o.subject, o.id).limit(limit + 1)
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1]) if more and rows else None
+    return [(row.id, as_read(row, now)) for row in rows], cursor
+
+
+def all_obligations(session: Session, filters: Filters, now: datetime) -> list[Obligation]:
+    """Every obligation matching `filters`, as read at `now`, sorted by rule then subject."""
+    o = StoredObligation
+    query = filtered(filters, now).order_by(o.rule, o.subject, o.id)
+    return [as_read(row, now) for row in session.scalars(query)]
+
+
+def one(session: Session, ident: str, org: str | None, now: datetime) -> Obligation | None:
+    row = session.get(StoredObligation, ident)
+    if row is None or (org is not None and org not in (row.owner, row.owed_to)):
+        return None
+    return as_read(row, now)
+
+
+GROUPS = ("owner", "owed_to", "rule", "domain4", "month")
+
+
+def summarise(obligations: Sequence[Obligation], group_by: Sequence[str]) -> list[dict[str, Any]]:
+    """Counts and rates per group. `month` is the month (UTC) of `due`, else of
+    `fulfilled_at`, else null. rate = met ÷ (met + breached), null when both are 0."""
+    groups: dict[tuple[Any, ...], dict[str, int]] = {}
+    for ob in obligations:
+        key = tuple(_group_value(ob, name) for name in group_by)
+        tally = groups.setdefault(key, dict.fromkeys(_COUNTED, 0))
+        tally[ob.status] += 1
+    rows = []
+    for key, tally in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]]):
+        decided = tally["met"] + tally["breached"]
+        rows.append(
+            {
+                **dict(zip(group_by, key, strict=True)),
+                "obligations": sum(tally.values()),
+                **tally,
+                "met_rate": round(tally["met"] / decided, 4) if decided else None,
+                "breach_rate": round(tally["breached"] / decided, 4) if decided else None,
+            }
+        )
+    return rows
+
+
+_COUNTED = ("met", "breached", "pending", "not-assessable")
+
+
+def _group_value(ob: Obligation, name: str) -> str | None:
+    if name == "month":
+        when = ob.due or ob.fulfilled_at
+        return when.astimezone(UTC).strftime("%Y-%m") if when else None
+    value: str | None = getattr(ob, name)
+    return value
