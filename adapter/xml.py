@@ -1,0 +1,535 @@
+"""The one hardened XML parser of the project, and FHIR R4 XML <-> JSON conversion.
+
+Reading: `parse_xml_bytes` refuses any document with a DOCTYPE before the parser sees it
+(`HostileXml`), and the parser itself never loads a DTD, expands an entity or touches the
+network, so a document that slips past the first check is still inert. Malformed XML is
+`UnreadableInput` with the line and column; a document over the size limit is `TooLarge`.
+
+Converting: `fhir_xml_to_json` follows https://hl7.org/fhir/R4/xml.html and
+https://hl7.org/fhir/R4/json.html. Types and cardinality come from the `fhir.resources.R4B`
+model classes, read once per class and cached. A value that does not convert to its JSON
+type is kept as the raw string, and an element the model does not know is kept as it was
+found, so that validation can report both instead of this module guessing. Decimals become
+JSON numbers (int when written without a point or exponent, else float), as a JSON reader
+would give them. `fhir_json_to_xml` is the reverse, in FHIR element order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import types
+import typing
+from copy import deepcopy
+from dataclasses import dataclass
+from functools import cache
+from html.entities import html5
+from typing import Any, Final, Literal
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir_core.constraints import FHIR_PRIMITIVES_MAPS
+from fhir_core.types import FhirBase
+from lxml import etree
+
+from adapter.errors import HostileXml, TooLarge, UnreadableInput
+from adapter.model import Issue, Location
+
+__all__ = [
+    "DEFAULT_MAX_XML_BYTES",
+    "FHIR_NS",
+    "HOSTILE_MESSAGE",
+    "SAFE_PARSER",
+    "XHTML_NS",
+    "fhir_json_to_xml",
+    "fhir_xml_to_json",
+    "parse_xml_bytes",
+    "safe_parser",
+    "xhtml_fragment",
+]
+
+FHIR_NS: Final = "http://hl7.org/fhir"
+XHTML_NS: Final = "http://www.w3.org/1999/xhtml"
+DEFAULT_MAX_XML_BYTES: Final = 256 * 1024 * 1024
+HOSTILE_MESSAGE: Final = (
+    "XML with a DOCTYPE is refused: DTDs, entities and external references are never "
+    "processed; send plain FHIR XML"
+)
+
+Json = dict[str, Any]
+Element = etree._Element
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def safe_parser() -> etree.XMLParser:
+    """A new parser that never loads a DTD, expands an entity or reaches the network."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+SAFE_PARSER: Final = safe_parser()
+"""The hardened parser, for code in the importing thread; `parse_xml_bytes` is thread-safe."""
+
+_local = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    if threading.current_thread() is threading.main_thread():
+        return SAFE_PARSER
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = safe_parser()
+    return typing.cast(etree.XMLParser, parser)
+
+
+def _fail(kind: type[UnreadableInput], code: str, message: str) -> UnreadableInput:
+    return kind(message, (Issue("fatal", code, Location(), message),))
+
+
+def parse_xml_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> Element:
+    """Parse a whole XML document safely; the root element, or an `UnreadableInput`."""
+    if len(data) > max_bytes:
+        message = f"XML document is {len(data)} bytes; the limit is {max_bytes} bytes"
+        raise _fail(TooLarge, "too-costly", f"{message}; split it into smaller files")
+    if _prolog_has_declaration(data):
+        raise _fail(HostileXml, "security", HOSTILE_MESSAGE)
+    try:
+        root = etree.fromstring(data, _thread_parser())
+    except etree.XMLSyntaxError as exc:
+        raise _fail(UnreadableInput, "structure", _syntax_message(exc)) from exc
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _fail(HostileXml, "security", HOSTILE_MESSAGE)
+    return root
+
+
+def _syntax_message(exc: etree.XMLSyntaxError) -> str:
+    line, column = exc.position
+    reason = re.sub(r", line \d+, column \d+$", "", exc.msg or "unknown error")
+    return f"XML is not well-formed at line {line}, column {column}: {reason}"
+
+
+_BOMS: Final = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+_SPACE: Final = re.compile(rb"[ \t\r\n]*")
+
+
+def _ascii_view(data: bytes) -> bytes:
+    """The document as ASCII-compatible bytes (UTF-16 and UTF-32 re-encoded as UTF-8)."""
+    for mark, codec in _BOMS:
+        if data.startswith(mark):
+            return data.decode(codec, errors="replace").lstrip("\ufeff").encode()
+    return data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _prolog_has_declaration(data: bytes) -> bool:
+    """True when a `<!...>` markup declaration (DOCTYPE, ENTITY, ...) precedes the root."""
+    text = _ascii_view(data)
+    pos = 0
+    while True:
+        match = _SPACE.match(text, pos)
+        pos = match.end() if match else pos
+        if text.startswith(b"<?", pos):
+            end, skip = text.find(b"?>", pos + 2), 2
+        elif text.startswith(b"<!--", pos):
+            end, skip = text.find(b"-->", pos + 4), 3
+        else:
+            return text.startswith(b"<!", pos)
+        if end < 0:
+            return False  # unterminated: the parser reports it
+        pos = end + skip
+
+
+_HTML_ENTITY: Final = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES: Final = frozenset({"amp", "lt", "gt", "quot", "apos"})
+
+
+def _numeric_entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    chars = None if name in _XML_ENTITIES else html5.get(name + ";")
+    return match.group(0) if chars is None else "".join(f"&#{ord(c)};" for c in chars)
+
+
+def xhtml_fragment(div: str, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> Element:
+    """Parse a narrative `<div>` XHTML string as safely as a document. HTML named
+    entities such as `&nbsp;` become character references first (no DTD is needed)."""
+    return parse_xml_bytes(_HTML_ENTITY.sub(_numeric_entity, div).encode(), max_bytes=max_bytes)
+
+
+# ------------------------------------------------------------- model lookup tables
+
+Kind = Literal["primitive", "complex", "resource", "xhtml"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    is_list: bool
+    kind: Kind
+    primitive: str
+    model: type[Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    fields: dict[str, _Field]
+    order: tuple[str, ...]
+    url_attribute: bool
+
+
+_EMPTY_SPEC: Final = _Spec({}, (), False)
+
+
+def _unwrap(annotation: Any) -> tuple[bool, Any]:
+    is_list = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Union or origin is types.UnionType:
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        elif origin is list:
+            is_list, annotation = True, typing.get_args(annotation)[0]
+        else:
+            return is_list, annotation
+
+
+def _primitive_name(annotation: Any) -> str:
+    try:
+        name = FHIR_PRIMITIVES_MAPS.get(annotation)
+    except TypeError:
+        name = None
+    for marker in getattr(annotation, "__metadata__", ()):
+        name = name or FHIR_PRIMITIVES_MAPS.get(type(marker))
+    return str(name or "string")
+
+
+def _field(name: str, annotation: Any) -> _Field:
+    is_list, inner = _unwrap(annotation)
+    if isinstance(inner, type) and issubclass(inner, FhirBase):
+        model = inner.get_model_klass()
+        if model.__name__ == "Resource":
+            return _Field(name, is_list, "resource", "", None)
+        return _Field(name, is_list, "complex", "", model)
+    primitive = _primitive_name(inner)
+    kind: Kind = "xhtml" if primitive == "xhtml" else "primitive"
+    return _Field(name, is_list, kind, primitive, None)
+
+
+_SPECS: dict[type[Any], _Spec] = {}
+
+
+def _spec(model: type[Any] | None) -> _Spec:
+    """The JSON/XML names of a model's elements, their types and cardinality, in order;
+    built once per model class."""
+    if model is None:
+        return _EMPTY_SPEC
+    spec = _SPECS.get(model)
+    if spec is None:
+        spec = _SPECS[model] = _build_spec(model)
+    return spec
+
+
+def _build_spec(model: type[Any]) -> _Spec:
+    fields: dict[str, _Field] = {}
+    for key, info in model.model_fields.items():
+        name = info.alias or key
+        if name.startswith("_") or name == "fhir_comments":
+            continue
+        fields[name] = _field(name, info.annotation)
+    order = tuple(n for n in model.elements_sequence() if n in fields)
+    return _Spec(fields, order, model.__name__ == "Extension")
+
+
+_RESOURCE_MODELS: dict[str, type[Any]] = {}
+
+
+def _resource_model(name: str) -> type[Any] | None:
+    """The model class of a concrete resource type, or None for anything else."""
+    found = _RESOURCE_MODELS.get(name)
+    if found is not None or not name.isidentifier() or name in ("Resource", "DomainResource"):
+        return found
+    try:
+        model = get_fhir_model_class(name)
+    except (ValueError, ImportError):
+        return None
+    if not model.has_resource_base() or model.__name__ != name:
+        return None
+    _RESOURCE_MODELS[name] = model
+    return model
+
+
+# ------------------------------------------------------------------ XML -> JSON
+
+_FHIR: Final = "{" + FHIR_NS + "}"
+_FHIR_LEN: Final = len(_FHIR)
+_XHTML_DIV: Final = "{" + XHTML_NS + "}div"
+_INTEGER: Final = re.compile(r"0|[-+]?[1-9][0-9]{0,30}")
+_DECIMAL: Final = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_INTEGERS: Final = frozenset({"integer", "positiveInt", "unsignedInt", "integer64"})
+
+
+def fhir_xml_to_json(source: bytes | Element) -> Json:
+    """A FHIR R4 XML resource (document bytes or a parsed root) as FHIR JSON."""
+    root = parse_xml_bytes(source) if isinstance(source, bytes) else source
+    tag = str(root.tag)
+    model = _resource_model(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
+    if model is None:
+        qname = etree.QName(tag)
+        where = f"namespace {qname.namespace}" if qname.namespace else "no namespace"
+        message = (
+            f"the root element <{qname.localname}> ({where}) is not a FHIR R4 resource; "
+            f'send a resource such as <Patient xmlns="{FHIR_NS}">'
+        )
+        raise _fail(UnreadableInput, "structure", message)
+    return _resource_to_json(root, model)
+
+
+_XSI: Final = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
+def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
+    """`id` (and an extension's `url`) as JSON; any other attribute is kept as `@name`
+    so that validation reports it; `xsi:` schema hints are ignored."""
+    for key, value in elem.items():
+        attr = str(key)
+        if attr == "id" or (attr == "url" and spec.url_attribute):
+            out[attr] = str(value)
+        elif not attr.startswith(_XSI):
+            out["@" + attr] = str(value)
+
+
+def _resource_to_json(elem: Element, model: type[Any]) -> Json:
+    out: Json = {"resourceType": model.__name__}
+    spec = _spec(model)
+    _attributes(elem, out, _EMPTY_SPEC)
+    if "id" in out:  # a resource id is an element, never an attribute
+        out["@id"] = out.pop("id")
+    _children_to_json(elem, spec, out)
+    return out
+
+
+def _complex_to_json(elem: Element, spec: _Spec) -> Json:
+    out: Json = {}
+    _attributes(elem, out, spec)
+    _children_to_json(elem, spec, out)
+    return out
+
+
+def _children_to_json(elem: Element, spec: _Spec, out: Json) -> None:
+    unknown: dict[str, list[Any]] | None = None
+    primitive_lists: set[str] | None = None
+    for child in elem:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = tag[_FHIR_LEN:] if tag.startswith(_FHIR) else "div" if tag == _XHTML_DIV else tag
+        field = spec.fields.get(name)
+        if field is None:
+            unknown = {} if unknown is None else unknown
+            unknown.setdefault(name, []).append(_unknown_to_json(child))
+        elif field.kind == "primitive":
+            _primitive_to_json(child, field, out)
+            if field.is_list:
+                primitive_lists = {name} if primitive_lists is None else primitive_lists | {name}
+        else:
+            _put(out, field, _value_to_json(child, field))
+    for name, values in (unknown or {}).items():
+        out[name] = values[0] if len(values) == 1 else values
+    for name in primitive_lists or ():
+        _square_primitive_list(out, name)
+
+
+def _put(out: Json, field: _Field, value: Any) -> None:
+    name = field.name
+    if field.is_list:
+        out.setdefault(name, []).append(value)
+    elif name in out:  # a second value for a single element: kept, so validation rejects it
+        held = out[name]
+        out[name] = [*held, value] if isinstance(held, list) else [held, value]
+    else:
+        out[name] = value
+
+
+def _value_to_json(child: Element, field: _Field) -> Any:
+    if field.kind == "complex":
+        return _complex_to_json(child, _spec(field.model))
+    if field.kind == "xhtml":
+        copy = deepcopy(child)
+        copy.tail = None
+        return etree.tostring(copy, encoding="unicode")
+    inner = [c for c in child if isinstance(c.tag, str)]
+    tag = str(inner[0].tag) if len(inner) == 1 else ""
+    model = _resource_model(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
+    return _unknown_to_json(child) if model is None else _resource_to_json(inner[0], model)
+
+
+def _primitive_to_json(child: Element, field: _Field, out: Json) -> None:
+    """Put a primitive's value under `name` and its id and extensions under `_name`."""
+    raw = child.get("value")
+    value = None if raw is None else _convert(field.primitive, raw)
+    extra: Json | None = None
+    if len(child) or len(child.attrib) > (raw is not None):  # more than a value
+        extra = _complex_to_json(child, _element_spec())
+        extra.pop("@value", None)
+    name = field.name
+    if field.is_list:
+        out.setdefault(name, []).append(value)
+        if extra:
+            held = out.setdefault("_" + name, [])
+            held.extend([None] * (len(out[name]) - 1 - len(held)))
+            held.append(extra)
+        return
+    if value is not None:
+        _put(out, field, value)
+    if extra:
+        _put(out, _Field("_" + name, False, "complex", "", None), extra)
+
+
+@cache
+def _element_spec() -> _Spec:
+    """What a primitive element may hold besides its value: `id` and `extension`."""
+    return _spec(get_fhir_model_class("Element"))
+
+
+def _square_primitive_list(out: Json, name: str) -> None:
+    """Pad `_name` to the length of `name`; drop `name` when no value is present."""
+    values = out.get(name, [])
+    extras = out.get("_" + name)
+    if extras is not None:
+        extras.extend([None] * (len(values) - len(extras)))
+    if all(v is None for v in values):
+        out.pop(name, None)
+
+
+def _convert(primitive: str, raw: str) -> Any:
+    """The JSON value of a primitive, or the raw string when it does not convert."""
+    if primitive == "boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    if primitive in _INTEGERS:
+        return int(raw) if _INTEGER.fullmatch(raw) else raw
+    if primitive == "decimal" and _DECIMAL.fullmatch(raw):
+        if _INTEGER.fullmatch(raw):
+            return int(raw)
+        number = float(raw)
+        return number if math.isfinite(number) else raw
+    return raw
+
+
+def _unknown_to_json(elem: Element) -> Any:
+    """An element the model does not know, kept as found (a value, or an object)."""
+    children = [c for c in elem if isinstance(c.tag, str)]
+    if not children and set(elem.attrib) <= {"value"}:
+        return elem.get("value", (elem.text or "").strip())
+    out: Json = {}
+    _attributes(elem, out, _EMPTY_SPEC)
+    _children_to_json(elem, _EMPTY_SPEC, out)
+    return out
+
+
+# ------------------------------------------------------------------ JSON -> XML
+
+
+def fhir_json_to_xml(resource: Json) -> bytes:
+    """A FHIR JSON resource as an indented FHIR XML document (UTF-8, with declaration)."""
+    root = _resource_to_xml(resource, None)
+    _indent(root, 0)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _resource_to_xml(resource: Json, parent: Element | None) -> Element:
+    name = resource.get("resourceType")
+    model = _resource_model(name) if isinstance(name, str) else None
+    if model is None:
+        raise ValueError(f"not a FHIR R4 resource: resourceType is {name!r}")
+    if parent is None:
+        nsmap: Any = {None: FHIR_NS}
+        elem = etree.Element(_FHIR + model.__name__, nsmap=nsmap)
+    else:
+        elem = etree.SubElement(parent, _FHIR + model.__name__)
+    _fill(elem, resource, _spec(model), attributes=())
+    return elem
+
+
+def _fill(elem: Element, obj: Json, spec: _Spec, attributes: tuple[str, ...]) -> None:
+    for attr in attributes:
+        if isinstance(obj.get(attr), str):
+            elem.set(attr, obj[attr])
+    done = {"resourceType", *attributes}
+    for name in spec.order:
+        if name not in done and (name in obj or "_" + name in obj):
+            _emit(elem, spec.fields[name], obj.get(name), obj.get("_" + name))
+    for name, value in obj.items():  # elements the model does not know, kept as found
+        plain = name.removeprefix("_")
+        if plain not in spec.fields and name not in done and value is not None:
+            _emit(elem, _Field(name, False, "complex", "", None), value, None)
+
+
+def _emit(parent: Element, field: _Field, value: Any, extra: Any) -> None:
+    if field.kind == "primitive":
+        values = value if isinstance(value, list) else [value]
+        extras = extra if isinstance(extra, list) else [extra]
+        for i in range(max(len(values), len(extras))):
+            item = values[i] if i < len(values) else None
+            more = extras[i] if i < len(extras) else None
+            _primitive_to_xml(parent, field.name, item, more)
+        return
+    for item in value if isinstance(value, list) else [value]:
+        _item_to_xml(parent, field, item)
+
+
+def _item_to_xml(parent: Element, field: _Field, item: Any) -> None:
+    if field.kind == "xhtml":
+        parent.append(xhtml_fragment(str(item)))
+    elif field.kind == "resource" and isinstance(item, dict):
+        _resource_to_xml(item, etree.SubElement(parent, _FHIR + field.name))
+    elif isinstance(item, dict):
+        spec = _spec(field.model)
+        attrs = ("id", "url") if spec.url_attribute else ("id",)
+        _fill(etree.SubElement(parent, _FHIR + field.name), item, spec, attrs)
+    elif item is not None:
+        _primitive_to_xml(parent, field.name, item, None)
+
+
+def _primitive_to_xml(parent: Element, name: str, value: Any, extra: Any) -> None:
+    if value is None and not extra:
+        return
+    elem = etree.SubElement(parent, _FHIR + name)
+    if isinstance(extra, dict):
+        _fill(elem, extra, _element_spec(), attributes=("id",))
+    if value is not None:
+        elem.set("value", _xml_text(value))
+
+
+def _xml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _indent(elem: Element, level: int) -> None:
+    """Indent FHIR elements two spaces a level; XHTML narrative is left exactly as it is."""
+    children = [c for c in elem if isinstance(c.tag, str)]
+    if not children or elem.tag == _XHTML_DIV:
+        return
+    inner = "\n" + "  " * (level + 1)
+    elem.text = inner
+    for child in children:
+        child.tail = inner
+        _indent(child, level + 1)
+    children[-1].tail = "\n" + "  " * level
