@@ -8,7 +8,9 @@ from fhir.resources.R4B.measure import Measure
 
 from adapter.mappings import mappings_dir, shipped
 from adapter.model import Counts, Issue, Location, Result
+from adapter.report import fhir_xml
 from adapter.report.fhir import MEASURE_BASE, POLICY_EXTENSION, RULE_SYSTEM, render
+from adapter.xml import fhir_xml_to_json
 
 from .test_csv import AS_OF, obligation, sample_result
 
@@ -266,3 +268,14 @@ def test_clause_with_an_en_dash_and_the_delivery_plan_get_valid_urls():
         "https://www.england.nhs.uk/nhs-standard-contract/#SC11.3%E2%80%9311.4",
         "https://www.england.nhs.uk/publication/delivery-plan-for-recovering-access-to-primary-care/",
     ]
+
+
+def test_fhir_xml_report_reads_back_to_the_json_report():
+    result = sample_result()
+    result.policy = {"name": "Local", "file": "p.toml", "overrides": {"rules": {"x": {"y": 1}}}}
+    result.issues.append(
+        Issue("fatal", "structure", Location("junk.txt"), "not JSON <at all> & “odd”")
+    )
+    data = fhir_xml.render(result)
+    assert data.startswith(b"<?xml")
+    assert fhir_xml_to_json(data) == json.loads(render(result))
