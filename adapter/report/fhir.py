@@ -85,6 +85,7 @@ def rule_titles() -> dict[str, str]:
     return {concept["code"]: concept["display"] for concept in concepts}
 
 
+@cache
 def clause_url(clause: str) -> str:
     """A stable URL for a contract clause: the Standard Contract page with the clause as
     fragment, or the Delivery Plan publication for Delivery Plan requirements."""
