@@ -1,0 +1,325 @@
+"""From obligations to the board pack's tables: headline, trusts, practices, data quality,
+worst examples and method. `build_board` does it all; the renderers only print a `Board`.
+
+Scope of each table:
+- headline and per-area rates: the nine trust-side rules, by the Delivery Plan area each
+  obligation carries (`domain4`); the practice side (referral-complete) is reported beside
+  them, never mixed in;
+- trusts: trust-side obligations grouped by `owner`, ranked by met rate, best first;
+- practices: referral-complete obligations grouped by `owner`.
+Dating and the previous period are explained in `adapter.board.periods`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, area_label, info
+from adapter.board.examples import Example, worst_examples
+from adapter.board.method import RuleMethod, rule_methods
+from adapter.board.periods import Period, obligation_date
+from adapter.board.quality import QualityLine, quality_lines
+from adapter.board.tally import Tally, change_points
+from adapter.model import Counts, Issue, Obligation, format_instant
+
+Undated = Literal["include", "exclude"]
+UNKNOWN_OWNER = "(no owner code)"
+
+
+@dataclass
+class Trend:
+    """Tallies per month (the previous period and the reporting period) for each area."""
+
+    months: list[date]
+    series: dict[str, list[Tally]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "months": [m.isoformat()[:7] for m in self.months],
+            "series": {k: [t.to_json() for t in v] for k, v in self.series.items()},
+        }
+
+
+@dataclass
+class AreaLine:
+    area: str
+    label: str
+    current: Tally
+    previous: Tally
+
+    @property
+    def change(self) -> float | None:
+        return change_points(self.current, self.previous)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "area": self.area,
+            "label": self.label,
+            "current": self.current.to_json(),
+            "previous": self.previous.to_json(),
+            "change_points": self.change,
+        }
+
+
+@dataclass
+class OwnerSection:
+    """One trust (trust-side rules) or one practice (referral-complete)."""
+
+    ods: str
+    name: str | None
+    interface_lead: str | None
+    rank: int
+    overall: Tally
+    previous: Tally
+    rules: dict[str, Tally]
+    trend: Trend
+    quality: list[QualityLine]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ods": self.ods,
+            "name": self.name,
+            "interface_lead": self.interface_lead,
+            "rank": self.rank,
+            "overall": self.overall.to_json(),
+            "previous": self.previous.to_json(),
+            "change_points": change_points(self.overall, self.previous),
+            "rules": {k: v.to_json() for k, v in self.rules.items()},
+            "trend": self.trend.to_json(),
+            "not_assessable": [q.to_json() for q in self.quality],
+        }
+
+
+@dataclass
+class Board:
+    icb_name: str
+    period: Period
+    previous: Period
+    as_of: datetime
+    policy: dict[str, Any]
+    undated: Undated
+    undated_count: int
+    outside_count: int
+    headline: Tally
+    headline_previous: Tally
+    areas: list[AreaLine]
+    practice_side: AreaLine
+    trend: Trend
+    trusts: list[OwnerSection]
+    practices: list[OwnerSection]
+    worst: dict[str, list[Example]]
+    method: list[RuleMethod]
+    practice_gaps: list[QualityLine]
+    inputs: Counts | None = None
+    issues: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "icb_name": self.icb_name,
+            "period": self.period.to_json(),
+            "previous_period": self.previous.to_json(),
+            "as_of": format_instant(self.as_of),
+            "policy": self.policy,
+            "undated": {"mode": self.undated, "count": self.undated_count},
+            "outside_periods": self.outside_count,
+            "inputs": None if self.inputs is None else self.inputs.to_json(),
+            "input_issues": self.issues,
+            "headline": {
+                "current": self.headline.to_json(),
+                "previous": self.headline_previous.to_json(),
+                "change_points": change_points(self.headline, self.headline_previous),
+                "areas": [a.to_json() for a in self.areas],
+                "practice_side": self.practice_side.to_json(),
+            },
+            "trend": self.trend.to_json(),
+            "trusts": [t.to_json() for t in self.trusts],
+            "practices": [p.to_json() for p in self.practices],
+            "practice_gaps": [q.to_json() for q in self.practice_gaps],
+            "worst": {rule: [e.to_json() for e in found] for rule, found in self.worst.items()},
+            "method": [m.to_json() for m in self.method],
+        }
+
+
+@dataclass(frozen=True)
+class Options:
+    icb_name: str = "Integrated Care Board"
+    undated: Undated = "include"
+    trusts: dict[str, dict[str, str]] = field(default_factory=dict)
+    policy: Any = None
+
+
+def build_board(
+    obligations: Sequence[Obligation],
+    period: Period,
+    as_of: datetime,
+    options: Options | None = None,
+    *,
+    inputs: Counts | None = None,
+    issues: Iterable[Issue] = (),
+) -> Board:
+    """Every table of the board pack, from the obligations of one evaluation."""
+    options = options or Options()
+    previous = period.previous()
+    current, before, undated, outside = _split(obligations, period, previous, options.undated)
+    trend_window = Period(previous.start, period.end)
+    trust_now = [o for o in current if not _practice_side(o)]
+    trust_before = [o for o in before if not _practice_side(o)]
+    practice_now = [o for o in current if _practice_side(o)]
+    practice_before = [o for o in before if _practice_side(o)]
+    return Board(
+        icb_name=options.icb_name,
+        period=period,
+        previous=previous,
+        as_of=as_of,
+        policy=_policy_summary(options.policy),
+        undated=options.undated,
+        undated_count=undated,
+        outside_count=outside,
+        headline=_tally(trust_now),
+        headline_previous=_tally(trust_before),
+        areas=_area_lines(trust_now, trust_before),
+        practice_side=AreaLine(
+            "referral-quality",
+            "Complete referrals (practices)",
+            _tally(practice_now),
+            _tally(practice_before),
+        ),
+        trend=_trend([o for o in obligations if not _practice_side(o)], trend_window),
+        trusts=_owners(trust_now, trust_before, obligations, trend_window, options.trusts),
+        practices=_owners(practice_now, practice_before, obligations, trend_window, {}),
+        worst=worst_examples(current, as_of),
+        method=rule_methods(options.policy),
+        practice_gaps=quality_lines(practice_now, "breached"),
+        inputs=inputs,
+        issues=_issue_counts(issues),
+    )
+
+
+def _split(
+    obligations: Iterable[Obligation], period: Period, previous: Period, undated: Undated
+) -> tuple[list[Obligation], list[Obligation], int, int]:
+    current, before = [], []
+    undated_count = outside = 0
+    for obligation in obligations:
+        day = obligation_date(obligation)
+        if day is None:
+            undated_count += 1
+            if undated == "include":
+                current.append(obligation)
+        elif period.contains(day):
+            current.append(obligation)
+        elif previous.contains(day):
+            before.append(obligation)
+        else:
+            outside += 1
+    return current, before, undated_count, outside
+
+
+def _practice_side(obligation: Obligation) -> bool:
+    return obligation.rule == PRACTICE_RULE or info(obligation.rule).side == "practice"
+
+
+def _area(obligation: Obligation) -> str:
+    return obligation.domain4 or info(obligation.rule).area
+
+
+def _tally(obligations: Iterable[Obligation]) -> Tally:
+    tally = Tally()
+    for obligation in obligations:
+        tally.add(obligation.status)
+    return tally
+
+
+def _area_lines(now: list[Obligation], before: list[Obligation]) -> list[AreaLine]:
+    lines = []
+    for area in AREAS:
+        lines.append(
+            AreaLine(
+                area,
+                area_label(area),
+                _tally(o for o in now if _area(o) == area),
+                _tally(o for o in before if _area(o) == area),
+            )
+        )
+    return lines
+
+
+def _trend(obligations: Iterable[Obligation], window: Period) -> Trend:
+    months = window.months()
+    index = {m: i for i, m in enumerate(months)}
+    series = {area: [Tally() for _ in months] for area in AREAS}
+    for obligation in obligations:
+        day = obligation_date(obligation)
+        area = _area(obligation)
+        if day is None or area not in series or not window.contains(day):
+            continue
+        series[area][index[day.replace(day=1)]].add(obligation.status)
+    return Trend(months, series)
+
+
+def _owners(
+    now: list[Obligation],
+    before: list[Obligation],
+    everything: Sequence[Obligation],
+    window: Period,
+    names: dict[str, dict[str, str]],
+) -> list[OwnerSection]:
+    groups, groups_before, history = _by_owner(now), _by_owner(before), _by_owner(everything)
+    sections = []
+    for ods, found in groups.items():
+        side = {o.rule for o in found}
+        named = names.get(ods, {})
+        sections.append(
+            OwnerSection(
+                ods=ods,
+                name=named.get("name"),
+                interface_lead=named.get("interface_lead"),
+                rank=0,
+                overall=_tally(found),
+                previous=_tally(groups_before.get(ods, [])),
+                rules={r: _tally(o for o in found if o.rule == r) for r in _rule_order(side)},
+                trend=_trend((o for o in history[ods] if o.rule in side), window),
+                quality=quality_lines(found),
+            )
+        )
+    sections.sort(key=_ranking)
+    for rank, section in enumerate(sections, start=1):
+        section.rank = rank
+    return sections
+
+
+def _by_owner(obligations: Iterable[Obligation]) -> dict[str, list[Obligation]]:
+    groups: dict[str, list[Obligation]] = defaultdict(list)
+    for obligation in obligations:
+        groups[obligation.owner or UNKNOWN_OWNER].append(obligation)
+    return groups
+
+
+def _rule_order(rules: set[str]) -> list[str]:
+    known = [r for r in RULES if r in rules]
+    return known + sorted(rules - set(known))
+
+
+def _ranking(section: OwnerSection) -> tuple[float, int, str]:
+    rate = section.overall.rate
+    return (-(rate if rate is not None else -1.0), -section.overall.judged, section.ods)
+
+
+def _issue_counts(issues: Iterable[Issue]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for issue in issues:
+        counts[f"{issue.severity}: {issue.code}"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _policy_summary(policy: Any) -> dict[str, Any]:
+    if policy is None:
+        return {"name": "national defaults"}
+    return {
+        "name": str(getattr(policy, "name", "national defaults")),
+        "file": getattr(policy, "source", None),
+    }

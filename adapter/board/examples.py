@@ -1,0 +1,104 @@
+"""The worst examples of each rule: breached obligations with their evidence and the
+measured shortfall, patients masked.
+
+For rules with a deadline the shortfall is how late: `fulfilled_at` (or, when nothing was
+sent, the as-of time) minus `due`. Rules without a deadline have no measured lateness; their
+examples are the latest breaches, and the `detail` sentence says what was wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from adapter.board.periods import obligation_date
+from adapter.board.privacy import mask_patient, mask_text
+from adapter.model import Obligation, format_instant
+
+WORST_PER_RULE = 10
+
+
+@dataclass(frozen=True)
+class Example:
+    rule: str
+    owner: str | None
+    owed_to: str | None
+    patient: str
+    day: date | None
+    due: datetime | None
+    fulfilled_at: datetime | None
+    hours_late: float | None
+    shortfall: str
+    subject: str
+    evidence: tuple[str, ...]
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "owner": self.owner,
+            "owed_to": self.owed_to,
+            "patient": self.patient,
+            "date": None if self.day is None else self.day.isoformat(),
+            "due": format_instant(self.due),
+            "fulfilled_at": format_instant(self.fulfilled_at),
+            "hours_late": self.hours_late,
+            "shortfall": self.shortfall,
+            "subject": self.subject,
+            "evidence": list(self.evidence),
+            "detail": self.detail,
+        }
+
+
+def hours_late(obligation: Obligation, as_of: datetime) -> float | None:
+    """Hours from `due` to fulfilment (or to `as_of` when not fulfilled); None without `due`."""
+    if obligation.due is None:
+        return None
+    end = obligation.fulfilled_at or as_of
+    return round((end - obligation.due).total_seconds() / 3600, 1)
+
+
+def describe_lateness(hours: float | None, fulfilled: bool) -> str:
+    """`31.5 h late`, `4.2 days late`, `9.0 days overdue, not sent`; `–` without a due time."""
+    if hours is None:
+        return "–"
+    amount = f"{hours:.1f} h" if abs(hours) < 48 else f"{hours / 24:.1f} days"
+    return f"{amount} late" if fulfilled else f"{amount} overdue, not yet done"
+
+
+def to_example(obligation: Obligation, as_of: datetime) -> Example:
+    late = hours_late(obligation, as_of)
+    return Example(
+        rule=obligation.rule,
+        owner=obligation.owner,
+        owed_to=obligation.owed_to,
+        patient=mask_patient(obligation.patient),
+        day=obligation_date(obligation),
+        due=obligation.due,
+        fulfilled_at=obligation.fulfilled_at,
+        hours_late=late,
+        shortfall=describe_lateness(late, obligation.fulfilled_at is not None),
+        subject=mask_text(obligation.subject),
+        evidence=tuple(mask_text(e) for e in obligation.evidence),
+        detail=mask_text(obligation.detail),
+    )
+
+
+def worst_examples(
+    obligations: Iterable[Obligation], as_of: datetime, limit: int = WORST_PER_RULE
+) -> dict[str, list[Example]]:
+    """Up to `limit` breached obligations per rule: the latest-delivered first, then the
+    most recent, then by subject."""
+    by_rule: dict[str, list[Example]] = {}
+    for obligation in obligations:
+        if obligation.status == "breached":
+            by_rule.setdefault(obligation.rule, []).append(to_example(obligation, as_of))
+    return {rule: sorted(found, key=_badness)[:limit] for rule, found in sorted(by_rule.items())}
+
+
+def _badness(example: Example) -> tuple[float, int, str]:
+    late = -example.hours_late if example.hours_late is not None else float("inf")
+    recent = -example.day.toordinal() if example.day is not None else 0
+    return (late, recent, example.subject)
