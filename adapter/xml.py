@@ -495,7 +495,7 @@ def _emit(parent: Element, field: _Field, value: Any, extra: Any) -> None:
 
 def _item_to_xml(parent: Element, field: _Field, item: Any) -> None:
     if field.kind == "xhtml":
-        parent.append(xhtml_fragment(str(item)))
+        parent.append(_narrative(str(item)))
     elif field.kind == "resource" and isinstance(item, dict):
         _resource_to_xml(item, etree.SubElement(parent, _FHIR + field.name))
     elif isinstance(item, dict):
@@ -504,6 +504,31 @@ def _item_to_xml(parent: Element, field: _Field, item: Any) -> None:
         _fill(etree.SubElement(parent, _FHIR + field.name), item, spec, attrs)
     elif item is not None:
         _primitive_to_xml(parent, field.name, item, None)
+
+
+def _narrative(div: str) -> Element:
+    """A narrative string as an XHTML element; markup without a namespace is put in XHTML."""
+    fragment = xhtml_fragment(div)
+    if str(fragment.tag).startswith("{"):
+        return fragment
+    nsmap: Any = {None: XHTML_NS}
+    root = etree.Element(_in_xhtml(str(fragment.tag)), nsmap=nsmap)
+    _copy_into(fragment, root)
+    return root
+
+
+def _in_xhtml(tag: str) -> str:
+    return tag if tag.startswith("{") else "{" + XHTML_NS + "}" + tag
+
+
+def _copy_into(source: Element, target: Element) -> None:
+    target.text = source.text
+    for key, value in source.items():
+        target.set(key, value)
+    for child in source:
+        copy = etree.SubElement(target, _in_xhtml(str(child.tag)))
+        _copy_into(child, copy)
+        copy.tail = child.tail
 
 
 def _primitive_to_xml(parent: Element, name: str, value: Any, extra: Any) -> None:

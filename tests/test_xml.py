@@ -505,6 +505,26 @@ def test_contained_resources_are_nested_json_resources() -> None:
     validate(resource)
 
 
+def test_parameters_resource_and_outcome_are_nested_resources() -> None:
+    doc = (
+        f"<Parameters {FHIR}><parameter><name value='p'/>"
+        "<resource><Patient><id value='p1'/></Patient></resource></parameter></Parameters>"
+    )
+    resource = fhir_xml_to_json(doc.encode())
+    assert resource["parameter"] == [
+        {"name": "p", "resource": {"resourceType": "Patient", "id": "p1"}}
+    ]
+    validate(resource)
+
+
+def test_schema_location_on_the_root_is_ignored() -> None:
+    doc = (
+        f'<Patient {FHIR} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://hl7.org/fhir patient.xsd"><active value="true"/></Patient>'
+    )
+    assert fhir_xml_to_json(doc.encode()) == {"resourceType": "Patient", "active": True}
+
+
 def test_element_id_attribute_becomes_id() -> None:
     resource = fhir_xml_to_json(patient("<name id='n1'><family value='Smith'/></name>"))
     assert resource["name"] == [{"id": "n1", "family": "Smith"}]
@@ -575,6 +595,12 @@ def test_json_to_xml_writes_the_div_as_real_xhtml() -> None:
     assert found is not None
     assert [p.text for p in found] == ["One", "Two & three"]
     assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
+
+
+def test_json_to_xml_puts_a_div_without_namespace_into_xhtml() -> None:
+    resource = {"resourceType": "Patient", "text": {"status": "generated", "div": "<div>Hi</div>"}}
+    text = fhir_xml_to_json(fhir_json_to_xml(resource))["text"]
+    assert text["div"] == f'<div xmlns="{XHTML_NS}">Hi</div>'
 
 
 def test_json_to_xml_refuses_an_unknown_resource_type() -> None:
