@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
@@ -35,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"adapter.commands.{name}").register(sub)
+        module = f"adapter.commands.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(sub)
     return parser
 
 
@@ -53,8 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception:
         traceback.print_exc()
-        print("referee: internal error (a bug); please report it with the traceback above",  # noqa: T201
-              file=sys.stderr)
+        print(
+            "referee: internal error (a bug); please report it with the traceback above",
+            file=sys.stderr,
+        )
         return EXIT_BUG
     return code
 

@@ -1,18 +1,23 @@
 """The pipeline in one place: ingest → translate → link → evaluate → Result.
 
-    check(paths)        read files, folders or "-" (stdin) and evaluate them
-    evaluate(items)     evaluate resources already in memory (the service, $evaluate)
+check(paths)        read files, folders or "-" (stdin) and evaluate them
+evaluate(items)     evaluate resources already in memory (the service, $evaluate)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from adapter.model import Location, Result
-from adapter.policy import Policy
+from adapter.ingest import Item, Limits, Received, Refused, Unreadable, read_paths, unpack
+from adapter.link import World
+from adapter.model import Counts, Issue, Location, Obligation, Result
+from adapter.policy import Policy, load_policy
+from adapter.rules import CATALOGUE
+from adapter.rules.base import Context
+from adapter.translate import translate
 
 Validation = Literal["rules", "full"]
 
@@ -23,9 +28,10 @@ def check(
     as_of: datetime | None = None,
     policy: Policy | None = None,
     validate: Validation = "rules",
+    limits: Limits | None = None,
 ) -> Result:
     """Read every path (file, folder, or "-" for stdin) and evaluate all ten rules."""
-    raise NotImplementedError
+    return run(read_paths(paths, limits or Limits()), as_of=as_of, policy=policy, validate=validate)
 
 
 def evaluate(
@@ -37,4 +43,79 @@ def evaluate(
 ) -> Result:
     """Evaluate parsed resources (each a FHIR JSON dict, Bundles included, with where it
     came from). Counts and issues are as for `check`."""
-    raise NotImplementedError
+
+    def unpacked() -> Iterator[Item]:
+        for resource, location in items:
+            yield from unpack(resource, location)
+
+    return run(unpacked(), as_of=as_of, policy=policy, validate=validate)
+
+
+def run(
+    items: Iterable[Item],
+    *,
+    as_of: datetime | None = None,
+    policy: Policy | None = None,
+    validate: Validation = "rules",
+) -> Result:
+    policy = policy or load_policy()
+    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
+    world = World(policy)
+    tally = Tally()
+    for item in items:
+        tally.take(item, world, policy, full=validate == "full")
+    world.build()
+    return Result(
+        as_of=as_of,
+        counts=tally.counts,
+        obligations=judge(world, policy, as_of),
+        issues=tally.issues,
+        files=tally.files,
+        unreadable_files=tally.unreadable,
+        policy=policy.describe(),
+    )
+
+
+def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:
+    """Every rule over the linked facts, sorted by rule then subject."""
+    obligations: list[Obligation] = []
+    for rule in CATALOGUE:
+        obligations.extend(rule.evaluate(Context(world, policy.params[rule.id], as_of)))
+    obligations.sort(key=lambda o: o.sort_key)
+    return obligations
+
+
+class Tally:
+    """Counts every item as accepted or rejected, per file and in total."""
+
+    def __init__(self) -> None:
+        self.counts = Counts()
+        self.files: dict[str, Counts] = {}
+        self.issues: list[Issue] = []
+        self.unreadable = 0
+
+    def take(self, item: Item, world: World, policy: Policy, *, full: bool) -> None:
+        if isinstance(item, Unreadable):
+            self.issues.append(item.issue)
+            self.unreadable += item.issue.severity == "fatal"
+            self._file(item.issue.location)
+            return
+        if isinstance(item, Refused):
+            self._count(item.issue.location, accepted=False)
+            self.issues.append(item.issue)
+            return
+        self.accept(item, world, policy, full=full)
+
+    def accept(self, item: Received, world: World, policy: Policy, *, full: bool) -> None:
+        translated = translate(item, policy, full=full)
+        if translated.fact is not None:
+            world.add(translated.fact)
+        self._count(item.location, accepted=translated.fact is not None)
+        self.issues.extend(translated.issues)
+
+    def _count(self, location: Location, *, accepted: bool) -> None:
+        self.counts.add(accepted)
+        self._file(location).add(accepted)
+
+    def _file(self, location: Location) -> Counts:
+        return self.files.setdefault(location.file or "<input>", Counts())

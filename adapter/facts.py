@@ -1,0 +1,256 @@
+"""The interface facts read from FHIR: compact, frozen, only what the rules need.
+
+Translators (`adapter/translate/`) make these from FHIR JSON; the linker
+(`adapter/link.py`) indexes them; rules read them. A run at ICB scale keeps millions, so
+they hold parsed values (instants, code sets, narrative findings), never the source dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from adapter.model import Location
+
+Coding = tuple[str | None, str | None, str | None]  # system, code, display
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A FHIR Reference: literal (`reference`), logical (`identifier`), or both."""
+
+    reference: str | None = None
+    system: str | None = None
+    value: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A CodeableConcept: its codings and text."""
+
+    codings: tuple[Coding, ...] = ()
+    text: str | None = None
+
+    def has_code(self, pairs: frozenset[str]) -> bool:
+        return any(f"{s}|{c}" in pairs for s, c, _ in self.codings)
+
+    def has_code_value(
+        self, codes: frozenset[str] | tuple[str, ...], system: str | None = None
+    ) -> bool:
+        return any(c in codes and (system is None or s == system) for s, c, _ in self.codings)
+
+    def words(self) -> str:
+        """Text and displays, lower-cased, for case-insensitive matching."""
+        parts = [self.text or ""] + [d or "" for _, _, d in self.codings]
+        return " ".join(parts).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What every fact has: its key (`Type/id`, else the Bundle fullUrl), identifiers for
+    logical references, and where it came from."""
+
+    type: str
+    key: str
+    full_url: str | None
+    identifiers: tuple[tuple[str, str], ...]
+    location: Location
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    head: Head
+    ods: str | None
+    types: tuple[Concept, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A Practitioner."""
+
+    head: Head
+    has_contact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A PractitionerRole."""
+
+    head: Head
+    organisation: Ref | None
+    practitioner: Ref | None
+    has_contact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFact:
+    head: Head
+    nhs_number: str | None
+    birth_date: date | None
+    practices: tuple[Ref, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """An Encounter."""
+
+    head: Head
+    status: str
+    klass: str | None
+    start: datetime | None
+    end: datetime | None
+    patient: Ref | None
+    provider: Ref | None
+    reasons: tuple[Concept, ...]
+    discharged_outcome: bool
+    based_on: tuple[Ref, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What a Composition's narrative says, by the phrase lists (rules.md §5, §6)."""
+
+    fit_note: frozenset[str] = frozenset()  # not-needed, asked-of-gp, issued, needed
+    discharged: bool = False
+    refer_asks: tuple[tuple[str, bool, bool], ...] = ()  # sentence, urgent, unrelated
+    test_asks: tuple[str, ...] = ()
+    contact_section: bool = False
+    fit_note_sentence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """A Composition."""
+
+    head: Head
+    status: str
+    types: tuple[Concept, ...]
+    encounter: Ref | None
+    patient: Ref | None
+    sent: datetime | None
+    custodian: Ref | None
+    authors: tuple[Ref, ...]
+    findings: Findings
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    """Days of medicine supplied, or why that cannot be worked out."""
+
+    days: float | None
+    how: str  # "expectedSupplyDuration", "quantity ÷ daily dose", or the reason it is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationOrder:
+    """A MedicationRequest."""
+
+    head: Head
+    status: str
+    intent: str
+    categories: tuple[Concept, ...]
+    based_on: tuple[Ref, ...]
+    requester: Ref | None
+    performers: tuple[Ref, ...]
+    encounter: Ref | None
+    patient: Ref | None
+    authored: datetime | None
+    transfer_at: datetime | None
+    supply: Supply
+    course_days: float | None
+    medicine: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A ServiceRequest (a referral or a test request)."""
+
+    head: Head
+    status: str | None
+    requester: Ref | None
+    performers: tuple[Ref, ...]
+    categories: tuple[Concept, ...]
+    code: Concept | None
+    priority: str | None
+    ers_priority: str | None
+    based_on: tuple[Ref, ...]
+    reasons: tuple[Concept, ...]
+    has_reason: bool
+    has_clinical_info: bool
+    authored: datetime | None
+    patient: Ref | None
+    encounter: Ref | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFact:
+    head: Head
+    status: str
+    focus: Ref | None
+    owner: Ref | None
+    when: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """An Appointment."""
+
+    head: Head
+    status: str
+    start: datetime | None
+    actors: tuple[Ref, ...]  # the linker finds the Patient among them
+    based_on: tuple[Ref, ...]
+    discharged_outcome: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationFact:
+    head: Head
+    encounter: Ref | None
+    concepts: tuple[Concept, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFact:
+    """A DocumentReference."""
+
+    head: Head
+    encounters: tuple[Ref, ...]
+    names_fit_note: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFact:
+    """A CarePlan."""
+
+    head: Head
+    shared_care: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Other:
+    """Any other accepted resource: counted, indexed for references, otherwise ignored."""
+
+    head: Head
+
+
+Fact = (
+    Organisation
+    | Person
+    | Role
+    | PatientFact
+    | Attendance
+    | Letter
+    | MedicationOrder
+    | Request
+    | TaskFact
+    | Booking
+    | ObservationFact
+    | DocumentFact
+    | PlanFact
+    | Other
+)
+
+__all__ = ["Fact", "field"]

@@ -1,0 +1,24 @@
+"""Ingest: bytes, files, folders and stdin → one item per resource, never dropped.
+
+    read_paths(paths)  → Received | Refused | Unreadable, in input order
+    unpack(obj, where) → the resources of a parsed JSON value (Bundles opened recursively)
+
+`Received` is a resource to translate; `Refused` is an entry that is not a resource at all
+(counted as received and rejected); `Unreadable` is a whole file that could not be read
+(it counts nothing, rules.md §1).
+"""
+
+from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
+from adapter.ingest.sources import read_bytes, read_paths
+from adapter.ingest.unpack import unpack
+
+__all__ = [
+    "Item",
+    "Limits",
+    "Received",
+    "Refused",
+    "Unreadable",
+    "read_bytes",
+    "read_paths",
+    "unpack",
+]

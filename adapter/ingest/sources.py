@@ -1,0 +1,195 @@
+"""Files, folders and stdin → items. The format is chosen by content (rules.md §1):
+`<` starts FHIR XML; a first line that is a whole JSON object followed by more lines is
+NDJSON (streamed, one resource per line); anything else that parses is one JSON document.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from adapter.errors import UnreadableInput
+from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
+from adapter.ingest.unpack import unpack
+from adapter.model import Issue, Location
+
+# Folder walks read files with these endings; a file named on the command line is read
+# whatever its name.
+DATA_SUFFIXES = (".json", ".ndjson", ".jsonl", ".xml")
+STDIN = "-"
+
+
+def read_paths(paths: Iterable[str | Path], limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
+    for path in paths:
+        if str(path) == STDIN:
+            yield from read_stream(sys.stdin.buffer, "<stdin>", limits)
+            continue
+        path = Path(path)
+        if path.is_dir():
+            for file in _walk(path):
+                yield from read_file(file, limits)
+        else:
+            yield from read_file(path, limits)
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Data files below `folder`, recursively, in sorted path order; hidden ones skipped."""
+    found = []
+    for file in folder.rglob("*"):
+        relative = file.relative_to(folder).parts
+        if any(part.startswith(".") for part in relative):
+            continue
+        if file.is_file() and file.name.lower().endswith(DATA_SUFFIXES):
+            found.append(file)
+    return sorted(found)
+
+
+def read_file(path: Path, limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
+    label = str(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield _unreadable(label, "not-found", f"cannot be opened: {exc.strerror}")
+        return
+    with handle:
+        yield from read_stream(handle, label, limits)
+
+
+def read_bytes(data: bytes, label: str, limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
+    """Items from an in-memory body (the API)."""
+    import io
+
+    yield from read_stream(io.BytesIO(data), label, limits)
+
+
+def read_stream(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
+    try:
+        yield from _sniff(handle, label, limits)
+    except _TooBig as exc:
+        yield _unreadable(
+            label,
+            "too-costly",
+            f"is larger than the {exc.limit}-byte limit for one "
+            "JSON or XML document; split it, or send NDJSON (streamed)",
+        )
+
+
+def _sniff(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
+    first = handle.readline(limits.max_line_bytes + 1)
+    while first and not first.strip():
+        first = handle.readline(limits.max_line_bytes + 1)
+    head = first.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        yield Unreadable(
+            Issue(
+                "warning",
+                "informational",
+                Location(file=label),
+                f"{label}: the file is empty; nothing to read",
+            )
+        )
+        return
+    if head[:1] == b"<":
+        yield from _xml(first + _rest(handle, limits, len(first)), label, limits)
+        return
+    if head[:1] not in (b"{", b"["):
+        yield _unreadable(
+            label,
+            "structure",
+            "is not JSON, NDJSON or FHIR XML (it starts with "
+            f"{_preview(head)}); send FHIR R4 resources",
+        )
+        return
+    single = _json_line(first)
+    if isinstance(single, dict):
+        yield from _ndjson(first, handle, label, limits)
+        return
+    yield from _json(first + _rest(handle, limits, len(first)), label, limits)
+
+
+def _rest(handle: IO[bytes], limits: Limits, already: int) -> bytes:
+    data = handle.read(limits.max_document_bytes - already + 1)
+    if already + len(data) > limits.max_document_bytes:
+        raise _TooBig(limits.max_document_bytes)
+    return data
+
+
+class _TooBig(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        yield _unreadable(label, "structure", f"is not valid JSON: {exc}")
+        return
+    where = Location(file=label)
+    if isinstance(value, list):  # a bare JSON array of resources: read each element
+        for index, element in enumerate(value):
+            yield from unpack(element, Location(file=label, entry=f"[{index}]"), limits=limits)
+        return
+    yield from unpack(value, where, limits=limits)
+
+
+def _ndjson(first: bytes, handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
+    """One resource per line, streamed; a bad line is a rejected resource, not a bad file."""
+    number = 0
+    line = first
+    while line:
+        number += 1
+        if line.strip():
+            yield from _ndjson_line(line, number, label, limits)
+        line = handle.readline(limits.max_line_bytes + 1)
+
+
+def _ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterator[Item]:
+    where = Location(file=label, line=number)
+    if len(line) > limits.max_line_bytes:
+        message = f"{where.describe()}: line longer than {limits.max_line_bytes} bytes; not read"
+        yield Refused(Issue("error", "too-costly", where, message))
+        return
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        message = f"{where.describe()}: expected one JSON resource on the line, found invalid JSON ({exc})"
+        yield Refused(Issue("error", "structure", where, message))
+        return
+    yield from unpack(value, where, limits=limits)
+
+
+def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
+    from adapter import xml
+
+    try:
+        value = xml.fhir_xml_to_json(xml.parse_xml_bytes(data, max_bytes=limits.max_document_bytes))
+    except UnreadableInput as exc:
+        yield _unreadable(
+            label, "security" if "DOCTYPE" in exc.message else "structure", exc.message
+        )
+        return
+    yield from unpack(value, Location(file=label), limits=limits)
+
+
+def _json_line(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _unreadable(label: str, code: str, problem: str) -> Unreadable:
+    message = problem if problem.startswith(label) else f"{label}: {problem}"
+    return Unreadable(Issue("fatal", code, Location(file=label), message))
+
+
+def _preview(head: bytes) -> str:
+    return repr(head[:16].decode("utf-8", "replace"))
+
+
+__all__ = ["Received", "read_bytes", "read_file", "read_paths", "read_stream"]

@@ -1,0 +1,104 @@
+"""Parsed JSON → resources. Bundles are containers: their entries are read one by one
+(recursively) and the Bundle itself is not counted (rules.md §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from adapter.fhir import RESOURCE_TYPES
+from adapter.ingest.items import Item, Limits, Received, Refused
+from adapter.model import Issue, Location
+
+
+def unpack(
+    value: Any,
+    where: Location,
+    *,
+    limits: Limits = Limits(),  # noqa: B008 - frozen, shared on purpose
+    full_url: str | None = None,
+    sent_at: str | None = None,
+    depth: int = 0,
+) -> Iterator[Item]:
+    """The resources in one parsed JSON value, each Received or Refused."""
+    if not isinstance(value, dict):
+        yield _refuse(
+            where, "structure", f"expected a FHIR resource (a JSON object), found {_kind(value)}"
+        )
+        return
+    kind = value.get("resourceType")
+    if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
+        found = "no resourceType" if kind is None else f"resourceType {kind!r}"
+        yield _refuse(
+            where,
+            "structure",
+            f"expected a known FHIR R4 resourceType, found {found}",
+            field="resourceType",
+        )
+        return
+    where = replace(where, resource=_label(value, full_url))
+    if kind != "Bundle":
+        yield Received(value, where, full_url, sent_at)
+        return
+    yield from _bundle(value, where, limits, sent_at, depth)
+
+
+def _bundle(
+    bundle: dict[str, Any], where: Location, limits: Limits, sent_at: str | None, depth: int
+) -> Iterator[Item]:
+    if depth >= limits.max_depth:
+        yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
+        return
+    if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
+        sent_at = bundle["timestamp"]
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        yield _refuse(
+            where,
+            "structure",
+            f"Bundle.entry must be an array, found {_kind(entries)}",
+            field="entry",
+        )
+        return
+    prefix = where.entry or ""
+    for index, entry in enumerate(entries):
+        here = replace(where, entry=f"{prefix}[{index}]", resource=None)
+        if not isinstance(entry, dict):
+            yield _refuse(
+                here, "structure", f"Bundle.entry[{index}] must be an object, found {_kind(entry)}"
+            )
+            continue
+        if "resource" not in entry:
+            continue  # a request-only or response-only entry carries no resource to count
+        url = entry.get("fullUrl")
+        yield from unpack(
+            entry["resource"],
+            here,
+            limits=limits,
+            full_url=url if isinstance(url, str) else None,
+            sent_at=sent_at,
+            depth=depth + 1,
+        )
+
+
+def _label(resource: dict[str, Any], full_url: str | None) -> str:
+    """`Type/id`, else the Bundle fullUrl, else just the type."""
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        return f"{resource['resourceType']}/{rid}"
+    return full_url or str(resource["resourceType"])
+
+
+def _refuse(where: Location, code: str, message: str, field: str | None = None) -> Refused:
+    if field:
+        where = replace(where, field=field)
+    return Refused(Issue("error", code, where, f"{where.describe()}: {message}"))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )

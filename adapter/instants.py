@@ -1,0 +1,61 @@
+"""FHIR date and dateTime values as UTC instants (rules.md §3).
+
+A dateTime without a zone is Europe/London local time; a date (or a partial date: year, or
+year-month) is 00:00 Europe/London on its first day.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+# The FHIR R4 dateTime regex (https://hl7.org/fhir/R4/datatypes.html#dateTime).
+_DATETIME = re.compile(
+    r"(?P<y>[0-9]{4})(-(?P<m>0[1-9]|1[0-2])(-(?P<d>0[1-9]|[12][0-9]|3[01])"
+    r"(T(?P<t>([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?)"
+    r"(?P<z>Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?)?)?)?"
+)
+
+
+def parse_instant(text: str) -> datetime | None:
+    """The UTC instant a FHIR date/dateTime/instant string denotes, or None when the string
+    is not one (the caller reports it)."""
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = int(match["y"]), int(match["m"] or 1), int(match["d"] or 1)
+    try:
+        if match["t"] is None:
+            return datetime.combine(date(year, month, day), time(), LONDON).astimezone(UTC)
+        clock = match["t"].replace(":60", ":59")  # leap second: clamp, do not reject
+        value = datetime.fromisoformat(f"{match['y']}-{match['m']}-{match['d']}T{clock}")
+    except ValueError:
+        return None  # e.g. 2023-02-30
+    zone = match["z"]
+    if zone is None:
+        return value.replace(tzinfo=LONDON).astimezone(UTC)
+    offset = "+00:00" if zone == "Z" else zone
+    return datetime.fromisoformat(value.isoformat() + offset).astimezone(UTC)
+
+
+def parse_date(text: str) -> date | None:
+    """A FHIR date (or the date part of a dateTime) as a calendar date."""
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match["y"]), int(match["m"] or 1), int(match["d"] or 1))
+    except ValueError:
+        return None
+
+
+def london_date(instant: datetime) -> date:
+    """The calendar date in England at `instant` (for dated schedules and ages)."""
+    return instant.astimezone(LONDON).date()
+
+
+def hours_between(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 3600

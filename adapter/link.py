@@ -1,0 +1,286 @@
+"""Link: resolve references across everything read in one run, and work out the parties
+(rules.md §1 "References", §2).
+
+References resolve by Bundle `fullUrl` (`urn:uuid:` or absolute), by `Type/id` (also at the
+end of an absolute URL, `_history` ignored), and logically by `identifier`. A reference that
+resolves to nothing is not an error: the rule that needed it decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Literal, TypeVar
+
+from adapter.facts import (
+    Attendance,
+    Booking,
+    DocumentFact,
+    Fact,
+    Letter,
+    MedicationOrder,
+    ObservationFact,
+    Organisation,
+    PatientFact,
+    Person,
+    PlanFact,
+    Ref,
+    Request,
+    Role,
+    TaskFact,
+)
+from adapter.policy import Policy
+
+PartyRole = Literal["practice", "trust", "other"]
+F = TypeVar("F")
+
+_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+_PRACTICE_ODS = re.compile(r"[A-Z][0-9]{5}")
+_TRUST_ODS = re.compile(r"R[A-Z0-9]{2}(?:[A-Z0-9]{2})?")
+
+
+def ods_shape_role(ods: str) -> PartyRole:
+    """rules.md §2 step 2: K81001 is a practice; RXQ or RXQ01 is a trust."""
+    if _PRACTICE_ODS.fullmatch(ods):
+        return "practice"
+    if _TRUST_ODS.fullmatch(ods):
+        return "trust"
+    return "other"
+
+
+class World:
+    """Every accepted fact of one run, indexed for the rules."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.by_key: dict[str, Fact] = {}
+        self.by_url: dict[str, str] = {}
+        self.by_identifier: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._ods_systems = policy.codes["ods-systems"]
+        self._nhs_system = policy.codes.values["nhs-number-system"]
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def add(self, fact: Fact) -> None:
+        head = fact.head
+        previous = self.by_key.get(head.key)
+        if previous is not None and _older(head.version, previous.head.version):
+            return  # an older version of a resource already read
+        self.by_key[head.key] = fact
+        if head.full_url:
+            self.by_url[head.full_url] = head.key
+        for pair in head.identifiers:
+            if head.key not in self.by_identifier[pair]:
+                self.by_identifier[pair].append(head.key)
+
+    def build(self) -> None:
+        """Index the facts the rules look up by what they point at."""
+        self.letters_by_encounter: dict[str, list[Letter]] = defaultdict(list)
+        self.tasks_by_focus: dict[str, list[TaskFact]] = defaultdict(list)
+        self.observations_by_encounter: dict[str, list[ObservationFact]] = defaultdict(list)
+        self.documents_by_encounter: dict[str, list[DocumentFact]] = defaultdict(list)
+        self.roles_by_practitioner: dict[str, list[Role]] = defaultdict(list)
+        self.requests_by_patient: dict[str | None, list[Request]] = defaultdict(list)
+        for fact in self.by_key.values():
+            if isinstance(fact, Request):
+                self.requests_by_patient[self.patient_key(fact.patient)].append(fact)
+            elif isinstance(fact, Role):
+                self._index(self.roles_by_practitioner, fact.practitioner, fact)
+            elif isinstance(fact, Letter):
+                self._index(self.letters_by_encounter, fact.encounter, fact)
+            elif isinstance(fact, TaskFact):
+                self._index(self.tasks_by_focus, fact.focus, fact)
+            elif isinstance(fact, ObservationFact):
+                self._index(self.observations_by_encounter, fact.encounter, fact)
+            elif isinstance(fact, DocumentFact):
+                for ref in fact.encounters:
+                    self._index(self.documents_by_encounter, ref, fact)
+
+    def _index(self, table: dict[str, list[F]], ref: Ref | None, fact: F) -> None:
+        key = self.key_of(ref)
+        if key is not None:
+            table[key].append(fact)
+
+    def of_type(self, kind: type[F]) -> list[F]:
+        return [f for f in self.by_key.values() if isinstance(f, kind)]
+
+    # -- references -------------------------------------------------------------------------
+
+    def resolve(self, ref: Ref | None) -> Fact | None:
+        key = self.key_of(ref)
+        return None if key is None else self.by_key.get(key)
+
+    def key_of(self, ref: Ref | None) -> str | None:
+        """The key of the fact `ref` points at; for a literal reference to something not
+        read, the `Type/id` it names (so two references to one absent thing still agree)."""
+        if ref is None:
+            return None
+        text = ref.reference
+        if text:
+            if text in self.by_url:
+                return self.by_url[text]
+            match = _TYPE_ID.search(text)
+            if match:
+                return f"{match[1]}/{match[2]}"
+            if text in self.by_key:
+                return text
+        if ref.system and ref.value:
+            keys = self.by_identifier.get((ref.system, ref.value), [])
+            for key in keys:
+                if ref.type is None or key.startswith(f"{ref.type}/"):
+                    return key
+        return text or None
+
+    # -- parties ----------------------------------------------------------------------------
+
+    def organisation(self, ref: Ref | None) -> Organisation | None:
+        """The Organization a reference names, directly or as a PractitionerRole's."""
+        fact = self.resolve(ref)
+        if isinstance(fact, Role):
+            fact = self.resolve(fact.organisation)
+        return fact if isinstance(fact, Organisation) else None
+
+    def ods(self, ref: Ref | None) -> str | None:
+        """The ODS code of the organisation a reference names (or carries logically)."""
+        org = self.organisation(ref)
+        if org is not None:
+            return org.ods
+        if ref is not None and ref.system in self._ods_systems and ref.value:
+            return ref.value
+        fact = self.resolve(ref)
+        if isinstance(fact, Role) and fact.organisation is not None:
+            org_ref = fact.organisation
+            if org_ref.system in self._ods_systems and org_ref.value:
+                return org_ref.value
+        return None
+
+    def role(self, ref: Ref | None) -> PartyRole | None:
+        """practice, trust or other (rules.md §2); None when no organisation is known."""
+        org = self.organisation(ref)
+        if org is not None:
+            coded = self._coded_role(org)
+            if coded is not None:
+                return coded
+        ods = self.ods(ref)
+        if ods is not None:
+            return ods_shape_role(ods)
+        return "other" if org is not None else None
+
+    def _coded_role(self, org: Organisation) -> PartyRole | None:
+        codes = self.policy.codes
+        for concept in org.types:
+            if concept.has_code(codes["practice-types"]):
+                return "practice"
+            if concept.has_code(codes["trust-types"]):
+                return "trust"
+        for concept in org.types:
+            words = concept.words()
+            if any(w in words for w in codes["practice-type-words"]):
+                return "practice"
+            if any(w in words for w in codes["trust-type-words"]):
+                return "trust"
+        return None
+
+    def practice_of(self, ref: Ref | None) -> str | None:
+        """ODS of the practice a reference names (Organization or a role of one)."""
+        return self.ods(ref) if self.role(ref) == "practice" else None
+
+    def _roles_of(self, person: Person) -> Iterable[Role]:
+        return self.roles_by_practitioner.get(person.head.key, [])
+
+    def belongs_to(self, ref: Ref | None, ods: str | None) -> bool:
+        """Is `ref` the organisation `ods`, or one of its practitioners or roles?"""
+        if ref is None or ods is None:
+            return False
+        if self.ods(ref) == ods:
+            return True
+        fact = self.resolve(ref)
+        if isinstance(fact, Person):
+            return any(self.ods(r.organisation) == ods for r in self._roles_of(fact))
+        return False
+
+    def practice_side_ods(self, ref: Ref | None) -> str | None:
+        """The practice ODS of a practice, or of a practitioner/role working for one."""
+        if self.role(ref) == "practice":
+            return self.ods(ref)
+        fact = self.resolve(ref)
+        if isinstance(fact, Person):
+            for role in self._roles_of(fact):
+                if self.role(role.organisation) == "practice":
+                    return self.ods(role.organisation)
+        return None
+
+    # -- patients ---------------------------------------------------------------------------
+
+    def patient(self, ref: Ref | None) -> PatientFact | None:
+        fact = self.resolve(ref)
+        return fact if isinstance(fact, PatientFact) else None
+
+    def patient_label(self, ref: Ref | None) -> str | None:
+        """The NHS number when known, else the reference, else None (rules.md §4)."""
+        found = self.patient(ref)
+        if found is not None and found.nhs_number:
+            return found.nhs_number
+        if ref is not None and ref.system == self._nhs_system and ref.value:
+            return ref.value
+        if found is not None:
+            return found.head.key
+        return ref.reference if ref is not None else None
+
+    def patient_key(self, ref: Ref | None) -> str | None:
+        """One identity per patient, for grouping (DNAs, earlier referrals)."""
+        return self.patient_label(ref)
+
+    def practice_of_patient(self, ref: Ref | None) -> str | None:
+        found = self.patient(ref)
+        if found is None:
+            return None
+        for gp in found.practices:
+            ods = self.ods(gp)
+            if ods is not None and self.role(gp) in ("practice", None):
+                return ods
+        for gp in found.practices:
+            ods = self.ods(gp)
+            if ods is not None:
+                return ods
+        return None
+
+    def booking_patient(self, booking: Booking) -> Ref | None:
+        for actor in booking.actors:
+            if (
+                isinstance(self.resolve(actor), PatientFact)
+                or actor.type == "Patient"
+                or (actor.reference or "").startswith("Patient/")
+                or actor.system == self._nhs_system
+            ):
+                return actor
+        return None
+
+    # -- owners (rules.md §2 "A resource's trust") -----------------------------------------
+
+    def encounter(self, ref: Ref | None) -> Attendance | None:
+        fact = self.resolve(ref)
+        return fact if isinstance(fact, Attendance) else None
+
+    def trust_of_encounter(self, attendance: Attendance | None) -> str | None:
+        return self.ods(attendance.provider) if attendance else None
+
+    def trust_of_letter(self, letter: Letter) -> str | None:
+        return self.ods(letter.custodian) or self.trust_of_encounter(
+            self.encounter(letter.encounter)
+        )
+
+    def trust_of_order(self, order: MedicationOrder | Request) -> str | None:
+        return self.ods(order.requester) or self.trust_of_encounter(self.encounter(order.encounter))
+
+    def care_plan(self, ref: Ref | None) -> PlanFact | None:
+        fact = self.resolve(ref)
+        return fact if isinstance(fact, PlanFact) else None
+
+
+def _older(new: str | None, old: str | None) -> bool:
+    """Is `new` an older version than `old`? Unknown or non-numeric versions: not older."""
+    if new is None or old is None or not (new.isdigit() and old.isdigit()):
+        return False
+    return int(new) < int(old)

@@ -1,0 +1,43 @@
+"""The rule catalogue (rules.md §5): one module per rule id, listed here explicitly.
+
+Ids are stable. A renamed id keeps its old name in `ALIASES`; a retired id is never reused.
+"""
+
+from __future__ import annotations
+
+from adapter.rules import (
+    clinic_letter_7d,
+    discharge_medication_7d,
+    discharge_summary_24h,
+    dna_no_blanket_discharge,
+    fit_note_issued,
+    onward_referral_by_trust,
+    point_of_contact,
+    referral_complete,
+    shared_care_gp_agreement,
+    trust_arranges_own_tests,
+)
+from adapter.rules.base import Rule
+
+CATALOGUE: tuple[Rule, ...] = (
+    discharge_summary_24h.RULE,
+    clinic_letter_7d.RULE,
+    discharge_medication_7d.RULE,
+    shared_care_gp_agreement.RULE,
+    fit_note_issued.RULE,
+    dna_no_blanket_discharge.RULE,
+    onward_referral_by_trust.RULE,
+    trust_arranges_own_tests.RULE,
+    point_of_contact.RULE,
+    referral_complete.RULE,
+)
+RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
+ALIASES: dict[str, str] = {}
+
+
+def get_rule(rule_id: str) -> Rule:
+    """A rule by id or alias; KeyError names the known ids."""
+    rule_id = ALIASES.get(rule_id, rule_id)
+    if rule_id not in RULES:
+        raise KeyError(f"unknown rule {rule_id!r}; known rules: {', '.join(RULES)}")
+    return RULES[rule_id]

@@ -1,0 +1,110 @@
+"""What every rule shares: its self-documentation, the context it reads, and the one time
+boundary of rules.md §3 (at or before due is met; after is breached; not yet fulfilled is
+pending until due passes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from adapter.link import World
+from adapter.model import Domain4, Obligation, Status
+from adapter.params import Params
+
+P = TypeVar("P", bound=Params)
+
+FINAL = frozenset({"final", "amended"})
+WITHDRAWN = frozenset({"entered-in-error"})
+AGREED = frozenset({"accepted", "in-progress", "completed"})
+
+
+@dataclass(frozen=True)
+class Context(Generic[P]):
+    world: World
+    params: P
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule documents itself: `referee rules ID` prints these fields."""
+
+    id: str
+    title: str
+    side: Literal["trust", "practice"]
+    domain4: Domain4
+    clause: str
+    why: str
+    met_example: str
+    breached_example: str
+    evaluate: Callable[[Context[Params]], Iterable[Obligation]]
+
+    def obligation(
+        self,
+        status: Status,
+        subject: str,
+        detail: str,
+        *,
+        patient: str | None = None,
+        owner: str | None = None,
+        owed_to: str | None = None,
+        due: datetime | None = None,
+        fulfilled_at: datetime | None = None,
+        evidence: Iterable[str] = (),
+    ) -> Obligation:
+        return Obligation(
+            rule=self.id,
+            status=status,
+            subject=subject,
+            patient=patient,
+            owner=owner,
+            owed_to=owed_to,
+            due=due,
+            fulfilled_at=fulfilled_at,
+            evidence=tuple(dict.fromkeys(evidence)),
+            detail=detail,
+            domain4=self.domain4,
+            clause=self.clause,
+        )
+
+
+def by_deadline(due: datetime, fulfilled_at: datetime | None, as_of: datetime) -> Status:
+    """rules.md §3: the one boundary, everywhere."""
+    if fulfilled_at is not None:
+        return "met" if fulfilled_at <= due else "breached"
+    return "pending" if as_of <= due else "breached"
+
+
+_ORDER: dict[Status, int] = {"breached": 0, "pending": 1, "met": 2, "not-assessable": 3}
+
+
+def combine(statuses: Iterable[Status]) -> Status:
+    """rules.md §6: breached wins, then pending, then met; not-assessable only when nothing
+    else decides."""
+    return min(statuses, key=_ORDER.__getitem__, default="not-assessable")
+
+
+def hours(value: float) -> str:
+    """31.5 h, 24 h: one decimal place, none when whole."""
+    rounded = round(value, 1)
+    return f"{rounded:g}"
+
+
+def elapsed(hours_: float) -> str:
+    """An elapsed time a reader takes in: hours up to three days, then days."""
+    return f"{hours(hours_)} h" if hours_ < 72 else f"{days(hours_ / 24)} days"
+
+
+def days(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def when(value: datetime) -> str:
+    """A UTC instant for a detail sentence."""
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def sorted_by(items: Iterable[Obligation]) -> Iterator[Obligation]:
+    return iter(sorted(items, key=lambda o: o.sort_key))

@@ -1,0 +1,73 @@
+"""fit-note-issued: the trust issues the fit note the patient needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from adapter.facts import Attendance
+from adapter.link import World
+from adapter.model import Obligation
+from adapter.params import Params
+from adapter.rules.base import WITHDRAWN, Context, Rule
+from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
+
+# rules.md §5.5: this precedence replaces the general combination of §6.
+PRECEDENCE = ("not-needed", "asked-of-gp", "issued", "needed")
+DETAIL = {
+    "asked-of-gp": "The trust asked the GP to issue a fit note instead of issuing it.",
+    "issued": "The trust issued the fit note.",
+    "needed": "The patient needed a fit note and none was issued by the trust.",
+}
+
+
+def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
+    """Each kind of fit-note evidence about the attendance, with the resources that say it."""
+    found: dict[str, list[str]] = {kind: [] for kind in PRECEDENCE}
+    key = attendance.head.key
+    for letter in world.letters_by_encounter.get(key, []):
+        if letter.status not in WITHDRAWN:
+            for kind in letter.findings.fit_note:
+                found[kind].append(letter.head.key)
+    codes = world.policy.codes["fit-note-observations"]
+    for observation in world.observations_by_encounter.get(key, []):
+        if any(c.has_code(codes) for c in observation.concepts):
+            found["needed"].append(observation.head.key)
+    for document in world.documents_by_encounter.get(key, []):
+        if document.names_fit_note:
+            found["issued"].append(document.head.key)
+    return found
+
+
+def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
+    world = ctx.world
+    for attendance in world.of_type(Attendance):
+        if not (owes_discharge_summary(attendance, world) or owes_clinic_letter(attendance, world)):
+            continue
+        found = evidence_for(attendance, world)
+        kind = next((k for k in PRECEDENCE if found[k]), None)
+        if kind is None or kind == "not-needed":
+            continue
+        yield RULE.obligation(
+            "met" if kind == "issued" else "breached",
+            attendance.head.key,
+            DETAIL[kind],
+            patient=world.patient_label(attendance.patient),
+            owner=world.trust_of_encounter(attendance),
+            owed_to=world.practice_of_patient(attendance.patient),
+            evidence=found[kind],
+        )
+
+
+RULE = Rule(
+    id="fit-note-issued",
+    title="Fit notes issued by the trust, not left to the GP",
+    side="trust",
+    domain4="complete-care",
+    clause="SC11.11",
+    why="The NHS Standard Contract requires the trust to issue any fit note (Med3) the patient "
+    "needs, covering the whole expected period, rather than sending the patient to the GP.",
+    met_example="Discharge summary: 'Fit note issued for 4 weeks.': met.",
+    breached_example="Discharge summary: 'Please ask the GP to issue a fit note.' (asked of the "
+    "GP), or 'Off work for 6 weeks.' with no fit note issued: breached.",
+    evaluate=evaluate,
+)

@@ -1,0 +1,117 @@
+"""trust-arranges-own-tests: the trust arranges and follows up the tests it orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from adapter.facts import Letter, Request
+from adapter.link import World
+from adapter.model import Obligation
+from adapter.params import Params
+from adapter.rules.base import AGREED, WITHDRAWN, Context, Rule
+from adapter.rules.requests import is_referral, is_test, practice_performer
+
+
+def agreed_by(key: str, practice: str | None, world: World) -> list[str]:
+    """Tasks in which the practice agreed to do what `key` asks, at any time."""
+    return [
+        t.head.key
+        for t in world.tasks_by_focus.get(key, [])
+        if t.status in AGREED and world.belongs_to(t.owner, practice)
+    ]
+
+
+def coded(ctx: Context[Params]) -> Iterator[Obligation]:
+    world = ctx.world
+    for request in world.of_type(Request):
+        if world.role(request.requester) != "trust" or not is_test(request, world):
+            continue
+        if is_referral(request, world):
+            continue  # a referral is judged by onward-referral-by-trust
+        parties = {
+            "patient": world.patient_label(request.patient),
+            "owner": world.ods(request.requester),
+        }
+        practice = practice_performer(request, world)
+        if practice is None:
+            yield RULE.obligation(
+                "met",
+                request.head.key,
+                "The trust arranged the test itself.",
+                owed_to=world.practice_of_patient(request.patient),
+                **parties,
+            )
+            continue
+        agreed = agreed_by(request.head.key, practice, world)
+        if agreed:
+            yield RULE.obligation(
+                "met",
+                request.head.key,
+                "The practice agreed to do the test the trust asked for.",
+                owed_to=practice,
+                evidence=agreed,
+                **parties,
+            )
+        else:
+            yield RULE.obligation(
+                "breached",
+                request.head.key,
+                "The trust asked the practice "
+                "to do a test it ordered, without the practice's agreement.",
+                owed_to=practice,
+                evidence=[request.head.key],
+                **parties,
+            )
+
+
+def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
+    world = ctx.world
+    for letter in world.of_type(Letter):
+        asks = letter.findings.test_asks
+        if not asks or letter.status in WITHDRAWN:
+            continue
+        practice = world.practice_of_patient(letter.patient)
+        parties = {
+            "patient": world.patient_label(letter.patient),
+            "owner": world.trust_of_letter(letter),
+            "owed_to": practice,
+        }
+        agreed = agreed_by(letter.head.key, practice, world)
+        if agreed:
+            yield RULE.obligation(
+                "met",
+                letter.head.key,
+                "The practice agreed to the test the letter asks for.",
+                evidence=agreed,
+                **parties,
+            )
+        else:
+            sentence = asks[0] if len(asks[0]) <= 120 else asks[0][:119] + "…"
+            yield RULE.obligation(
+                "breached",
+                letter.head.key,
+                f'The letter asks the GP to arrange a test: "{sentence}"',
+                evidence=[letter.head.key],
+                **parties,
+            )
+
+
+def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
+    yield from coded(ctx)
+    yield from narrative(ctx)
+
+
+RULE = Rule(
+    id="trust-arranges-own-tests",
+    title="Trust arranges and follows up its own tests",
+    side="trust",
+    domain4="call-and-recall",
+    clause="SC11",
+    why="The NHS Standard Contract requires the trust to arrange the tests it orders, follow "
+    "them up and tell the patient the results, rather than asking the GP to do so.",
+    met_example="A trust lab ServiceRequest performed by the trust itself: met; one addressed to "
+    "the practice with the practice's accepted Task: met.",
+    breached_example="Plan: 'Please could the GP repeat U&Es in 2 weeks.' with no agreement from "
+    "the practice: breached.",
+    evaluate=evaluate,
+)

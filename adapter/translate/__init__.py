@@ -1,0 +1,87 @@
+"""Translate: one FHIR resource → one fact, or the problems that reject it.
+
+One module per FHIR type; `translate()` picks the translator by `resourceType`. A resource
+is rejected when a field a rule reads has the wrong datatype or cardinality, or a required
+element a rule reads is missing (rules.md §1); `--validate full` adds every R4 problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from adapter.facts import Fact, Other
+from adapter.fhir import full_validation
+from adapter.ingest import Received
+from adapter.model import Issue
+from adapter.policy import Policy
+from adapter.translate.appointment import appointment_to_booking
+from adapter.translate.composition import composition_to_letter
+from adapter.translate.context import (
+    care_plan_to_plan,
+    document_reference_to_document,
+    observation_to_observation,
+    task_to_task,
+)
+from adapter.translate.encounter import encounter_to_attendance
+from adapter.translate.fields import Fields
+from adapter.translate.medication_request import medication_request_to_order
+from adapter.translate.parties import (
+    organization_to_organisation,
+    patient_to_patient,
+    practitioner_role_to_role,
+    practitioner_to_person,
+)
+from adapter.translate.service_request import service_request_to_request
+
+Translator = Callable[[Fields, Policy], Fact]
+
+TRANSLATORS: dict[str, Translator] = {
+    "Organization": organization_to_organisation,
+    "Practitioner": practitioner_to_person,
+    "PractitionerRole": practitioner_role_to_role,
+    "Patient": patient_to_patient,
+    "Encounter": encounter_to_attendance,
+    "Appointment": appointment_to_booking,
+    "MedicationRequest": medication_request_to_order,
+    "ServiceRequest": service_request_to_request,
+    "Task": task_to_task,
+    "Observation": observation_to_observation,
+    "DocumentReference": document_reference_to_document,
+    "CarePlan": care_plan_to_plan,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    fact: Fact | None
+    issues: tuple[Issue, ...]
+
+
+def translate(item: Received, policy: Policy, *, full: bool = False) -> Translated:
+    """The fact for one received resource, or the issues that reject it (all of them)."""
+    f = Fields(item.resource, item.location, item.full_url)
+    kind = str(item.resource["resourceType"])
+    fact: Fact
+    if kind == "Composition":
+        fact = composition_to_letter(f, policy, item.sent_at)
+    elif kind in TRANSLATORS:
+        fact = TRANSLATORS[kind](f, policy)
+    else:
+        fact = Other(f.head())
+    problems = list(f.problems)
+    if full:
+        seen = {path for path, _ in problems}
+        problems.extend((p, m) for p, m in full_validation(item.resource) if p not in seen)
+    if not problems:
+        return Translated(fact, ())
+    issues = tuple(
+        Issue(
+            "error",
+            "invalid",
+            replace(item.location, field=path),
+            f"{item.location.describe()}: {message}",
+        )
+        for path, message in problems
+    )
+    return Translated(None, issues)

@@ -1,0 +1,63 @@
+"""Composition → Letter, with what its narrative says.
+Profile: https://fhir.hl7.org.uk/StructureDefinition/UKCore-Composition"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from adapter.errors import UnreadableInput
+from adapter.facts import Letter
+from adapter.instants import parse_instant
+from adapter.policy import Policy
+from adapter.translate.fields import Fields
+from adapter.translate.narrative import read_findings, sentences
+
+
+def composition_to_letter(f: Fields, policy: Policy, sent_at: str | None) -> Letter:
+    r = f.resource
+    status = f.code(r, "status", "status", required="send the Composition status, e.g. final")
+    kind = f.concept(r, "type", "type")
+    if "type" not in r:
+        f.missing("type", "send the document type, e.g. SNOMED 373942005 Discharge summary")
+    dated = f.instant(r, "date", "date")
+    if "date" not in r:
+        f.missing("date", "send the date the document was written")
+    return Letter(
+        head=f.head(),
+        status=status or "",
+        types=(kind,) if kind else (),
+        encounter=f.ref(r, "encounter", "encounter"),
+        patient=f.ref(r, "subject", "subject"),
+        sent=_sent(sent_at) or dated,
+        custodian=f.ref(r, "custodian", "custodian"),
+        authors=f.refs(r, "author", "author"),
+        findings=read_findings(_sections(f, r, "section"), policy),
+    )
+
+
+def _sent(sent_at: str | None) -> datetime | None:
+    """The document Bundle's timestamp, when the letter arrived in one (rules.md §3)."""
+    return parse_instant(sent_at) if sent_at else None
+
+
+def _sections(f: Fields, parent: dict[str, Any], path: str) -> list[tuple[str | None, list[str]]]:
+    """(heading code, sentences) of every section, nested ones included."""
+    out: list[tuple[str | None, list[str]]] = []
+    for index, section in enumerate(f.objects(parent, "section", path)):
+        where = f"{path}[{index}]"
+        code = f.concept(section, "code", f"{where}.code")
+        heading = code.codings[0][1] if code and code.codings else None
+        text = f.obj(section, "text", f"{where}.text")
+        div = f.string(text, "div", f"{where}.text.div") if text else None
+        if div is not None:
+            try:
+                out.append((heading, sentences(div)))
+            except UnreadableInput as exc:
+                f.bad(f"{where}.text.div", "well-formed XHTML", div, exc.message)
+        if "section" in section:
+            out.extend(
+                (heading if h is None else h, s)
+                for h, s in _sections(f, section, f"{where}.section")
+            )
+    return out

@@ -1,0 +1,48 @@
+"""Task, Observation, DocumentReference and CarePlan → the context facts the rules read.
+Profiles: UK Core Task (https://fhir.hl7.org.uk/StructureDefinition/UKCore-Task), Observation,
+DocumentReference, CarePlan."""
+
+from __future__ import annotations
+
+from adapter.facts import DocumentFact, ObservationFact, PlanFact, Ref, TaskFact
+from adapter.policy import Policy
+from adapter.translate.fields import Fields
+
+
+def task_to_task(f: Fields, policy: Policy) -> TaskFact:
+    r = f.resource
+    status = f.code(r, "status", "status", required="send the Task status, e.g. accepted")
+    period = f.obj(r, "executionPeriod", "executionPeriod") or {}
+    when = (
+        f.instant(period, "start", "executionPeriod.start")
+        or f.instant(r, "lastModified", "lastModified")
+        or f.instant(r, "authoredOn", "authoredOn")
+    )
+    return TaskFact(
+        f.head(), status or "", f.ref(r, "focus", "focus"), f.ref(r, "owner", "owner"), when
+    )
+
+
+def observation_to_observation(f: Fields, policy: Policy) -> ObservationFact:
+    r = f.resource
+    code = f.concept(r, "code", "code")
+    if "code" not in r:
+        f.missing("code", "send what was observed, e.g. SNOMED 160910001 Unfit for work")
+    value = f.concept(r, "valueCodeableConcept", "valueCodeableConcept")
+    concepts = tuple(c for c in (code, value) if c is not None)
+    return ObservationFact(f.head(), f.ref(r, "encounter", "encounter"), concepts)
+
+
+def document_reference_to_document(f: Fields, policy: Policy) -> DocumentFact:
+    r = f.resource
+    kind = f.concept(r, "type", "type")
+    context = f.obj(r, "context", "context") or {}
+    encounters: tuple[Ref, ...] = f.refs(context, "encounter", "context.encounter")
+    names = policy.phrases["document-fit-note"]
+    return DocumentFact(f.head(), encounters, bool(kind and names.search(kind.words())))
+
+
+def care_plan_to_plan(f: Fields, policy: Policy) -> PlanFact:
+    categories = f.concepts(f.resource, "category", "category")
+    words = policy.codes["shared-care-words"]
+    return PlanFact(f.head(), any(w in c.words() for c in categories for w in words))

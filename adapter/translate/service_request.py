@@ -1,0 +1,35 @@
+"""ServiceRequest → Request (referrals and test requests, rules.md §5.7, §5.8, §5.10).
+Profiles: https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest; e-RS R4
+ServiceRequest (https://digital.nhs.uk/developer/api-catalogue/e-referral-service-fhir)."""
+
+from __future__ import annotations
+
+from adapter.facts import Request
+from adapter.policy import Policy
+from adapter.translate.fields import Fields
+
+
+def service_request_to_request(f: Fields, policy: Policy) -> Request:
+    r = f.resource
+    ers = f.extension_codes(r, policy.codes.values["ers-priority-extension"], "")
+    reasons = f.concepts(r, "reasonCode", "reasonCode")
+    reason_refs = f.refs(r, "reasonReference", "reasonReference")
+    info = f.refs(r, "supportingInfo", "supportingInfo")
+    notes = f.objects(r, "note", "note")
+    return Request(
+        head=f.head(),
+        status=f.code(r, "status", "status"),
+        requester=f.ref(r, "requester", "requester"),
+        performers=f.refs(r, "performer", "performer"),
+        categories=f.concepts(r, "category", "category"),
+        code=f.concept(r, "code", "code"),
+        priority=f.code(r, "priority", "priority"),
+        ers_priority=next((code for _, code in ers if code), None),
+        based_on=f.refs(r, "basedOn", "basedOn"),
+        reasons=reasons,
+        has_reason=bool(reasons or reason_refs),
+        has_clinical_info=bool(info or notes),
+        authored=f.instant(r, "authoredOn", "authoredOn"),
+        patient=f.ref(r, "subject", "subject"),
+        encounter=f.ref(r, "encounter", "encounter"),
+    )
