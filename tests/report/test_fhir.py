@@ -1,14 +1,23 @@
+import csv
+import io
 import json
+import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.codesystem import CodeSystem
 from fhir.resources.R4B.measure import Measure
+from junitparser import JUnitXml
 
+from adapter.engine import check
 from adapter.mappings import mappings_dir, shipped
 from adapter.model import Counts, Issue, Location, Result
+from adapter.policy import load_policy
+from adapter.report import csv as csv_report
 from adapter.report import fhir_xml
+from adapter.report import junit as junit_report
 from adapter.report.fhir import MEASURE_BASE, POLICY_EXTENSION, RULE_SYSTEM, render
 from adapter.xml import fhir_xml_to_json
 
@@ -279,3 +288,35 @@ def test_fhir_xml_report_reads_back_to_the_json_report():
     data = fhir_xml.render(result)
     assert data.startswith(b"<?xml")
     assert fhir_xml_to_json(data) == json.loads(render(result))
+
+
+FIXTURES = sorted(
+    (Path(__file__).resolve().parents[2] / "fixtures" / "rules").glob("*/*/case.toml")
+)
+
+
+@pytest.mark.parametrize("case", FIXTURES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_every_format_renders_the_result_of_checking_each_fixture(case):
+    spec = tomllib.loads(case.read_text("utf-8"))
+    folder = case.parent
+    policy = load_policy(folder / spec["policy"]) if "policy" in spec else None
+    as_of = datetime.fromisoformat(spec["as_of"])
+    inputs = sorted(p for p in folder.iterdir() if p.name.startswith("input"))
+    result = check(inputs, as_of=as_of, policy=policy)
+    summary = result.summary()
+
+    table = list(csv.DictReader(io.StringIO(csv_report.render(result).decode(), newline="")))
+    assert [(r["rule"], r["subject"], r["status"]) for r in table] == [
+        (o.rule, o.subject, o.status) for o in result.obligations
+    ]
+
+    xml = JUnitXml.fromstring(junit_report.render(result))
+    assert xml.failures == summary["breached"]
+    assert xml.skipped == summary["pending"] + summary["not-assessable"]
+    assert xml.errors == result.counts.rejected + result.unreadable_files
+
+    bundle = rendered(result)
+    assert len(of_type(bundle, "DetectedIssue")) == summary["breached"]
+    reports = of_type(bundle, "MeasureReport")
+    assert sum(populations(r)["initial-population"] for r in reports) == summary["obligations"]
+    assert fhir_xml_to_json(fhir_xml.render(result)) == bundle
