@@ -149,7 +149,10 @@ def _input_suite(root: etree._Element, as_of: str, issues: list[Issue]) -> _Suit
 
 
 def _issue_line(issue: Issue) -> str:
+    """`severity code: message`, with the location first unless the message starts with it."""
     where = issue.location.describe()
+    if issue.message.startswith(where):
+        return f"{issue.severity} {issue.code}: {issue.message}"
     if issue.location.field:
         where += f" {issue.location.field}"
     return f"{issue.severity} {issue.code} at {where}: {issue.message}"
