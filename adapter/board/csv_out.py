@@ -111,6 +111,7 @@ def _worst(board: Board) -> Iterable[Sequence[object]]:
         "due",
         "fulfilled_at",
         "hours_late",
+        "days_short",
         "shortfall",
         "subject",
         "evidence",

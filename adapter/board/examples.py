@@ -2,12 +2,15 @@
 measured shortfall, patients masked.
 
 For rules with a deadline the shortfall is how late: `fulfilled_at` (or, when nothing was
-sent, the as-of time) minus `due`. Rules without a deadline have no measured lateness; their
-examples are the latest breaches, and the `detail` sentence says what was wrong.
+sent, the as-of time) minus `due`. For discharge-medication-7d it is the days of medicine
+missing, read from the detail sentence ("supply ... is 3.5 days ...; at least 7 days
+required"). Other rules have no measured shortfall; their examples are the latest breaches,
+and the `detail` sentence says what was wrong.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +21,11 @@ from adapter.board.privacy import mask_patient, mask_text
 from adapter.model import Obligation, format_instant
 
 WORST_PER_RULE = 10
+_SUPPLY = re.compile(
+    r"supply of .* is (?P<supplied>\d+(?:\.\d+)?) days\b.*?"
+    r"(?:course is|at least) (?P<required>\d+(?:\.\d+)?) days",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class Example:
     due: datetime | None
     fulfilled_at: datetime | None
     hours_late: float | None
+    days_short: float | None
     shortfall: str
     subject: str
     evidence: tuple[str, ...]
@@ -45,6 +54,7 @@ class Example:
             "due": format_instant(self.due),
             "fulfilled_at": format_instant(self.fulfilled_at),
             "hours_late": self.hours_late,
+            "days_short": self.days_short,
             "shortfall": self.shortfall,
             "subject": self.subject,
             "evidence": list(self.evidence),
@@ -68,8 +78,20 @@ def describe_lateness(hours: float | None, fulfilled: bool) -> str:
     return f"{amount} late" if fulfilled else f"{amount} overdue, not yet done"
 
 
+def days_short(obligation: Obligation) -> tuple[float, str] | None:
+    """Days of medicine missing and how to say it, when the detail states supply and need."""
+    match = _SUPPLY.search(obligation.detail)
+    if match is None:
+        return None
+    supplied, required = float(match["supplied"]), float(match["required"])
+    short = round(required - supplied, 1)
+    return short, f"{short:g} days short ({supplied:g} of {required:g} days supplied)"
+
+
 def to_example(obligation: Obligation, as_of: datetime) -> Example:
     late = hours_late(obligation, as_of)
+    short = days_short(obligation) if late is None else None
+    shortfall = describe_lateness(late, obligation.fulfilled_at is not None)
     return Example(
         rule=obligation.rule,
         owner=obligation.owner,
@@ -79,7 +101,8 @@ def to_example(obligation: Obligation, as_of: datetime) -> Example:
         due=obligation.due,
         fulfilled_at=obligation.fulfilled_at,
         hours_late=late,
-        shortfall=describe_lateness(late, obligation.fulfilled_at is not None),
+        days_short=None if short is None else short[0],
+        shortfall=shortfall if short is None else short[1],
         subject=mask_text(obligation.subject),
         evidence=tuple(mask_text(e) for e in obligation.evidence),
         detail=mask_text(obligation.detail),
@@ -89,7 +112,7 @@ def to_example(obligation: Obligation, as_of: datetime) -> Example:
 def worst_examples(
     obligations: Iterable[Obligation], as_of: datetime, limit: int = WORST_PER_RULE
 ) -> dict[str, list[Example]]:
-    """Up to `limit` breached obligations per rule: the latest-delivered first, then the
+    """Up to `limit` breached obligations per rule: the largest shortfall first, then the
     most recent, then by subject."""
     by_rule: dict[str, list[Example]] = {}
     for obligation in obligations:
@@ -99,6 +122,11 @@ def worst_examples(
 
 
 def _badness(example: Example) -> tuple[float, int, str]:
-    late = -example.hours_late if example.hours_late is not None else float("inf")
+    if example.hours_late is not None:
+        late = -example.hours_late
+    elif example.days_short is not None:
+        late = -example.days_short
+    else:
+        late = float("inf")
     recent = -example.day.toordinal() if example.day is not None else 0
     return (late, recent, example.subject)

@@ -33,6 +33,7 @@ def render_html(board: Board) -> str:
     """The whole page."""
     parts = [
         _header(board),
+        _contents(board),
         _headline(board),
         _ranking(board),
         *(_trust(board, t) for t in board.trusts),
@@ -64,6 +65,19 @@ def _header(board: Board) -> str:
         f"({esc(format_instant(board.as_of))}). Policy: {esc(board.policy.get('name'))}.</p>"
         "</header>"
     )
+
+
+def _contents(board: Board) -> str:
+    links = [("headline", "At a glance"), ("trusts", "Trusts ranked")]
+    links += [(f"trust-{t.rank}", owner_label(t)) for t in board.trusts]
+    links += [
+        ("practices", "Practice side"),
+        ("quality", "Data quality"),
+        ("worst", "Worst examples"),
+        ("method", "Method"),
+    ]
+    items = "".join(f'<li><a href="#{esc(a)}">{esc(text)}</a></li>' for a, text in links)
+    return f'<nav aria-label="Contents"><ul>{items}</ul></nav>'
 
 
 def _headline(board: Board) -> str:
@@ -176,7 +190,7 @@ def _trust(board: Board, trust: OwnerSection) -> str:
     )
     lead = esc(trust.interface_lead) if trust.interface_lead else "not named in the policy file"
     return (
-        f'<section class="trust" id="trust-{esc(trust.ods)}">'
+        f'<section class="trust" id="trust-{trust.rank}">'
         f"<h3>{trust.rank}. {esc(owner_label(trust))}</h3>"
         f'<p class="meta">Interface lead: {lead}. Met rate {esc(percent(trust.overall.rate))}'
         f" ({esc(points(change_points(trust.overall, trust.previous)))}).</p>"
@@ -231,8 +245,9 @@ def _practices(board: Board) -> str:
 def _worst(board: Board) -> str:
     parts = [
         '<section id="worst"><h2>Worst examples</h2><p>Up to ten breaches per rule, '
-        "latest first for deadline rules. Patients are shown by the last three digits "
-        "of the NHS number only.</p>"
+        "largest shortfall first (hours late, or days of medicine missing), otherwise the "
+        "most recent first. Patients are shown by the last three digits of the NHS number "
+        "only.</p>"
     ]
     for rule, examples in board.worst.items():
         rows = [_example_row(i, e) for i, e in enumerate(examples, start=1)]

@@ -13,6 +13,9 @@ h3 { font-size: 17px; margin: 24px 0 4px; }
 h4 { font-size: 14px; margin: 12px 0 4px; }
 .meta { color: #444; font-size: 13px; margin: 4px 0 10px; }
 .lead { font-size: 16px; }
+nav ul { list-style: none; margin: 0 0 8px; padding: 0; display: flex; flex-wrap: wrap;
+  gap: 4px 14px; font-size: 13px; }
+nav a { color: #1a1a1a; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0 16px; }
 .card { flex: 1 1 150px; border: 1px solid #777; border-radius: 4px; padding: 8px 10px; }
 .card.practice { border-style: dashed; }
@@ -35,6 +38,7 @@ section.trust { border-top: 1px dashed #aaa; }
 #worst td { word-break: break-word; }
 @media print {
   body { background: #fff; }
+  nav { display: none; }
   main { padding: 0; max-width: none; }
   section.trust, figure, table { break-inside: avoid; }
 }

@@ -1,0 +1,132 @@
+"""The board pack built through the real engine from the rule fixtures, and `referee report`
+run on them with a policy file that names trusts and interface leads."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import lxml.html
+import pytest
+from board_sample import obligation
+
+from adapter import cli
+from adapter.board import Period, build_board, render_html
+from adapter.board.examples import days_short
+from adapter.engine import check
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
+AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
+PERIOD = Period(date(2015, 1, 1), date(2026, 12, 31))
+
+
+def main(argv):
+    original = cli.COMMANDS
+    cli.COMMANDS = ("report",)
+    try:
+        return cli.main(argv)
+    finally:
+        cli.COMMANDS = original
+
+
+@pytest.fixture(scope="module")
+def result():
+    return check([FIXTURES], as_of=AS_OF)
+
+
+def test_headline_from_the_fixtures_equals_the_engine_obligations(result):
+    assert result.obligations, "the engine found no obligations in the fixtures"
+    board = build_board(result.obligations, PERIOD, result.as_of)
+    trust_side = Counter(o.status for o in result.obligations if o.rule != "referral-complete")
+    assert board.headline.met == trust_side["met"]
+    assert board.headline.breached == trust_side["breached"]
+    assert board.headline.pending == trust_side["pending"]
+    assert board.headline.not_assessable == trust_side["not-assessable"]
+    practice = Counter(o.status for o in result.obligations if o.rule == "referral-complete")
+    assert board.practice_side.current.met == practice["met"]
+    assert board.practice_side.current.breached == practice["breached"]
+    owners = {o.owner for o in result.obligations if o.rule != "referral-complete"}
+    assert {t.ods for t in board.trusts} == {o or "(no owner code)" for o in owners}
+
+
+def test_fixture_page_has_no_full_nhs_number_and_fetches_nothing(result):
+    page = render_html(build_board(result.obligations, PERIOD, result.as_of))
+    assert not re.search(r"(?<!\d)\d{10}(?!\d)", page)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page, re.I)
+    assert lxml.html.fromstring(page).xpath("//svg")
+
+
+def test_report_command_names_trusts_and_interface_leads_from_the_policy(tmp_path, result):
+    trust = next(o.owner for o in result.obligations if o.owner and o.rule != "referral-complete")
+    policy = tmp_path / "icb.toml"
+    policy.write_text(
+        'name = "Example ICB policy"\n'
+        "[rules.discharge-medication-7d]\nmin_days = 14\n"
+        f'[trusts.{trust}]\nname = "Example Hospitals NHS Trust"\n'
+        'interface_lead = "Dr A Example"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "board.html"
+    code = main(
+        [
+            "report",
+            str(FIXTURES),
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2026-12-31",
+            "--as-of",
+            "2025-01-01T00:00:00Z",
+            "--policy",
+            str(policy),
+            "--icb-name",
+            "Example ICB",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    doc = lxml.html.fromstring(out.read_text(encoding="utf-8"))
+    ranking = doc.xpath("//table[starts-with(caption, 'Trusts, best')]/tbody/tr")
+    cells = {r.xpath("string(th)"): [c.text_content() for c in r.xpath("td")] for r in ranking}
+    named = next(v for v in cells.values() if v[0] == f"Example Hospitals NHS Trust ({trust})")
+    assert named[1] == "Dr A Example"
+    method = doc.xpath("//table[starts-with(caption, 'Rules, their')]/tbody/tr")
+    medication = next(r for r in method if r.xpath("string(th)") == "discharge-medication-7d")
+    assert "min_days = 14" in medication.text_content()
+    assert "Example ICB policy" in doc.xpath("string(//header)")
+
+
+def test_report_command_writes_csv_tables_into_a_folder(tmp_path):
+    out = tmp_path / "tables"
+    code = main(
+        [
+            "report",
+            str(FIXTURES),
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2026-12-31",
+            "--as-of",
+            "2025-01-01T00:00:00Z",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert (out / "headline.csv").read_text(encoding="utf-8").startswith("area,label,met,")
+
+
+def test_medication_shortfall_is_the_days_missing():
+    short = obligation(
+        "discharge-medication-7d",
+        "breached",
+        owner="RXA",
+        detail="Discharge supply of Amoxicillin is 3.5 days (14 capsules at 4 a day); "
+        "at least 7 days required.",
+    )
+    assert days_short(short) == (3.5, "3.5 days short (3.5 of 7 days supplied)")
