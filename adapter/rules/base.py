@@ -63,7 +63,10 @@ class Rule:
             owed_to=owed_to,
             due=due,
             fulfilled_at=fulfilled_at,
-            evidence=tuple(dict.fromkeys(evidence)),
+            # Evidence is what fulfilled or breached it: nothing has while pending or unjudged.
+            evidence=()
+            if status in ("pending", "not-assessable")
+            else tuple(sorted(set(evidence))),
             detail=detail,
             domain4=self.domain4,
             clause=self.clause,

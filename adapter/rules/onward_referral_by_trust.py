@@ -60,13 +60,14 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
                     request.head.key,
                     "The trust made the onward referral itself.",
                     owed_to=world.practice_of_patient(request.patient),
+                    evidence=[request.head.key],
                     **parties,
                 )
             continue
         original = original_referral(request, world, trust)
         urgent = is_urgent(request, world)
         related = bool(request.based_on) or _shares_reason(request, original, world)
-        evidence = [original] if original else []
+        evidence = [request.head.key]
         if urgent or related:
             why = "urgent" if urgent else "related to the original referral"
             yield RULE.obligation(

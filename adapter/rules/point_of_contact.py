@@ -63,7 +63,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 "met",
                 letter.head.key,
                 "The letter's author has a phone number or email.",
-                evidence=[letter.head.key, author],
+                evidence=[author],
                 **parties,
             )
         else:

@@ -39,6 +39,7 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
                 request.head.key,
                 "The trust arranged the test itself.",
                 owed_to=world.practice_of_patient(request.patient),
+                evidence=[request.head.key],
                 **parties,
             )
             continue
