@@ -1,0 +1,105 @@
+"""The ASGI app: settings and store on `app.state`, the routers, and every error answered
+as a FHIR OperationOutcome. OpenAPI at /openapi.json, docs at /docs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from adapter.api import fhir_in, fhir_out, reads
+from adapter.api.outcomes import FhirError, FhirResponse, outcome
+from adapter.api.settings import Settings
+from adapter.model import Issue, Location
+from adapter.policy import Policy
+from adapter.store.service import Store
+
+log = logging.getLogger("adapter.api")
+
+_DESCRIPTION = """\
+Post FHIR R4 traffic between GP practices and trusts; read the interface obligations
+(NHS Standard Contract, Delivery Plan 2023) as met, breached, pending or not assessable.
+Every call except `GET /fhir/metadata` needs `Authorization: Bearer <API key>`.
+"""
+
+
+def _load_policy(path: str | None) -> Policy | None:
+    if path is None:
+        return None
+    from adapter import policy as policies
+
+    loader: Any = getattr(policies, "load_policy", None)
+    if loader is None:
+        raise RuntimeError("this build cannot load policy files yet")
+    loaded: Policy = loader(path)
+    return loaded
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The app. `store` defaults to one opened (and migrated) on `settings.database_url`."""
+    policy = _load_policy(settings.policy)
+    owned = store is None
+    the_store = store or Store(settings.database_url, policy=policy)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_store.close()
+
+    app = FastAPI(
+        title="Interface Referee",
+        description=_DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    app.state.policy = policy
+    for router in (fhir_in.router, fhir_out.router, reads.router):
+        app.include_router(router)
+    _handlers(app)
+    return app
+
+
+def _answer(
+    status: int, issues: list[Issue], headers: dict[str, str] | None = None
+) -> FhirResponse:
+    return FhirResponse(outcome(issues), status_code=status, headers=headers)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(FhirError)
+    async def fhir_error(_request: Request, exc: FhirError) -> FhirResponse:
+        return _answer(exc.status, list(exc.issues), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> FhirResponse:
+        issues = [
+            Issue(
+                "error",
+                "value",
+                Location(file="request", field=".".join(str(p) for p in e.get("loc", ()))),
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}",
+            )
+            for e in exc.errors()
+        ]
+        return _answer(400, issues)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> FhirResponse:
+        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
+        message = f"{request.method} {request.url.path}: {exc.detail}"
+        issue = Issue("error", code, Location(file="request"), message)
+        return _answer(exc.status_code, [issue], dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> FhirResponse:
+        log.exception("internal error in %s %s", request.method, request.url.path)
+        message = "internal error (a bug); the server log has the traceback"
+        return _answer(500, [Issue("fatal", "exception", Location(file="request"), message)])

@@ -1,0 +1,240 @@
+"""FHIR in: `POST /fhir` (a Bundle), `POST /fhir/{type}`, `PUT /fhir/{type}/{id}`, and
+`POST /fhir/$evaluate` (check without storing).
+
+Answers: a transaction is all or nothing (one rejected entry: 422 OperationOutcome with
+every issue, nothing stored); a batch, collection, document, message or searchset Bundle
+is stored entry by entry and answered with a `batch-response` Bundle (a
+`transaction-response` for a transaction), one entry per resource read, each with its
+status and, when not plainly created, an OperationOutcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from adapter import engine as pipeline
+from adapter.api.auth import requires, store_of
+from adapter.api.body import read_fhir
+from adapter.api.outcomes import FhirError, FhirResponse, JsonResponse, outcome, problem
+from adapter.errors import AdapterError
+from adapter.instants import parse_instant
+from adapter.model import Issue, Location, Severity
+from adapter.policy import Policy
+from adapter.store.access import KeyInfo
+from adapter.store.entries import Entry, flatten
+from adapter.store.service import SubmitReport
+from adapter.store.submit import Stored
+
+log = logging.getLogger("adapter.api")
+router = APIRouter(tags=["FHIR in"])
+
+_FHIR_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/fhir+json": {"schema": {"type": "object"}},
+            "application/fhir+xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+_STATUS = {
+    "created": "201 Created",
+    "updated": "200 OK",
+    "unchanged": "200 OK",
+    "stale": "200 OK",
+    "rejected": "422 Unprocessable Entity",
+}
+_NOTE = {
+    "updated": "a newer version replaced the stored one; its obligations were re-evaluated",
+    "unchanged": "already stored (same id and version, or same content); nothing changed",
+    "stale": "older than the stored version, which is kept; nothing changed",
+}
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
+def _entries(body: Any, request: Request) -> list[Entry]:
+    entries = flatten(body)
+    limit = _settings(request).max_entries
+    if len(entries) > limit:
+        raise problem(
+            413,
+            "too-costly",
+            f"the Bundle holds {len(entries)} resources; the limit is {limit} per request "
+            "(split it, or raise --max-entries)",
+        )
+    return entries
+
+
+def _log(action: str, report: SubmitReport) -> None:
+    counts = report.counts()
+    log.info(
+        "%s: %d received, %d accepted, %d rejected; types %s",
+        action,
+        counts["received"],
+        counts["accepted"],
+        counts["rejected"],
+        counts["resource_types"],
+    )
+
+
+async def _store(
+    request: Request, entries: list[Entry], key: KeyInfo, action: str, transaction: bool
+) -> SubmitReport:
+    store = store_of(request)
+    await run_in_threadpool(store.check, entries)
+    report: SubmitReport = await run_in_threadpool(
+        lambda: store.submit(entries, key_name=key.name, action=action, all_or_nothing=transaction)
+    )
+    _log(action, report)
+    if not report.stored:
+        issues = [issue for entry in entries for issue in entry.issues]
+        raise FhirError(422, issues)
+    return report
+
+
+def _response_entry(entry: Entry, stored: Stored) -> dict[str, Any]:
+    response: dict[str, Any] = {"status": _STATUS[stored.outcome]}
+    if stored.reference and stored.outcome != "rejected":
+        version = f"/_history/{stored.version}" if stored.version else ""
+        response["location"] = f"{stored.reference}{version}"
+    if stored.outcome == "rejected":
+        response["outcome"] = outcome(entry.issues)
+    elif stored.outcome in _NOTE:
+        severity: Severity = "warning" if stored.outcome == "stale" else "information"
+        note = Issue(severity, "informational", entry.location(), _NOTE[stored.outcome])
+        response["outcome"] = outcome([note])
+    return {"response": response}
+
+
+@router.post("/fhir", response_class=FhirResponse, openapi_extra=_FHIR_BODY)
+async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"))) -> FhirResponse:  # noqa: B008
+    """Submit a Bundle (transaction, batch, collection, document, message)."""
+    body = await read_fhir(request, _settings(request).max_body_bytes)
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        found = body.get("resourceType") if isinstance(body, dict) else type(body).__name__
+        raise problem(
+            400,
+            "invalid",
+            f"POST /fhir takes a Bundle (got {found!r}); post one resource to /fhir/{{type}}",
+            field="resourceType",
+        )
+    transaction = body.get("type") == "transaction"
+    entries = _entries(body, request)
+    report = await _store(request, entries, key, "submit POST /fhir", transaction)
+    answer = {
+        "resourceType": "Bundle",
+        "type": "transaction-response" if transaction else "batch-response",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "entry": [_response_entry(e, s) for e, s in report.entries],
+    }
+    return FhirResponse(answer, status_code=200)
+
+
+async def _single(
+    request: Request, kind: str, ident: str | None, key: KeyInfo, action: str
+) -> FhirResponse:
+    body = await read_fhir(request, _settings(request).max_body_bytes)
+    if kind == "Bundle" and ident is None:
+        raise problem(400, "invalid", "post Bundles to /fhir, not /fhir/Bundle")
+    if isinstance(body, dict) and body.get("resourceType") != kind:
+        raise problem(
+            400,
+            "invalid",
+            f"the body's resourceType {body.get('resourceType')!r} does not match the URL "
+            f"type {kind!r}",
+            field="resourceType",
+        )
+    if isinstance(body, dict) and ident is not None and body.setdefault("id", ident) != ident:
+        raise problem(
+            400,
+            "invalid",
+            f"the body's id {body.get('id')!r} does not match the URL id {ident!r}",
+            field="id",
+        )
+    entries = [Entry("", body, None, None)]
+    report = await _store(request, entries, key, action, transaction=True)
+    entry, stored = report.entries[0]
+    headers = {}
+    if stored.reference:
+        version = f"/_history/{stored.version}" if stored.version else ""
+        headers["Location"] = f"{stored.reference}{version}"
+    status = 201 if stored.outcome == "created" else 200
+    answer = _response_entry(entry, stored)["response"].get("outcome") or outcome(
+        [Issue("information", "informational", entry.location(), "stored")]
+    )
+    return FhirResponse(answer, status_code=status, headers=headers)
+
+
+@router.post("/fhir/$evaluate", response_class=JsonResponse, openapi_extra=_FHIR_BODY)
+async def evaluate(
+    request: Request,
+    as_of: str | None = None,
+    key: KeyInfo = Depends(requires(None)),  # noqa: B008
+) -> JsonResponse:
+    """Run `referee check` on the posted resource or Bundle without storing it; the answer
+    is the JSON of `referee check --format json` (rules.md §7)."""
+    when = _as_of(as_of)
+    body = await read_fhir(request, _settings(request).max_body_bytes)
+    entries = _entries(body, request)
+    policy: Policy | None = request.app.state.policy
+    try:
+        result = await run_in_threadpool(
+            lambda: pipeline.evaluate([(body, Location(file="request"))], as_of=when, policy=policy)
+        )
+    except AdapterError as exc:
+        raise FhirError(
+            400, exc.issues or [Issue("error", "invalid", Location(), exc.message)]
+        ) from exc
+    detail = {"received": len(entries), "summary": result.summary()}
+    await run_in_threadpool(
+        store_of(request).audit, key.name, "evaluate POST /fhir/$evaluate", 200, detail
+    )
+    return JsonResponse(result.to_json())
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    when = parse_instant(value)
+    if when is None:
+        raise problem(
+            400,
+            "value",
+            f"as_of must be a FHIR instant such as 2026-01-31T12:00:00Z (got {value!r})",
+            field="as_of",
+        )
+    return when
+
+
+@router.post("/fhir/{resource_type}", response_class=FhirResponse, openapi_extra=_FHIR_BODY)
+async def create(
+    request: Request,
+    resource_type: str,
+    key: KeyInfo = Depends(requires("submit")),  # noqa: B008
+) -> FhirResponse:
+    """Submit one resource (create). An id in the body is kept: re-sending the same
+    resource changes nothing; without an id one is assigned."""
+    return await _single(request, resource_type, None, key, f"submit POST /fhir/{resource_type}")
+
+
+@router.put(
+    "/fhir/{resource_type}/{resource_id}", response_class=FhirResponse, openapi_extra=_FHIR_BODY
+)
+async def update(
+    request: Request,
+    resource_type: str,
+    resource_id: str,
+    key: KeyInfo = Depends(requires("submit")),  # noqa: B008
+) -> FhirResponse:
+    """Submit one resource (update): stored, or replaces an older version."""
+    return await _single(
+        request, resource_type, resource_id, key, f"submit PUT /fhir/{resource_type}"
+    )

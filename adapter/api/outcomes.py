@@ -1,0 +1,73 @@
+"""FHIR answers: OperationOutcome from located issues, and the response classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+
+from adapter.model import Issue, Location
+
+
+class FhirResponse(Response):
+    media_type = "application/fhir+json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class JsonResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class FhirError(Exception):
+    """An error answered as an OperationOutcome with `status`."""
+
+    def __init__(self, status: int, issues: Sequence[Issue], headers: dict[str, str] | None = None):
+        super().__init__(issues[0].message if issues else str(status))
+        self.status = status
+        self.issues = tuple(issues)
+        self.headers = headers
+
+
+def problem(status: int, code: str, message: str, field: str | None = None) -> FhirError:
+    """A one-issue FhirError located at the request (and `field` when one is at fault)."""
+    return FhirError(status, [Issue("error", code, Location(file="request", field=field), message)])
+
+
+def issue_json(issue: Issue) -> dict[str, Any]:
+    """One OperationOutcome.issue; the location is given as a FHIRPath-like expression
+    and in full in `diagnostics`-free `details.text` (the message)."""
+    where = issue.location
+    expression = []
+    if where.entry is not None:
+        path = where.entry.replace("][", "].resource.entry[")
+        expression.append(
+            f"Bundle.entry{path}.resource" + (f".{where.field}" if where.field else "")
+        )
+    elif where.field is not None:
+        expression.append(where.field)
+    body: dict[str, Any] = {
+        "severity": issue.severity,
+        "code": issue.code,
+        "details": {"text": issue.message},
+        "location": [where.describe()],
+    }
+    if expression:
+        body["expression"] = expression
+    return body
+
+
+def outcome(issues: Sequence[Issue]) -> dict[str, Any]:
+    if not issues:
+        issues = [Issue("information", "informational", Location(file="request"), "All OK")]
+    return {"resourceType": "OperationOutcome", "issue": [issue_json(i) for i in issues]}
+
+
+def information(message: str) -> dict[str, Any]:
+    return outcome([Issue("information", "informational", Location(file="request"), message)])

@@ -1,0 +1,179 @@
+"""Reading: `GET /obligations`, `GET /obligations/{id}`, `GET /summary`, `GET /audit`.
+
+Status is judged when read: a stored `pending` obligation whose `due` has passed reads as
+`breached`. A key with an organisation sees only what that organisation owes or is owed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from adapter.api.auth import requires, store_of
+from adapter.api.outcomes import JsonResponse, problem
+from adapter.instants import parse_instant
+from adapter.model import STATUSES
+from adapter.store.access import KeyInfo
+from adapter.store.reads import GROUPS, Filters, summarise
+
+router = APIRouter(tags=["Obligations"])
+_DOMAINS = ("onward-referrals", "complete-care", "call-and-recall", "points-of-contact")
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    when = parse_instant(value)
+    if when is None:
+        raise problem(
+            400, "value", f"{name} must be a FHIR date or instant (got {value!r})", field=name
+        )
+    return when
+
+
+def _filters(
+    key: KeyInfo,
+    rule: str | None = None,
+    status: str | None = None,
+    owner: str | None = None,
+    owed_to: str | None = None,
+    patient: str | None = None,
+    domain4: str | None = None,
+    due_from: str | None = None,
+    due_to: str | None = None,
+) -> Filters:
+    if status is not None and status not in STATUSES:
+        raise problem(
+            400, "value", f"status must be one of {', '.join(STATUSES)} (got {status!r})", "status"
+        )
+    if domain4 is not None and domain4 not in _DOMAINS:
+        raise problem(
+            400,
+            "value",
+            f"domain4 must be one of {', '.join(_DOMAINS)} (got {domain4!r})",
+            "domain4",
+        )
+    return Filters(
+        rule=rule,
+        status=status,
+        owner=owner,
+        owed_to=owed_to,
+        patient=patient,
+        domain4=domain4,
+        due_from=_instant("from", due_from),
+        due_to=_instant("to", due_to),
+        org=key.org,
+    )
+
+
+def _audited(filters: Filters) -> dict[str, Any]:
+    """The filters for the audit trail, without the patient's identity."""
+    shown: dict[str, Any] = {
+        name: getattr(filters, name)
+        for name in ("rule", "status", "owner", "owed_to", "domain4", "org")
+        if getattr(filters, name) is not None
+    }
+    if filters.patient is not None:
+        shown["patient"] = "(given)"
+    return shown
+
+
+Text = Annotated[str | None, Query(max_length=2048)]
+
+
+@router.get("/obligations", response_class=JsonResponse)
+async def list_obligations(
+    request: Request,
+    key: Annotated[KeyInfo, Depends(requires("read"))],
+    rule: Text = None,
+    status: Text = None,
+    owner: Text = None,
+    owed_to: Text = None,
+    patient: Text = None,
+    domain4: Text = None,
+    due_from: Annotated[str | None, Query(alias="from", max_length=64)] = None,
+    due_to: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+    as_of: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Text = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JsonResponse:
+    """Obligations sorted by rule then subject, `limit` at a time; `next` is the cursor
+    of the following page (null on the last). `from`/`to` bound `due`."""
+    filters = _filters(key, rule, status, owner, owed_to, patient, domain4, due_from, due_to)
+    now = _instant("as_of", as_of) or datetime.now(UTC)
+    store = store_of(request)
+    rows, following = await run_in_threadpool(store.page, filters, now, cursor, limit)
+    body = {
+        "as_of": now.isoformat().replace("+00:00", "Z"),
+        "obligations": [{"id": ident, **ob.to_json()} for ident, ob in rows],
+        "next": following,
+    }
+    detail = {"count": len(rows), "filters": _audited(filters)}
+    await run_in_threadpool(store.audit, key.name, "read GET /obligations", 200, detail)
+    return JsonResponse(body)
+
+
+@router.get("/obligations/{obligation_id}", response_class=JsonResponse)
+async def get_obligation(
+    request: Request, obligation_id: str, key: Annotated[KeyInfo, Depends(requires("read"))]
+) -> JsonResponse:
+    """One obligation by its id (as given in `GET /obligations`)."""
+    store = store_of(request)
+    found = await run_in_threadpool(store.obligation, obligation_id, key.org, datetime.now(UTC))
+    code = 200 if found else 404
+    await run_in_threadpool(store.audit, key.name, "read GET /obligations/{id}", code, {})
+    if found is None:
+        raise problem(404, "not-found", f"no obligation {obligation_id!r} that this key can read")
+    return JsonResponse({"id": obligation_id, **found.to_json()})
+
+
+@router.get("/summary", response_class=JsonResponse)
+async def summary(
+    request: Request,
+    key: Annotated[KeyInfo, Depends(requires("read"))],
+    group_by: Annotated[str, Query(max_length=200)] = "rule",
+    rule: Text = None,
+    owner: Text = None,
+    owed_to: Text = None,
+    domain4: Text = None,
+    due_from: Annotated[str | None, Query(alias="from", max_length=64)] = None,
+    due_to: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+) -> JsonResponse:
+    """met / breached / pending / not-assessable counts and rates per group; `group_by`
+    is a comma-separated list of owner, owed_to, rule, domain4, month (of `due`).
+    met_rate = met ÷ (met + breached)."""
+    groups = [g.strip() for g in group_by.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown or not groups or len(set(groups)) != len(groups):
+        raise problem(
+            400,
+            "value",
+            f"group_by must be distinct names from {', '.join(GROUPS)} (got {group_by!r})",
+            "group_by",
+        )
+    filters = _filters(key, rule, None, owner, owed_to, None, domain4, due_from, due_to)
+    now = datetime.now(UTC)
+    store = store_of(request)
+    obligations = await run_in_threadpool(store.obligations, filters, now)
+    rows = summarise(obligations, groups)
+    detail = {"count": len(obligations), "group_by": groups, "filters": _audited(filters)}
+    await run_in_threadpool(store.audit, key.name, "read GET /summary", 200, detail)
+    body = {"as_of": now.isoformat().replace("+00:00", "Z"), "group_by": groups, "groups": rows}
+    return JsonResponse(body)
+
+
+@router.get("/audit", response_class=JsonResponse, tags=["Admin"])
+async def audit(
+    request: Request,
+    key: Annotated[KeyInfo, Depends(requires("admin"))],
+    before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JsonResponse:
+    """The audit trail, newest first; `next` is the `before` of the following page."""
+    store = store_of(request)
+    entries, following = await run_in_threadpool(store.audit_page, before, limit)
+    await run_in_threadpool(store.audit, key.name, "read GET /audit", 200, {"count": len(entries)})
+    return JsonResponse({"entries": entries, "next": following})

@@ -1,0 +1,73 @@
+"""`referee serve`: the FHIR endpoint with a persistent store."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+DESCRIPTION = """\
+Run the FHIR endpoint: post Bundles or single resources (FHIR R4, JSON or XML) and read
+the interface obligations they create, kept up to date as data arrives. Every accepted
+resource is stored before the answer is sent; re-sending the same resource changes nothing.
+
+With no flags it stores everything in ./referee.sqlite (created and migrated on start).
+For production give a PostgreSQL URL: --database-url postgresql+psycopg://user@host/db.
+Each flag can also be set by an environment variable (REFEREE_DATABASE_URL, REFEREE_HOST,
+REFEREE_PORT, REFEREE_MAX_BODY_BYTES, REFEREE_MAX_ENTRIES, REFEREE_POLICY); a flag wins.
+
+Every call except GET /fhir/metadata needs an API key: make one with `referee keys create`.
+API docs: http://HOST:PORT/docs (OpenAPI at /openapi.json)."""
+
+EPILOG = """\
+examples:
+  referee keys create --name ward-feed --scope submit
+  referee serve --port 8080
+  REFEREE_DATABASE_URL=postgresql+psycopg://referee@db/referee referee serve --host 0.0.0.0"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the FHIR endpoint (stores resources, keeps obligations live)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL of the store (default sqlite:///referee.sqlite)",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=int, help="largest request body accepted (default 10 MB)"
+    )
+    parser.add_argument(
+        "--max-entries", type=int, help="most resources in one Bundle (default 10000)"
+    )
+    parser.add_argument("--policy", metavar="FILE", help="local policy file (TOML)")
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from adapter.api.app import create_app
+    from adapter.api.settings import resolve
+
+    settings = resolve(
+        database_url=args.database_url,
+        max_body_bytes=args.max_body_bytes,
+        max_entries=args.max_entries,
+        policy=args.policy,
+        host=args.host,
+        port=args.port,
+    )
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0

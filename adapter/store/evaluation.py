@@ -1,0 +1,193 @@
+"""Live obligations: re-evaluate only what a change can affect.
+
+A changed resource brings its tokens (identities and references, before and after the
+change). The *group* is every stored resource reachable through shared tokens (the same
+patient, encounter, referral...); a changed hub (organisation, practitioner) reaches the
+resources that point at it. The group, plus the hubs it points at, is evaluated by
+`adapter.engine.evaluate`, each resource inside a copy of the Bundle it arrived in (so a
+document's timestamp still dates its Composition), and the group's obligations are replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.orm import Session
+
+from adapter.model import Location, Obligation, Result
+from adapter.store.schema import Origin, ResourceLink, StoredObligation, StoredResource
+
+Evaluator = Callable[[list[tuple[dict[str, Any], Location]], datetime], Result]
+_GROUP = ("id", "ref")
+_CHUNK = 500
+
+
+def obligation_id(rule: str, subject: str) -> str:
+    return hashlib.sha256(f"{rule}\x00{subject}".encode()).hexdigest()[:32]
+
+
+def reevaluate(
+    session: Session,
+    changed: Iterable[frozenset[tuple[str, str]]],
+    evaluator: Evaluator,
+    now: datetime,
+) -> int:
+    """Re-evaluate the groups the changed tokens touch; returns how many obligations the
+    groups now have."""
+    tokens = {pair for pairs in changed for pair in pairs}
+    group_tokens = {t for t, k in tokens if k in _GROUP}
+    hub_tokens = {t for t, k in tokens if k == "hubid"}
+    if hub_tokens:
+        group_tokens |= _pointing_at_hubs(session, hub_tokens)
+    if not group_tokens:
+        return 0
+    group = _closure(session, group_tokens)
+    rows = _rows(session, group | _hubs_of(session, group))
+    result = evaluator(_items(session, rows), now)
+    members = [r for r in rows if r.id in group]
+    return _replace(session, members, result.obligations, now)
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    items = sorted(values)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _select_links(
+    session: Session, column: str, values: set[Any], kinds: tuple[str, ...], want: str
+) -> set[Any]:
+    found: set[Any] = set()
+    source = getattr(ResourceLink, column)
+    target = getattr(ResourceLink, want)
+    for chunk in _chunks(values):
+        condition: ColumnElement[bool] = source.in_(chunk)
+        query = select(target).where(condition, ResourceLink.kind.in_(kinds))
+        found.update(session.scalars(query))
+    return found
+
+
+def _closure(session: Session, tokens: set[str]) -> set[int]:
+    """Every non-hub resource reachable from `tokens` through shared tokens."""
+    group: set[int] = set()
+    seen = set(tokens)
+    frontier = set(tokens)
+    while frontier:
+        found = _select_links(session, "token", frontier, _GROUP, "resource_pk") - group
+        if not found:
+            break
+        group |= found
+        more = _select_links(session, "resource_pk", found, _GROUP, "token")
+        frontier = more - seen
+        seen |= more
+    return group
+
+
+def _pointing_at_hubs(session: Session, hub_ids: set[str]) -> set[str]:
+    """Tokens of the resources that point at these hubs, directly or through other hubs
+    (a PractitionerRole of a changed Organization)."""
+    seen = set(hub_ids)
+    frontier = set(hub_ids)
+    while frontier:
+        hubs = _select_links(session, "token", frontier, ("hubref",), "resource_pk")
+        more = _select_links(session, "resource_pk", hubs, ("hubid",), "token") - seen
+        seen |= more
+        frontier = more
+    pointing = _select_links(session, "token", seen, ("hubref",), "resource_pk")
+    return _select_links(session, "resource_pk", pointing, ("id",), "token")
+
+
+def _hubs_of(session: Session, group: set[int]) -> set[int]:
+    """The hubs a group points at, and the hubs those point at."""
+    hubs: set[int] = set()
+    refs = _select_links(session, "resource_pk", group, ("hubref",), "token")
+    seen = set(refs)
+    while refs:
+        found = _select_links(session, "token", refs, ("hubid",), "resource_pk") - hubs
+        hubs |= found
+        more = _select_links(session, "resource_pk", found, ("hubref",), "token")
+        refs = more - seen
+        seen |= more
+    return hubs
+
+
+def _rows(session: Session, pks: set[int]) -> list[StoredResource]:
+    rows: list[StoredResource] = []
+    for chunk in _chunks(pks):
+        rows.extend(session.scalars(select(StoredResource).where(StoredResource.id.in_(chunk))))
+    return sorted(rows, key=lambda r: (r.origin_id or 0, r.entry_index, r.id))
+
+
+def _items(session: Session, rows: list[StoredResource]) -> list[tuple[dict[str, Any], Location]]:
+    """Each resource inside a copy of the Bundle it came in; a lone resource alone."""
+    bundles: dict[int, dict[str, Any]] = {}
+    items: list[tuple[dict[str, Any], Location]] = []
+    for row in rows:
+        resource = orjson.loads(row.body)
+        if row.origin_id is None:
+            items.append((resource, Location(file="store", resource=_ref(row))))
+            continue
+        if row.origin_id not in bundles:
+            bundles[row.origin_id] = _bundle(session.get(Origin, row.origin_id))
+            items.append((bundles[row.origin_id], Location(file=f"store/{row.origin_id}")))
+        entry: dict[str, Any] = {"resource": resource}
+        if row.full_url:
+            entry["fullUrl"] = row.full_url
+        bundles[row.origin_id]["entry"].append(entry)
+    return items
+
+
+def _bundle(origin: Origin | None) -> dict[str, Any]:
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    if origin is not None:
+        for key, value in (
+            ("id", origin.bundle_id),
+            ("type", origin.bundle_type),
+            ("timestamp", origin.timestamp),
+        ):
+            if value is not None:
+                bundle[key] = value
+    return bundle
+
+
+def _ref(row: StoredResource) -> str:
+    return f"{row.resource_type}/{row.resource_key}"
+
+
+def _replace(
+    session: Session, members: list[StoredResource], found: list[Obligation], now: datetime
+) -> int:
+    """Replace the obligations whose subject is in the group by those just found."""
+    subjects = {_ref(r) for r in members} | {r.full_url for r in members if r.full_url}
+    for chunk in _chunks(subjects):
+        session.execute(delete(StoredObligation).where(StoredObligation.subject.in_(chunk)))
+    fresh = {obligation_id(o.rule, o.subject): o for o in found}
+    for chunk in _chunks(fresh):
+        session.execute(delete(StoredObligation).where(StoredObligation.id.in_(chunk)))
+    session.add_all(_row(ident, o, now) for ident, o in fresh.items())
+    session.flush()
+    return len(fresh)
+
+
+def _row(ident: str, o: Obligation, now: datetime) -> StoredObligation:
+    return StoredObligation(
+        id=ident,
+        rule=o.rule,
+        subject=o.subject,
+        status=o.status,
+        patient=o.patient,
+        owner=o.owner,
+        owed_to=o.owed_to,
+        due=o.due,
+        fulfilled_at=o.fulfilled_at,
+        evidence=orjson.dumps(list(o.evidence)).decode(),
+        detail=o.detail,
+        domain4=o.domain4,
+        clause=o.clause,
+        evaluated_at=now,
+    )
