@@ -4,13 +4,14 @@ The Bundle (`timestamp` = as_of, so one input and one as_of give the same bytes)
 this order:
 
 - one **DetectedIssue** per breached obligation: `status` final; `code` the rule id in our
-  CodeSystem (`RULE_SYSTEM`, display = the rule title); `severity` **moderate** for every
-  rule (the referee measures contract compliance, not clinical risk, which it cannot see);
-  `patient` by NHS number identifier when the obligation's patient is 10 digits, else by
-  reference; `identifiedDateTime` = as_of; `implicated` = the subject then the evidence;
-  `detail` = the sentence; `reference` = a URL for the clause (`clause_url`); `identifier`
-  = rule|subject; and an `obligation` extension (`OBLIGATION_EXTENSION`) carrying owner and
-  owed_to as ODS identifiers, due, fulfilledAt, domain4 and clause. No `author`.
+  CodeSystem (`RULE_SYSTEM`; display = the rule's title in `adapter.rules`); `severity`
+  **moderate** for every rule (the referee measures contract compliance, not clinical risk,
+  which it cannot see); `patient` by NHS number identifier when the obligation's patient
+  is 10 digits, else by reference; `identifiedDateTime` = as_of; `implicated` = the
+  subject then the evidence; `detail` = the sentence; `reference` = a URL for the clause
+  (`clause_url`); `identifier` = rule|subject; and an `obligation` extension
+  (`OBLIGATION_EXTENSION`) carrying owner and owed_to as ODS identifiers, due,
+  fulfilledAt, domain4 and clause. No `author`.
 - one **MeasureReport** per rule and owner: status complete, type summary, `measure` = the
   canonical of the rule's Measure (`mappings/fhir/Measure-<rule>.json`), `date` = as_of,
   `period` = the earliest to the latest of the obligations' `due` (else `fulfilled_at`),
@@ -48,8 +49,8 @@ from urllib.parse import quote
 
 import orjson
 
-from adapter.mappings import mappings_dir
 from adapter.model import Issue, Obligation, Result, format_instant
+from adapter.rules import RULES
 
 BASE = "https://interface-referee.example/fhir"
 RULE_SYSTEM = f"{BASE}/CodeSystem/interface-rule"
@@ -75,14 +76,6 @@ ISSUE_TYPES = frozenset(
 )
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
 _NHS_NUMBER = re.compile(r"\d{10}")
-
-
-@cache
-def rule_titles() -> dict[str, str]:
-    """Rule id → title, from the shipped CodeSystem (`mappings/fhir/`)."""
-    path = mappings_dir() / "fhir" / "CodeSystem-interface-rule.json"
-    concepts = json.loads(path.read_text(encoding="utf-8"))["concept"]
-    return {concept["code"]: concept["display"] for concept in concepts}
 
 
 @cache
@@ -127,7 +120,7 @@ def _obligation_extension(obligation: Obligation) -> dict[str, Any]:
 
 def detected_issue(obligation: Obligation, as_of: str) -> dict[str, Any]:
     """The DetectedIssue of one breached obligation."""
-    title = rule_titles().get(obligation.rule)
+    title = RULES[obligation.rule].title if obligation.rule in RULES else None
     coding = {"system": RULE_SYSTEM, "code": obligation.rule}
     if title:
         coding["display"] = title

@@ -19,6 +19,7 @@ from adapter.report import csv as csv_report
 from adapter.report import fhir_xml
 from adapter.report import junit as junit_report
 from adapter.report.fhir import MEASURE_BASE, POLICY_EXTENSION, RULE_SYSTEM, render
+from adapter.rules import RULES
 from adapter.xml import fhir_xml_to_json
 
 from .test_csv import AS_OF, obligation, sample_result
@@ -86,7 +87,7 @@ def test_fhir_report_has_one_detected_issue_per_breached_obligation():
         {
             "system": RULE_SYSTEM,
             "code": "discharge-summary-24h",
-            "display": "Discharge summary sent within 24 hours",
+            "display": RULES["discharge-summary-24h"].title,
         }
     ]
     assert issue["patient"]["identifier"] == {
@@ -232,24 +233,30 @@ def test_without_a_local_policy_the_bundle_has_no_meta():
     assert "meta" not in rendered(sample_result())
 
 
-def test_the_rule_code_system_has_exactly_the_ten_rule_ids():
+def test_the_rule_code_system_has_exactly_the_ten_rule_ids_with_their_titles():
     data = json.loads((FHIR_DIR / "CodeSystem-interface-rule.json").read_text("utf-8"))
     CodeSystem.model_validate(data)
     codes = [concept["code"] for concept in data["concept"]]
     assert codes == RULE_IDS
     assert sorted(codes) == sorted(shipped("rules")["rules"])
+    for concept in data["concept"]:
+        rule = RULES[concept["code"]]
+        properties = {
+            p["code"]: p.get("valueCode", p.get("valueString")) for p in concept["property"]
+        }
+        assert concept["display"] == rule.title
+        assert properties == {"side": rule.side, "domain4": rule.domain4, "clause": rule.clause}
     assert data["url"] == RULE_SYSTEM
     assert data["count"] == 10
 
 
 @pytest.mark.parametrize("rule", RULE_IDS)
-def test_each_rule_has_a_valid_proportion_measure_titled_as_in_the_code_system(rule):
+def test_each_rule_has_a_valid_proportion_measure_with_the_rule_title_and_clause(rule):
     data = json.loads((FHIR_DIR / f"Measure-{rule}.json").read_text("utf-8"))
     Measure.model_validate(data)
-    code_system = json.loads((FHIR_DIR / "CodeSystem-interface-rule.json").read_text("utf-8"))
-    titles = {c["code"]: c["display"] for c in code_system["concept"]}
     assert data["url"] == MEASURE_BASE + rule
-    assert data["title"] == titles[rule]
+    assert data["title"] == RULES[rule].title
+    assert data["relatedArtifact"][0]["label"] == RULES[rule].clause
     assert data["scoring"]["coding"][0]["code"] == "proportion"
     codes = [p["code"]["coding"][0]["code"] for p in data["group"][0]["population"]]
     assert codes == ["initial-population", "denominator", "numerator", "denominator-exclusion"]
