@@ -1,0 +1,143 @@
+"""`referee synth`: write synthetic UK Core R4 traffic for an ICB, and the known truth."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from adapter.errors import UsageError
+from adapter.synth import DEFAULT_BREACH_RATES, default_truth_path, generate
+from adapter.synth.clock import parse_instant
+
+EPILOG = """\
+The FHIR is written to DIR in the Bulk Data layout (Patient.ndjson, Encounter.ndjson, ...);
+the truth (one {"rule", "subject", "status"} line per obligation that
+`referee check DIR --as-of <the same instant>` must report) is written beside it, to
+DIR.truth.ndjson unless --truth says otherwise. Same seed, same bytes.
+
+example:
+  referee synth --patients 2000 --months 12 --seed 7 --out /tmp/icb \\
+      --as-of 2026-06-30T12:00:00Z --breach-rate discharge-summary-24h=0.5 \\
+      --trust-quality RZ1=0.2
+  referee check /tmp/icb --as-of 2026-06-30T12:00:00Z --format json
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "synth",
+        help="generate synthetic ICB FHIR data with known obligations (for tests, benchmarks)",
+        description=(
+            "Generate realistic synthetic UK Core R4 traffic between GP practices and "
+            "trusts (referrals, attendances, stays, letters, medicines, tasks), exercising "
+            "every rule with met, breached, pending and not-assessable cases, and the exact "
+            "obligations `referee check` must find in it. All identifiers are made up: NHS "
+            "numbers from the 999 test range, invented ODS codes."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="number of patients (default 1000; about 20 resources each)",
+    )
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=12,
+        metavar="M",
+        help="months of history ending at --as-of (default 12)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed; the same seed gives byte-identical files (default 0)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for the NDJSON files (created; old *.ndjson removed)",
+    )
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        metavar="FILE",
+        help="where to write the truth (default DIR.truth.ndjson, beside DIR)",
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="INSTANT",
+        help="the instant the data ends at and is judged at (ISO 8601; "
+        "zone-less = Europe/London; default now)",
+    )
+    parser.add_argument(
+        "--breach-rate",
+        action="append",
+        default=[],
+        metavar="RULE=RATE",
+        help="base share of subjects of RULE that breach, 0..1 (repeatable; "
+        "defaults: " + ", ".join(f"{k}={v}" for k, v in DEFAULT_BREACH_RATES.items()) + ")",
+    )
+    parser.add_argument(
+        "--trust-quality",
+        action="append",
+        default=[],
+        metavar="ODS=FACTOR",
+        help="multiply every breach rate at trust ODS (RZ1..RZ5) by FACTOR "
+        "(repeatable; default RZ1 0.4, RZ2 1.0, RZ3 1.6, RZ4 0.7, RZ5 1.3)",
+    )
+    parser.add_argument(
+        "--local-times",
+        action="store_true",
+        help="write some dateTimes zone-less (Europe/London local time), as "
+        "some senders do; valid for `referee check`, not for strict R4",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for value in values:
+        key, sep, number = value.partition("=")
+        try:
+            if not sep:
+                raise ValueError(value)
+            out[key.strip()] = float(number)
+        except ValueError:
+            raise UsageError(f"{option} expects NAME=NUMBER, got {value!r}") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.patients < 0 or args.months < 1:
+        raise UsageError("--patients must be 0 or more and --months 1 or more")
+    try:
+        as_of = parse_instant(args.as_of) if args.as_of else None
+    except ValueError:
+        raise UsageError(f"--as-of must be an ISO 8601 instant, got {args.as_of!r}") from None
+    rates = _pairs(args.breach_rate, "--breach-rate")
+    try:
+        summary = generate(
+            args.out,
+            patients=args.patients,
+            months=args.months,
+            seed=args.seed,
+            as_of=as_of,
+            breach_rates=rates,
+            trust_quality=_pairs(args.trust_quality, "--trust-quality"),
+            truth_path=args.truth or default_truth_path(args.out),
+            local_times=args.local_times,
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(summary.line())  # noqa: T201
+    return 0
