@@ -1,0 +1,332 @@
+"""The HTTP API in-process (FastAPI TestClient) on SQLite and PostgreSQL: FHIR answers
+with the right status, keys and scopes, org-scoped reads, paging, summaries, audit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+from adapter.xml import fhir_json_to_xml
+from api.conftest import Service, make_service
+
+NHS_NUMBER = "9990011117"
+
+
+def encounter(
+    ident: str, patient: str = "p1", provider: str = "RXQ", end: str = "2024-03-01T10:00:00Z"
+):
+    return {
+        "resourceType": "Encounter",
+        "id": ident,
+        "status": "finished",
+        "subject": {"reference": f"Patient/{patient}"},
+        "serviceProvider": {"reference": provider},
+        "period": {"end": end},
+    }
+
+
+def batch(*resources: dict[str, Any], kind: str = "batch") -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
+
+
+def post(service: Service, body: Any, key: str = "feed", path: str = "/fhir", **kw: Any):
+    return service.client.post(path, content=orjson.dumps(body), headers=service.auth(key), **kw)
+
+
+def issues(response) -> list[dict[str, Any]]:
+    body = response.json()
+    OperationOutcome.model_validate(body)
+    return body["issue"]
+
+
+def test_a_batch_is_answered_with_one_response_entry_per_resource(service: Service) -> None:
+    body = batch(encounter("e1"), {"resourceType": "Patient", "id": "p1"}, {"resourceType": "Nope"})
+    response = post(service, body)
+    assert response.status_code == 200
+    answer = response.json()
+    Bundle.model_validate(answer)
+    assert answer["type"] == "batch-response"
+    assert [e["response"]["status"] for e in answer["entry"]] == [
+        "201 Created",
+        "201 Created",
+        "422 Unprocessable Entity",
+    ]
+    [problem] = answer["entry"][2]["response"]["outcome"]["issue"]
+    assert problem["expression"] == ["Bundle.entry[2].resource.resourceType"]
+    again = post(service, body).json()
+    assert again["entry"][0]["response"]["status"] == "200 OK"
+
+
+def test_a_transaction_with_an_invalid_entry_is_refused_whole_with_422(service: Service) -> None:
+    body = batch(
+        encounter("e1"), {"resourceType": "Encounter", "id": "no spaces"}, kind="transaction"
+    )
+    response = post(service, body)
+    assert response.status_code == 422
+    [problem] = issues(response)
+    assert problem["expression"] == ["Bundle.entry[1].resource.id"]
+    assert "must be 1-64 letters" in problem["details"]["text"]
+    assert (
+        service.client.get("/obligations", headers=service.auth("icb")).json()["obligations"] == []
+    )
+
+
+def test_a_good_transaction_is_answered_with_a_transaction_response(service: Service) -> None:
+    response = post(service, batch(encounter("e1"), kind="transaction"))
+    assert response.status_code == 200
+    assert response.json()["type"] == "transaction-response"
+
+
+def test_single_resources_are_created_then_updated_by_put(service: Service) -> None:
+    created = post(service, encounter("e1"), path="/fhir/Encounter")
+    assert created.status_code == 201
+    assert created.headers["location"] == "Encounter/e1"
+    changed = encounter("e1", end="2024-04-01T10:00:00Z")
+    del changed["id"]
+    response = service.client.put(
+        "/fhir/Encounter/e1", content=orjson.dumps(changed), headers=service.auth("feed")
+    )
+    assert response.status_code == 200
+    [ob] = service.client.get("/obligations", headers=service.auth("icb")).json()["obligations"]
+    assert ob["due"] == "2024-04-02T10:00:00Z"
+
+
+def test_put_with_a_different_id_in_the_body_is_a_400(service: Service) -> None:
+    response = service.client.put(
+        "/fhir/Encounter/e2", content=orjson.dumps(encounter("e1")), headers=service.auth("feed")
+    )
+    assert response.status_code == 400
+    assert (
+        issues(response)[0]["details"]["text"]
+        == "the body's id 'e1' does not match the URL id 'e2'"
+    )
+
+
+def test_an_invalid_single_resource_is_a_located_422(service: Service) -> None:
+    response = post(service, {"resourceType": "Encounter", "id": 7}, path="/fhir/Encounter")
+    assert response.status_code == 422
+    [problem] = issues(response)
+    assert problem["expression"] == ["id"]
+
+
+def test_fhir_xml_is_accepted(service: Service) -> None:
+    body = fhir_json_to_xml(batch(encounter("e1")))
+    headers = service.auth("feed", "application/fhir+xml")
+    response = service.client.post("/fhir", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["entry"][0]["response"]["status"] == "201 Created"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [
+        ("text/plain", b"{}", 415, "not-supported"),
+        (None, b"{}", 415, "not-supported"),
+        ("application/fhir+json", b"{not json", 400, "structure"),
+        ("application/fhir+json", b"", 400, "structure"),
+        (
+            "application/fhir+xml",
+            b'<!DOCTYPE x [<!ENTITY a "b">]><Bundle xmlns="http://hl7.org/fhir"/>',
+            400,
+            "security",
+        ),
+        ("application/fhir+xml", b"<Bundle", 400, "structure"),
+        ("application/fhir+json", b'{"resourceType": "Patient"}', 400, "invalid"),
+    ],
+)
+def test_bad_bodies_are_refused_with_an_operation_outcome(
+    service: Service, content_type: str | None, body: bytes, status: int, code: str
+) -> None:
+    response = service.client.post(
+        "/fhir", content=body, headers=service.auth("feed", content_type)
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/fhir+json"
+    assert issues(response)[0]["code"] == code
+
+
+def test_bodies_and_bundles_over_the_limits_are_413(db_url: str) -> None:
+    for service in make_service(db_url, max_body_bytes=2000, max_entries=2):
+        big = post(
+            service,
+            batch(
+                encounter("e1"), {"resourceType": "Patient", "id": "p", "text": {"div": "x" * 3000}}
+            ),
+        )
+        assert big.status_code == 413
+        assert "larger than the limit of 2000 bytes" in issues(big)[0]["details"]["text"]
+        many = post(service, batch(encounter("e1"), encounter("e2"), encounter("e3")))
+        assert many.status_code == 413
+        assert issues(many)[0]["details"]["text"].startswith(
+            "the Bundle holds 3 resources; the limit is 2"
+        )
+
+
+def test_no_key_or_a_wrong_key_is_401_and_a_wrong_scope_is_403(service: Service) -> None:
+    assert service.client.get("/obligations").status_code == 401
+    wrong = service.client.get("/obligations", headers={"Authorization": "Bearer rk_nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"].startswith("Bearer")
+    assert issues(wrong)[0]["code"] == "login"
+    assert post(service, batch(encounter("e1")), key="icb").status_code == 403
+    assert service.client.get("/obligations", headers=service.auth("feed")).status_code == 403
+    assert service.client.get("/audit", headers=service.auth("icb")).status_code == 403
+    assert service.client.get("/audit", headers=service.auth("admin")).status_code == 200
+
+
+def test_an_organisation_key_reads_only_what_it_owes_or_is_owed(service: Service) -> None:
+    post(service, batch(encounter("e1", provider="RXQ"), encounter("e2", provider="RYY")))
+
+    def subjects(key: str) -> list[str]:
+        body = service.client.get("/obligations", headers=service.auth(key)).json()
+        return [o["subject"] for o in body["obligations"]]
+
+    assert subjects("icb") == ["Encounter/e1", "Encounter/e2"]
+    assert subjects("trust") == ["Encounter/e1"]
+    assert subjects("practice") == ["Encounter/e1", "Encounter/e2"]  # owed_to K81001
+    [other] = [
+        o
+        for o in service.client.get("/obligations", headers=service.auth("icb")).json()[
+            "obligations"
+        ]
+        if o["owner"] == "RYY"
+    ]
+    assert (
+        service.client.get(f"/obligations/{other['id']}", headers=service.auth("trust")).status_code
+        == 404
+    )
+    assert (
+        service.client.get(f"/obligations/{other['id']}", headers=service.auth("icb")).json()[
+            "subject"
+        ]
+        == "Encounter/e2"
+    )
+
+
+def test_obligations_page_with_a_cursor_and_filter(service: Service) -> None:
+    post(service, batch(*(encounter(f"e{n:02}", patient=f"p{n}") for n in range(7))))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = service.client.get("/obligations", params=params, headers=service.auth("icb")).json()
+        seen += [o["subject"] for o in body["obligations"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == [f"Encounter/e{n:02}" for n in range(7)]
+    filtered = service.client.get(
+        "/obligations",
+        params={"patient": "Patient/p3", "status": "breached"},
+        headers=service.auth("icb"),
+    )
+    assert [o["subject"] for o in filtered.json()["obligations"]] == ["Encounter/e03"]
+    assert (
+        service.client.get(
+            "/obligations", params={"status": "late"}, headers=service.auth("icb")
+        ).status_code
+        == 400
+    )
+
+
+def test_summary_counts_and_rates_per_group(service: Service) -> None:
+    post(
+        service,
+        batch(
+            encounter("e1", provider="RXQ"),
+            encounter("e2", provider="RYY"),
+            encounter("e3", provider="RYY"),
+        ),
+    )
+    post(
+        service,
+        {"resourceType": "Composition", "id": "c1", "encounter": {"reference": "Encounter/e2"}},
+        path="/fhir/Composition",
+    )
+    body = service.client.get(
+        "/summary", params={"group_by": "owner,month"}, headers=service.auth("icb")
+    ).json()
+    assert body["groups"] == [
+        {
+            "owner": "RXQ",
+            "month": "2024-03",
+            "obligations": 1,
+            "met": 0,
+            "breached": 1,
+            "pending": 0,
+            "not-assessable": 0,
+            "met_rate": 0.0,
+            "breach_rate": 1.0,
+        },
+        {
+            "owner": "RYY",
+            "month": "2024-03",
+            "obligations": 2,
+            "met": 1,
+            "breached": 1,
+            "pending": 0,
+            "not-assessable": 0,
+            "met_rate": 0.5,
+            "breach_rate": 0.5,
+        },
+    ]
+    assert (
+        service.client.get(
+            "/summary", params={"group_by": "colour"}, headers=service.auth("icb")
+        ).status_code
+        == 400
+    )
+
+
+def test_metadata_is_a_valid_r4_capability_statement(service: Service) -> None:
+    response = service.client.get("/fhir/metadata")
+    assert response.status_code == 200
+    statement = CapabilityStatement.model_validate(response.json())
+    assert statement.fhirVersion == "4.0.1"
+    interactions = {i.code for i in statement.rest[0].interaction}
+    assert interactions == {"transaction", "batch"}
+
+
+def test_detected_issues_and_measure_reports_are_valid_searchsets(service: Service) -> None:
+    post(service, batch(encounter("e1"), encounter("e2")))
+    for kind, expected in (("DetectedIssue", 2), ("MeasureReport", 1)):
+        body = service.client.get(f"/fhir/{kind}", headers=service.auth("icb")).json()
+        Bundle.model_validate(body)
+        assert body["type"] == "searchset"
+        assert body["total"] == expected
+        assert {e["resource"]["resourceType"] for e in body["entry"]} == {kind}
+
+
+def test_submissions_and_reads_are_audited_without_patient_data(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    patient = {
+        "resourceType": "Patient",
+        "id": "p1",
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": NHS_NUMBER}],
+        "name": [{"family": "Zebedee"}],
+    }
+    with caplog.at_level(logging.INFO, logger="adapter.api"):
+        post(service, batch(patient, encounter("e1")))
+        service.client.get(
+            "/obligations", params={"patient": NHS_NUMBER}, headers=service.auth("icb")
+        )
+    assert "POST /fhir: 2 received, 2 accepted, 0 rejected" in caplog.text
+    assert NHS_NUMBER not in caplog.text and "Zebedee" not in caplog.text
+    entries = service.client.get("/audit", headers=service.auth("admin")).json()["entries"]
+    actions = [(e["key"], e["action"], e["status"]) for e in entries]
+    assert ("feed", "submit POST /fhir", 200) in actions
+    assert ("icb", "read GET /obligations", 200) in actions
+    assert NHS_NUMBER not in orjson.dumps(entries).decode()
+
+
+def test_the_openapi_document_is_served(service: Service) -> None:
+    paths = service.client.get("/openapi.json").json()["paths"]
+    assert {"/fhir", "/fhir/{resource_type}", "/obligations", "/summary", "/audit"} <= set(paths)
+    assert service.client.get("/docs").status_code == 200
