@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except AdapterError as exc:
         print(f"referee: {exc.message}", file=sys.stderr)  # noqa: T201
-        for issue in exc.issues:
+        for issue in (i for i in exc.issues if i.message != exc.message):
             print(f"  {issue.location.describe()}: {issue.message}", file=sys.stderr)  # noqa: T201
         return EXIT_USAGE
     except KeyboardInterrupt:

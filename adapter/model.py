@@ -162,10 +162,11 @@ class Result:
     policy: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
-        tally = {status: 0 for status in STATUSES}
+        tally: dict[str, int] = {"obligations": len(self.obligations)}
+        tally.update({status: 0 for status in STATUSES})
         for obligation in self.obligations:
             tally[obligation.status] += 1
-        return {"obligations": len(self.obligations), **tally}
+        return tally
 
     @property
     def breached(self) -> int:

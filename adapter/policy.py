@@ -93,9 +93,7 @@ def _params(local: Any, where: _Locator) -> dict[str, Params]:
         where.fail("rules", None, "must be a table of [rules.<rule-id>] tables")
     for rule_id in local:
         if rule_id not in PARAMS:
-            where.fail(
-                rule_id, f"rules.{rule_id}", f"unknown rule; known rules: {', '.join(PARAMS)}"
-            )
+            where.fail(rule_id, "rules", f"unknown rule; known rules: {', '.join(PARAMS)}")
     out = {}
     for rule_id, model in PARAMS.items():
         merged = {**defaults.get(rule_id, {}), **local.get(rule_id, {})}

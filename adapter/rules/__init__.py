@@ -19,6 +19,8 @@ from adapter.rules import (
 )
 from adapter.rules.base import Rule
 
+__all__ = ["ALIASES", "CATALOGUE", "RULES", "Rule", "get_rule"]
+
 CATALOGUE: tuple[Rule, ...] = (
     discharge_summary_24h.RULE,
     clinic_letter_7d.RULE,

@@ -20,6 +20,16 @@ WITHDRAWN = frozenset({"entered-in-error"})
 AGREED = frozenset({"accepted", "in-progress", "completed"})
 
 
+@dataclass(frozen=True, slots=True)
+class Parties:
+    """Who an obligation is about, who owes it and to whom (rules.md §4)."""
+
+    patient: str | None = None
+    owner: str | None = None
+    owed_to: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Context(Generic[P]):
     world: World
@@ -46,21 +56,20 @@ class Rule:
         status: Status,
         subject: str,
         detail: str,
+        parties: Parties,
         *,
-        patient: str | None = None,
-        owner: str | None = None,
-        owed_to: str | None = None,
         due: datetime | None = None,
         fulfilled_at: datetime | None = None,
-        evidence: Iterable[str] = (),
+        evidence: Iterable[str] | None = None,
     ) -> Obligation:
+        evidence = parties.evidence if evidence is None else evidence
         return Obligation(
             rule=self.id,
             status=status,
             subject=subject,
-            patient=patient,
-            owner=owner,
-            owed_to=owed_to,
+            patient=parties.patient,
+            owner=parties.owner,
+            owed_to=parties.owed_to,
             due=due,
             fulfilled_at=fulfilled_at,
             # Evidence is what fulfilled or breached it: nothing has while pending or unjudged.

@@ -10,7 +10,7 @@ from adapter.facts import Attendance
 from adapter.instants import london_date
 from adapter.model import Obligation
 from adapter.params import ClinicLetter, Params
-from adapter.rules.base import Context, Rule, by_deadline, days, when
+from adapter.rules.base import Context, Parties, Rule, by_deadline, days, when
 from adapter.rules.letters import counting_letters, owes_clinic_letter
 
 
@@ -19,11 +19,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     for attendance in world.of_type(Attendance):
         if not owes_clinic_letter(attendance, world):
             continue
-        parties = {
-            "patient": world.patient_label(attendance.patient),
-            "owner": world.trust_of_encounter(attendance),
-            "owed_to": world.practice_of_patient(attendance.patient),
-        }
+        parties = Parties(
+            patient=world.patient_label(attendance.patient),
+            owner=world.trust_of_encounter(attendance),
+            owed_to=world.practice_of_patient(attendance.patient),
+        )
         subject = attendance.head.key
         attended = attendance.end or attendance.start
         if attended is None:
@@ -33,7 +33,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 "The attendance has no date "
                 "(period.end or period.start), so the letter deadline cannot "
                 "be judged.",
-                **parties,
+                parties,
             )
             continue
         limit = params.max_days_on(london_date(attended))
@@ -48,10 +48,10 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 subject,
                 f"Clinic letter sent {days(taken)} days after the attendance; the limit is "
                 f"{days(limit)} days.",
+                parties,
                 due=due,
                 fulfilled_at=sent,
                 evidence=[first.head.key],
-                **parties,
             )
             continue
         status = by_deadline(due, None, ctx.as_of)
@@ -61,7 +61,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             if status == "breached"
             else f"No clinic letter yet; due by {when(due)}."
         )
-        yield RULE.obligation(status, subject, detail, due=due, **parties)
+        yield RULE.obligation(status, subject, detail, parties, due=due)
 
 
 RULE = Rule(

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import cast
 
 from adapter.facts import MedicationOrder
-from adapter.model import Obligation
+from adapter.model import Obligation, Status
 from adapter.params import DischargeMedication, Params
-from adapter.rules.base import Context, Rule, days
+from adapter.rules.base import Context, Parties, Rule, days
 
 ACTIVE = frozenset({"active", "completed"})
 ORDERS = frozenset({"order", "original-order", "instance-order"})
@@ -33,12 +33,12 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     for order in world.of_type(MedicationOrder):
         if not is_discharge_order(order, ctx):
             continue
-        parties = {
-            "patient": world.patient_label(order.patient),
-            "owner": world.trust_of_order(order),
-            "owed_to": world.practice_of_patient(order.patient),
-            "evidence": [order.head.key],
-        }
+        parties = Parties(
+            patient=world.patient_label(order.patient),
+            owner=world.trust_of_order(order),
+            owed_to=world.practice_of_patient(order.patient),
+            evidence=(order.head.key,),
+        )
         name = order.medicine or "medicine"
         required = minimum
         if order.course_days is not None and order.course_days < minimum:
@@ -54,15 +54,15 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 "not-assessable",
                 order.head.key,
                 f"Discharge supply of {name} cannot be worked out: {order.supply.how}.",
-                **parties,
+                parties,
             )
             continue
-        status = "met" if supplied + _EPSILON >= required else "breached"
+        status: Status = "met" if supplied + _EPSILON >= required else "breached"
         yield RULE.obligation(
             status,
             order.head.key,
             f"Discharge supply of {name} is {days(supplied)} days ({order.supply.how}); {why}.",
-            **parties,
+            parties,
         )
 
 

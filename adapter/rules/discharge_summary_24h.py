@@ -10,7 +10,7 @@ from adapter.facts import Attendance
 from adapter.instants import hours_between
 from adapter.model import Obligation
 from adapter.params import DischargeSummary, Params
-from adapter.rules.base import Context, Rule, by_deadline, elapsed, hours, when
+from adapter.rules.base import Context, Parties, Rule, by_deadline, elapsed, hours, when
 from adapter.rules.letters import counting_letters, owes_discharge_summary
 
 
@@ -19,11 +19,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     for attendance in world.of_type(Attendance):
         if not owes_discharge_summary(attendance, world):
             continue
-        parties = {
-            "patient": world.patient_label(attendance.patient),
-            "owner": world.trust_of_encounter(attendance),
-            "owed_to": world.practice_of_patient(attendance.patient),
-        }
+        parties = Parties(
+            patient=world.patient_label(attendance.patient),
+            owner=world.trust_of_encounter(attendance),
+            owed_to=world.practice_of_patient(attendance.patient),
+        )
         subject = attendance.head.key
         if attendance.end is None:
             yield RULE.obligation(
@@ -31,7 +31,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 subject,
                 "The encounter has no discharge time "
                 "(period.end), so the 24 h limit cannot be judged.",
-                **parties,
+                parties,
             )
             continue
         due = attendance.end + timedelta(hours=limit)
@@ -44,10 +44,10 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 by_deadline(due, first.sent, ctx.as_of),
                 subject,
                 f"Discharge summary sent {hours(late)} h after discharge; the limit is {hours(limit)} h.",
+                parties,
                 due=due,
                 fulfilled_at=first.sent,
                 evidence=[first.head.key],
-                **parties,
             )
             continue
         status = by_deadline(due, None, ctx.as_of)
@@ -58,7 +58,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             if status == "breached"
             else f"No discharge summary yet; due by {when(due)}."
         )
-        yield RULE.obligation(status, subject, detail, due=due, **parties)
+        yield RULE.obligation(status, subject, detail, parties, due=due)
 
 
 RULE = Rule(

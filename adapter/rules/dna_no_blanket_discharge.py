@@ -14,7 +14,7 @@ from adapter.instants import london_date
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import DnaDischarge, Params
-from adapter.rules.base import WITHDRAWN, Context, Rule
+from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +123,12 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     for dna in found:
         if not dna.discharged:
             continue
-        parties = {
-            "patient": dna.patient_label,
-            "owner": dna.provider,
-            "owed_to": dna.practice,
-            "evidence": dna.discharged,
-        }
+        parties = Parties(
+            patient=dna.patient_label,
+            owner=dna.provider,
+            owed_to=dna.practice,
+            evidence=tuple(dna.discharged),
+        )
         born = dna.patient_fact.birth_date if dna.patient_fact else None
         if born is None or dna.when is None:
             missing = "birth date" if born is None else "appointment date"
@@ -136,7 +136,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 "not-assessable",
                 dna.key,
                 f"Discharged after a missed appointment, but the patient's {missing} is unknown.",
-                **parties,
+                parties,
             )
             continue
         day = london_date(dna.when)
@@ -148,13 +148,13 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 f"Discharged to the GP after missed appointment number {count}; the policy "
                 f"allows it from number {params.min_dnas_before_discharge} for adults."
             )
-            yield RULE.obligation("met", dna.key, detail, **parties)
+            yield RULE.obligation("met", dna.key, detail, parties)
         elif not adult:
             yield RULE.obligation(
                 "breached",
                 dna.key,
                 f"A child (aged {age}) was discharged to the GP after a missed appointment.",
-                **parties,
+                parties,
             )
         else:
             yield RULE.obligation(
@@ -163,7 +163,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 f"Discharged to the GP after missed "
                 f"appointment number {count}; at least "
                 f"{params.min_dnas_before_discharge} are required.",
-                **parties,
+                parties,
             )
 
 

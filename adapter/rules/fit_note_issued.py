@@ -8,7 +8,7 @@ from adapter.facts import Attendance
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import Params
-from adapter.rules.base import WITHDRAWN, Context, Rule
+from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
 from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
 
 # rules.md §5.5: this precedence replaces the general combination of §6.
@@ -51,9 +51,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             "met" if kind == "issued" else "breached",
             attendance.head.key,
             DETAIL[kind],
-            patient=world.patient_label(attendance.patient),
-            owner=world.trust_of_encounter(attendance),
-            owed_to=world.practice_of_patient(attendance.patient),
+            Parties(
+                patient=world.patient_label(attendance.patient),
+                owner=world.trust_of_encounter(attendance),
+                owed_to=world.practice_of_patient(attendance.patient),
+            ),
             evidence=found[kind],
         )
 

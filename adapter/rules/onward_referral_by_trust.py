@@ -4,12 +4,13 @@ related to the original referral; only non-urgent, unrelated needs go back to th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from adapter.facts import Letter, Request
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import Params
-from adapter.rules.base import WITHDRAWN, Context, Rule
+from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
 from adapter.rules.requests import is_referral, is_urgent, practice_performer
 
 
@@ -52,16 +53,15 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
             continue
         trust = world.ods(request.requester)
         practice = practice_performer(request, world)
-        parties = {"patient": world.patient_label(request.patient), "owner": trust}
+        parties = Parties(patient=world.patient_label(request.patient), owner=trust)
         if practice is None:
             if request.performers:
                 yield RULE.obligation(
                     "met",
                     request.head.key,
                     "The trust made the onward referral itself.",
-                    owed_to=world.practice_of_patient(request.patient),
+                    replace(parties, owed_to=world.practice_of_patient(request.patient)),
                     evidence=[request.head.key],
-                    **parties,
                 )
             continue
         original = original_referral(request, world, trust)
@@ -74,18 +74,16 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
                 "breached",
                 request.head.key,
                 f"The trust passed an onward referral that is {why} back to the GP.",
-                owed_to=practice,
+                replace(parties, owed_to=practice),
                 evidence=evidence,
-                **parties,
             )
         else:
             yield RULE.obligation(
                 "met",
                 request.head.key,
                 "A non-urgent, unrelated need was returned to the GP, as allowed.",
-                owed_to=practice,
+                replace(parties, owed_to=practice),
                 evidence=evidence,
-                **parties,
             )
 
 
@@ -97,12 +95,12 @@ def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
             continue
         urgent = any(u for _, u, _ in asks)
         related = any(not unrelated for _, _, unrelated in asks)
-        parties = {
-            "patient": world.patient_label(letter.patient),
-            "owner": world.trust_of_letter(letter),
-            "owed_to": world.practice_of_patient(letter.patient),
-            "evidence": [letter.head.key],
-        }
+        parties = Parties(
+            patient=world.patient_label(letter.patient),
+            owner=world.trust_of_letter(letter),
+            owed_to=world.practice_of_patient(letter.patient),
+            evidence=(letter.head.key,),
+        )
         sentence = asks[0][0]
         if urgent or related:
             why = "an urgent need" if urgent else "a need presumed related to the original referral"
@@ -110,14 +108,14 @@ def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
                 "breached",
                 letter.head.key,
                 f'The letter asks the GP to refer for {why}: "{_clip(sentence)}"',
-                **parties,
+                parties,
             )
         else:
             yield RULE.obligation(
                 "met",
                 letter.head.key,
                 f'The letter returns a non-urgent, unrelated need to the GP: "{_clip(sentence)}"',
-                **parties,
+                parties,
             )
 
 

@@ -8,7 +8,7 @@ from adapter.facts import Letter, Person, Role
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import Params
-from adapter.rules.base import FINAL, Context, Rule
+from adapter.rules.base import FINAL, Context, Parties, Rule
 from adapter.rules.letters import is_discharge_summary, owes_clinic_letter, owes_discharge_summary
 
 
@@ -44,35 +44,35 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             )
         ):
             continue  # not from a trust
-        parties = {
-            "patient": world.patient_label(letter.patient),
-            "owner": owner,
-            "owed_to": world.practice_of_patient(letter.patient),
-        }
+        parties = Parties(
+            patient=world.patient_label(letter.patient),
+            owner=owner,
+            owed_to=world.practice_of_patient(letter.patient),
+        )
         author = contact_author(letter, world)
         if letter.findings.contact_section:
             yield RULE.obligation(
                 "met",
                 letter.head.key,
                 "The letter gives a phone number or email in its contact section.",
+                parties,
                 evidence=[letter.head.key],
-                **parties,
             )
         elif author is not None:
             yield RULE.obligation(
                 "met",
                 letter.head.key,
                 "The letter's author has a phone number or email.",
+                parties,
                 evidence=[author],
-                **parties,
             )
         else:
             yield RULE.obligation(
                 "breached",
                 letter.head.key,
                 "The letter gives no phone number or email for the responsible team.",
+                parties,
                 evidence=[letter.head.key],
-                **parties,
             )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from adapter.facts import Request
 from adapter.model import Obligation
 from adapter.params import Params
-from adapter.rules.base import Context, Rule
+from adapter.rules.base import Context, Parties, Rule
 from adapter.rules.requests import is_referral
 
 
@@ -28,22 +28,22 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             if not present
         ]
         owed_to = next((ods for p in request.performers if (ods := world.ods(p))), None)
-        parties = {
-            "patient": world.patient_label(request.patient),
-            "owner": practice,
-            "owed_to": owed_to,
-            "evidence": [request.head.key],
-        }
+        parties = Parties(
+            patient=world.patient_label(request.patient),
+            owner=practice,
+            owed_to=owed_to,
+            evidence=(request.head.key,),
+        )
         if missing:
             yield RULE.obligation(
-                "breached", request.head.key, f"The referral lacks {_join(missing)}.", **parties
+                "breached", request.head.key, f"The referral lacks {_join(missing)}.", parties
             )
         else:
             yield RULE.obligation(
                 "met",
                 request.head.key,
                 "The referral has a reason, a priority and clinical information.",
-                **parties,
+                parties,
             )
 
 

@@ -8,7 +8,7 @@ from adapter.facts import MedicationOrder, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import Params
-from adapter.rules.base import AGREED, Context, Rule, by_deadline, combine, hours, when
+from adapter.rules.base import AGREED, Context, Parties, Rule, by_deadline, combine, hours, when
 
 
 def is_shared_care(order: MedicationOrder, world: World) -> bool:
@@ -46,11 +46,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         if not is_shared_care(order, world):
             continue
         practice = practice_for(order, world)
-        parties = {
-            "patient": world.patient_label(order.patient),
-            "owner": world.trust_of_order(order),
-            "owed_to": practice,
-        }
+        parties = Parties(
+            patient=world.patient_label(order.patient),
+            owner=world.trust_of_order(order),
+            owed_to=practice,
+        )
         transfer = order.transfer_at
         if transfer is None:
             yield RULE.obligation(
@@ -58,7 +58,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 order.head.key,
                 "The shared-care request has "
                 "no transfer time (validityPeriod.start or authoredOn).",
-                **parties,
+                parties,
             )
             continue
         tasks = answers(order, practice, world)
@@ -77,10 +77,10 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             status,
             order.head.key,
             _detail(status, refusals, first, transfer),
+            parties,
             due=transfer,
             fulfilled_at=first,
             evidence=evidence,
-            **parties,
         )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from adapter.facts import Letter, Request
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import Params
-from adapter.rules.base import AGREED, WITHDRAWN, Context, Rule
+from adapter.rules.base import AGREED, WITHDRAWN, Context, Parties, Rule
 from adapter.rules.requests import is_referral, is_test, practice_performer
 
 
@@ -28,19 +29,18 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
             continue
         if is_referral(request, world):
             continue  # a referral is judged by onward-referral-by-trust
-        parties = {
-            "patient": world.patient_label(request.patient),
-            "owner": world.ods(request.requester),
-        }
+        parties = Parties(
+            patient=world.patient_label(request.patient),
+            owner=world.ods(request.requester),
+        )
         practice = practice_performer(request, world)
         if practice is None:
             yield RULE.obligation(
                 "met",
                 request.head.key,
                 "The trust arranged the test itself.",
-                owed_to=world.practice_of_patient(request.patient),
+                replace(parties, owed_to=world.practice_of_patient(request.patient)),
                 evidence=[request.head.key],
-                **parties,
             )
             continue
         agreed = agreed_by(request.head.key, practice, world)
@@ -49,9 +49,8 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
                 "met",
                 request.head.key,
                 "The practice agreed to do the test the trust asked for.",
-                owed_to=practice,
+                replace(parties, owed_to=practice),
                 evidence=agreed,
-                **parties,
             )
         else:
             yield RULE.obligation(
@@ -59,9 +58,8 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
                 request.head.key,
                 "The trust asked the practice "
                 "to do a test it ordered, without the practice's agreement.",
-                owed_to=practice,
+                replace(parties, owed_to=practice),
                 evidence=[request.head.key],
-                **parties,
             )
 
 
@@ -72,19 +70,19 @@ def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
         if not asks or letter.status in WITHDRAWN:
             continue
         practice = world.practice_of_patient(letter.patient)
-        parties = {
-            "patient": world.patient_label(letter.patient),
-            "owner": world.trust_of_letter(letter),
-            "owed_to": practice,
-        }
+        parties = Parties(
+            patient=world.patient_label(letter.patient),
+            owner=world.trust_of_letter(letter),
+            owed_to=practice,
+        )
         agreed = agreed_by(letter.head.key, practice, world)
         if agreed:
             yield RULE.obligation(
                 "met",
                 letter.head.key,
                 "The practice agreed to the test the letter asks for.",
+                parties,
                 evidence=agreed,
-                **parties,
             )
         else:
             sentence = asks[0] if len(asks[0]) <= 120 else asks[0][:119] + "…"
@@ -92,8 +90,8 @@ def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
                 "breached",
                 letter.head.key,
                 f'The letter asks the GP to arrange a test: "{sentence}"',
+                parties,
                 evidence=[letter.head.key],
-                **parties,
             )
 
 

@@ -61,8 +61,8 @@ def _supply(f: Fields, dispense: dict[str, Any], dosages: list[dict[str, Any]]) 
     duration = f.quantity(
         dispense, "expectedSupplyDuration", "dispenseRequest.expectedSupplyDuration"
     )
-    if duration and duration[0] is not None:
-        value, code, unit = duration
+    if duration is not None and duration[0] is not None:
+        value, code, unit = duration[0], duration[1], duration[2]
         unit_code = code or _UNIT_WORDS.get((unit or "").strip().lower(), (unit or "").strip())
         if unit_code in SUPPLY_UNITS:
             return Supply(value * SUPPLY_UNITS[unit_code], "expectedSupplyDuration")

@@ -61,7 +61,7 @@ def sentences(div: str) -> list[str]:
     current: list[str] = []
     _collect(root, blocks, current)
     blocks.append("".join(current))
-    out = []
+    out: list[str] = []
     for block in blocks:
         for line in block.splitlines():
             folded = _SPACE.sub(" ", line).strip()
