@@ -101,7 +101,11 @@ class Episode:
         self.truth_sink(rule, subject, status)
 
     def breach(self, rule: str) -> bool:
-        return self.rng.random() < min(0.95, self.rates[rule] * self.trust.quality)
+        """Breach with the rule's rate scaled by the trust's quality (capped at 0.95);
+        a rate of 1 or more always breaches, 0 never."""
+        rate = self.rates[rule]
+        chance = 1.0 if rate >= 1 else min(0.95, rate * self.trust.quality)
+        return self.rng.random() < chance
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
