@@ -190,11 +190,11 @@ class _Field:
 @dataclass(frozen=True, slots=True)
 class _Spec:
     fields: dict[str, _Field]
-    order: tuple[str, ...]
+    position: dict[str, int]  # FHIR element order
     url_attribute: bool
 
 
-_EMPTY_SPEC: Final = _Spec({}, (), False)
+_EMPTY_SPEC: Final = _Spec({}, {}, False)
 
 
 def _unwrap(annotation: Any) -> tuple[bool, Any]:
@@ -252,8 +252,9 @@ def _build_spec(model: type[Any]) -> _Spec:
         if name.startswith("_") or name == "fhir_comments":
             continue
         fields[name] = _field(name, info.annotation)
-    order = tuple(n for n in model.elements_sequence() if n in fields)
-    return _Spec(fields, order, model.__name__ == "Extension")
+    order = [n for n in model.elements_sequence() if n in fields]
+    order += [n for n in fields if n not in order]
+    return _Spec(fields, {n: i for i, n in enumerate(order)}, model.__name__ == "Extension")
 
 
 _RESOURCE_MODELS: dict[str, type[Any]] = {}
@@ -343,12 +344,15 @@ def _children_to_json(elem: Element, spec: _Spec, out: Json) -> None:
         if field is None:
             unknown = {} if unknown is None else unknown
             unknown.setdefault(name, []).append(_unknown_to_json(child))
-        elif field.kind == "primitive":
-            _primitive_to_json(child, field, out)
-            if field.is_list:
-                primitive_lists = {name} if primitive_lists is None else primitive_lists | {name}
-        else:
+        elif field.kind != "primitive":
             _put(out, field, _value_to_json(child, field))
+        elif field.is_list:
+            _primitive_to_json(child, field, out)
+            primitive_lists = {name} if primitive_lists is None else primitive_lists | {name}
+        elif len(child) == 0 and child.keys() == ["value"] and name not in out:  # plain value
+            out[name] = _convert(field.primitive, child.get("value", ""))
+        else:
+            _primitive_to_json(child, field, out)
     for name, values in (unknown or {}).items():
         out[name] = values[0] if len(values) == 1 else values
     for name in primitive_lists or ():
@@ -448,7 +452,7 @@ def _unknown_to_json(elem: Element) -> Any:
 def fhir_json_to_xml(resource: Json) -> bytes:
     """A FHIR JSON resource as an indented FHIR XML document (UTF-8, with declaration)."""
     root = _resource_to_xml(resource, None)
-    _indent(root, 0)
+    _indent(root)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -468,16 +472,19 @@ def _resource_to_xml(resource: Json, parent: Element | None) -> Element:
 
 def _fill(elem: Element, obj: Json, spec: _Spec, attributes: tuple[str, ...]) -> None:
     for attr in attributes:
-        if isinstance(obj.get(attr), str):
-            elem.set(attr, obj[attr])
-    done = {"resourceType", *attributes}
-    for name in spec.order:
-        if name not in done and (name in obj or "_" + name in obj):
-            _emit(elem, spec.fields[name], obj.get(name), obj.get("_" + name))
-    for name, value in obj.items():  # elements the model does not know, kept as found
-        plain = name.removeprefix("_")
-        if plain not in spec.fields and name not in done and value is not None:
-            _emit(elem, _Field(name, False, "complex", "", None), value, None)
+        value = obj.get(attr)
+        if isinstance(value, str):
+            elem.set(attr, value)
+    position = spec.position
+    names = {key[1:] if key[:1] == "_" else key for key in obj}
+    names.difference_update(attributes)
+    names.discard("resourceType")
+    for name in sorted((n for n in names if n in position), key=position.__getitem__):
+        _emit(elem, spec.fields[name], obj.get(name), obj.get("_" + name))
+    for key, value in obj.items():  # elements the model does not know, kept as found
+        plain = key[1:] if key[:1] == "_" else key
+        if plain not in position and plain in names and value is not None:
+            _emit(elem, _Field(key, False, "complex", "", None), value, None)
 
 
 def _emit(parent: Element, field: _Field, value: Any, extra: Any) -> None:
@@ -547,14 +554,22 @@ def _xml_text(value: Any) -> str:
     return str(value)
 
 
-def _indent(elem: Element, level: int) -> None:
-    """Indent FHIR elements two spaces a level; XHTML narrative is left exactly as it is."""
-    children = [c for c in elem if isinstance(c.tag, str)]
-    if not children or elem.tag == _XHTML_DIV:
-        return
-    inner = "\n" + "  " * (level + 1)
-    elem.text = inner
-    for child in children:
-        child.tail = inner
-        _indent(child, level + 1)
-    children[-1].tail = "\n" + "  " * level
+def _indent(root: Element) -> None:
+    """Indent FHIR elements two spaces a level; XHTML narrative is left exactly as it is
+    (it is taken out while lxml indents, then put back as the last element it always is)."""
+    narratives = []
+    for div in root.iter(_XHTML_DIV):
+        parent = div.getparent()
+        if parent is not None and str(parent.tag).startswith(_FHIR):
+            narratives.append((parent, div))
+    for parent, div in narratives:
+        parent.remove(div)
+    etree.indent(root, space="  ")
+    for parent, div in narratives:
+        closing = "\n" + "  " * sum(1 for _ in parent.iterancestors())
+        if len(parent):
+            parent[-1].tail = closing + "  "
+        else:
+            parent.text = closing + "  "
+        parent.append(div)
+        div.tail = closing

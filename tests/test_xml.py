@@ -480,6 +480,15 @@ def test_primitive_with_only_an_extension_has_no_value_key() -> None:
     assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
 
 
+def test_repeated_primitives_with_only_extensions_have_only_the_underscore_array() -> None:
+    ext = "<extension url='http://example.org/x'><valueString value='x'/></extension>"
+    resource = fhir_xml_to_json(patient(f"<name><given>{ext}</given><given>{ext}</given></name>"))
+    extension = {"extension": [{"url": "http://example.org/x", "valueString": "x"}]}
+    assert resource["name"] == [{"_given": [extension, extension]}]
+    validate(resource)
+    assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
+
+
 def test_narrative_div_becomes_an_xhtml_string_with_its_namespace() -> None:
     doc = patient(
         "<text><status value='generated'/>"
