@@ -98,14 +98,14 @@ def _pointing_at_hubs(session: Session, hub_ids: set[str]) -> set[str]:
         more = _select_links(session, "resource_pk", hubs, ("hubid",), "token") - seen
         seen |= more
         frontier = more
-    pointing = _select_links(session, "token", seen, ("hubref",), "resource_pk")
+    pointing = _select_links(session, "token", seen, ("hubref", "ref"), "resource_pk")
     return _select_links(session, "resource_pk", pointing, ("id",), "token")
 
 
 def _hubs_of(session: Session, group: set[int]) -> set[int]:
     """The hubs a group points at, and the hubs those point at."""
     hubs: set[int] = set()
-    refs = _select_links(session, "resource_pk", group, ("hubref",), "token")
+    refs = _select_links(session, "resource_pk", group, ("hubref", "ref"), "token")
     seen = set(refs)
     while refs:
         found = _select_links(session, "token", refs, ("hubid",), "resource_pk") - hubs

@@ -6,7 +6,8 @@ identifier. Its *references* are every `reference` it holds (relative, absolute 
 `Type/id`, `urn:uuid:`) and every logical reference (`identifier`). Two resources belong to
 the same group when one references the other or both reference the same thing (say, the same
 Patient). Shared context (organisations, practitioners, locations...) is a *hub*: it never
-joins groups, but a group takes along the hubs it references.
+joins groups, but a group takes along the hubs it references. A `urn:uuid:` reference does
+not name its type, so it counts both ways: it may join a group and may lead to a hub.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ class Links:
 
     def rows(self, hub: bool) -> set[tuple[str, str]]:
         """(token, kind) pairs to store."""
-        own = "hubid" if hub else "id"
-        pairs = {(t, own) for t in self.identities} | {(t, "hubref") for t in self.hub_refs}
-        if not hub:
-            pairs |= {(t, "ref") for t in self.refs}
-        return pairs
+        if hub:  # a hub's references all lead to context (urn:uuid ones included)
+            return {(t, "hubid") for t in self.identities} | {
+                (t, "hubref") for t in self.hub_refs | self.refs
+            }
+        pairs = {(t, "id") for t in self.identities} | {(t, "hubref") for t in self.hub_refs}
+        return pairs | {(t, "ref") for t in self.refs}
 
 
 def is_hub(resource_type: str) -> bool:

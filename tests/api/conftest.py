@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from store.backends import BACKENDS, database_url, tiny_engine
 
 from adapter.api.app import create_app
 from adapter.api.settings import Settings
 from adapter.store.service import Store
-from store.backends import BACKENDS, database_url, tiny_engine
 
 with warnings.catch_warnings():
     # starlette asks for httpx2 in a warning at import; httpx is what we have
