@@ -305,8 +305,12 @@ _XSI: Final = "{http://www.w3.org/2001/XMLSchema-instance}"
 
 
 def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
-    """`id` (and an extension's `url`) as JSON; any other attribute is kept as `@name`
-    so that validation reports it; `xsi:` schema hints are ignored."""
+    """`id` (and an extension's `url`) as JSON; any other attribute is kept as `@name`,
+    and text content (FHIR elements have none) as `@text`, so that validation reports
+    them; `xsi:` schema hints are ignored."""
+    text = elem.text
+    if text and not text.isspace():
+        out["@text"] = text.strip()
     for key, value in elem.items():
         attr = str(key)
         if attr == "id" or (attr == "url" and spec.url_attribute):
@@ -349,7 +353,9 @@ def _children_to_json(elem: Element, spec: _Spec, out: Json) -> None:
         elif field.is_list:
             _primitive_to_json(child, field, out)
             primitive_lists = {name} if primitive_lists is None else primitive_lists | {name}
-        elif len(child) == 0 and child.keys() == ["value"] and name not in out:  # plain value
+        elif (
+            child.text is None and not len(child) and child.keys() == ["value"] and name not in out
+        ):
             out[name] = _convert(field.primitive, child.get("value", ""))
         else:
             _primitive_to_json(child, field, out)
@@ -388,7 +394,7 @@ def _primitive_to_json(child: Element, field: _Field, out: Json) -> None:
     raw = child.get("value")
     value = None if raw is None else _convert(field.primitive, raw)
     extra: Json | None = None
-    if len(child) or len(child.attrib) > (raw is not None):  # more than a value
+    if len(child) or child.text or len(child.attrib) > (raw is not None):  # more than a value
         extra = _complex_to_json(child, _element_spec())
         extra.pop("@value", None)
     name = field.name
@@ -481,9 +487,13 @@ def _fill(elem: Element, obj: Json, spec: _Spec, attributes: tuple[str, ...]) ->
     names.discard("resourceType")
     for name in sorted((n for n in names if n in position), key=position.__getitem__):
         _emit(elem, spec.fields[name], obj.get(name), obj.get("_" + name))
-    for key, value in obj.items():  # elements the model does not know, kept as found
+    for key, value in obj.items():  # what the model does not know, kept as found
         plain = key[1:] if key[:1] == "_" else key
-        if plain not in position and plain in names and value is not None:
+        if key == "@text":
+            elem.text = str(value)
+        elif key[:1] == "@":
+            elem.set(key[1:], _xml_text(value))
+        elif plain not in position and plain in names and value is not None:
             _emit(elem, _Field(key, False, "complex", "", None), value, None)
 
 

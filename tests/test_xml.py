@@ -559,6 +559,17 @@ def test_single_element_given_twice_is_kept_as_a_list_for_validation_to_reject()
 def test_unknown_attribute_is_kept_with_an_at_sign() -> None:
     resource = fhir_xml_to_json(patient("<active value='true' colour='red'/>"))
     assert resource["_active"] == {"@colour": "red"}
+    with pytest.raises(ValidationError, match="@colour"):
+        validate(resource)
+    assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
+
+
+def test_text_content_instead_of_a_value_attribute_is_kept_for_validation_to_reject() -> None:
+    resource = fhir_xml_to_json(patient("<gender>female</gender><name>Ann</name>"))
+    assert resource["_gender"] == {"@text": "female"}
+    assert resource["name"] == [{"@text": "Ann"}]
+    with pytest.raises(ValidationError, match="@text"):
+        validate(resource)
 
 
 # ------------------------------------------------------------ JSON -> XML
