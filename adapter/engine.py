@@ -6,12 +6,14 @@ evaluate(items)     evaluate resources already in memory (the service, $evaluate
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from adapter.ingest import Item, Limits, Received, Refused, Unreadable, read_paths, unpack
+from adapter.ingest.sources import STDIN
+from adapter.facts import Fact
 from adapter.link import World
 from adapter.model import Counts, Issue, Location, Obligation, Result
 from adapter.policy import Policy, load_policy
@@ -29,8 +31,21 @@ def check(
     policy: Policy | None = None,
     validate: Validation = "rules",
     limits: Limits | None = None,
+    jobs: int = 1,
 ) -> Result:
-    """Read every path (file, folder, or "-" for stdin) and evaluate all ten rules."""
+    """Read every path (file, folder, or "-" for stdin) and evaluate all ten rules. With
+    `jobs` > 1, files are read and translated in that many processes (adapter/parallel.py)."""
+    if jobs > 1 and STDIN not in map(str, paths):
+        from adapter.parallel import check_parallel
+
+        return check_parallel(
+            paths,
+            as_of=as_of,
+            policy=policy or load_policy(),
+            validate=validate,
+            limits=limits or Limits(),
+            jobs=jobs,
+        )
     return run(read_paths(paths, limits or Limits()), as_of=as_of, policy=policy, validate=validate)
 
 
@@ -63,7 +78,12 @@ def run(
     world = World(policy)
     tally = Tally()
     for item in items:
-        tally.take(item, world, policy, full=validate == "full")
+        tally.take(item, world.add, policy, full=validate == "full")
+    return finish(world, tally, policy, as_of)
+
+
+def finish(world: World, tally: Tally, policy: Policy, as_of: datetime) -> Result:
+    """Link the facts, judge them, and assemble the result."""
     world.build()
     return Result(
         as_of=as_of,
@@ -94,7 +114,7 @@ class Tally:
         self.issues: list[Issue] = []
         self.unreadable = 0
 
-    def take(self, item: Item, world: World, policy: Policy, *, full: bool) -> None:
+    def take(self, item: Item, sink: Callable[[Fact], None], policy: Policy, *, full: bool) -> None:
         if isinstance(item, Unreadable):
             self.issues.append(item.issue)
             self.unreadable += item.issue.severity == "fatal"
@@ -104,14 +124,24 @@ class Tally:
             self._count(item.issue.location, accepted=False)
             self.issues.append(item.issue)
             return
-        self.accept(item, world, policy, full=full)
+        self.accept(item, sink, policy, full=full)
 
-    def accept(self, item: Received, world: World, policy: Policy, *, full: bool) -> None:
+    def accept(
+        self, item: Received, sink: Callable[[Fact], None], policy: Policy, *, full: bool
+    ) -> None:
         translated = translate(item, policy, full=full)
         if translated.fact is not None:
-            world.add(translated.fact)
+            sink(translated.fact)
         self._count(item.location, accepted=translated.fact is not None)
         self.issues.extend(translated.issues)
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally (a worker's) after this one, file order kept."""
+        self.counts.merge(other.counts)
+        for name, counts in other.files.items():
+            self.files.setdefault(name, Counts()).merge(counts)
+        self.issues.extend(other.issues)
+        self.unreadable += other.unreadable
 
     def _count(self, location: Location, *, accepted: bool) -> None:
         self.counts.add(accepted)

@@ -73,7 +73,21 @@ def register(subparsers: Any) -> None:
         help="rules: check the fields the rules read (fast, default); "
         "full: also validate every element against FHIR R4",
     )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="read and translate files in N processes (default 1)",
+    )
     parser.set_defaults(run=run)
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes ≥ 1, got {text!r}")
+    return int(text)
 
 
 def as_of_instant(text: str) -> datetime:

@@ -36,6 +36,14 @@ def read_paths(paths: Iterable[str | Path], limits: Limits = Limits()) -> Iterat
             yield from read_file(path, limits)
 
 
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """The files `read_paths` reads, in the same order (folders expanded)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(_walk(path) if path.is_dir() else [path])
+    return files
+
+
 def _walk(folder: Path) -> list[Path]:
     """Data files below `folder`, recursively, in sorted path order; hidden ones skipped."""
     found = []
@@ -157,7 +165,10 @@ def _ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterat
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        message = f"{where.describe()}: expected one JSON resource on the line, found invalid JSON ({exc})"
+        message = (
+            f"{where.describe()}: expected one JSON resource on the line, "
+            f"found invalid JSON ({exc})"
+        )
         yield Refused(Issue("error", "structure", where, message))
         return
     yield from unpack(value, where, limits=limits)
