@@ -13,7 +13,7 @@ Dating and the previous period are explained in `adapter.board.periods`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from typing import Any, Literal
 from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, area_label, info
 from adapter.board.examples import Example, worst_examples
 from adapter.board.method import RuleMethod, rule_methods
-from adapter.board.periods import Period, obligation_date
+from adapter.board.periods import Dating, Period
 from adapter.board.quality import QualityLine, quality_lines
 from adapter.board.tally import Tally, change_points
 from adapter.model import Counts, Issue, Obligation, format_instant
@@ -46,14 +46,18 @@ class Trend:
 
 @dataclass
 class AreaLine:
+    """One area's tallies now and before. The change compares like with like: the dated
+    obligations of the period (`current_dated`) against those of the previous period."""
+
     area: str
     label: str
     current: Tally
     previous: Tally
+    current_dated: Tally
 
     @property
     def change(self) -> float | None:
-        return change_points(self.current, self.previous)
+        return change_points(self.current_dated, self.previous)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,9 +79,15 @@ class OwnerSection:
     rank: int
     overall: Tally
     previous: Tally
+    dated: Tally
     rules: dict[str, Tally]
     trend: Trend
     quality: list[QualityLine]
+
+    @property
+    def change(self) -> float | None:
+        """Change in met rate against the previous period, dated obligations only."""
+        return change_points(self.dated, self.previous)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,7 +97,7 @@ class OwnerSection:
             "rank": self.rank,
             "overall": self.overall.to_json(),
             "previous": self.previous.to_json(),
-            "change_points": change_points(self.overall, self.previous),
+            "change_points": self.change,
             "rules": {k: v.to_json() for k, v in self.rules.items()},
             "trend": self.trend.to_json(),
             "not_assessable": [q.to_json() for q in self.quality],
@@ -106,6 +116,7 @@ class Board:
     outside_count: int
     headline: Tally
     headline_previous: Tally
+    headline_dated: Tally
     areas: list[AreaLine]
     practice_side: AreaLine
     trend: Trend
@@ -116,6 +127,10 @@ class Board:
     practice_gaps: list[QualityLine]
     inputs: Counts | None = None
     issues: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def headline_change(self) -> float | None:
+        return change_points(self.headline_dated, self.headline_previous)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,7 +146,7 @@ class Board:
             "headline": {
                 "current": self.headline.to_json(),
                 "previous": self.headline_previous.to_json(),
-                "change_points": change_points(self.headline, self.headline_previous),
+                "change_points": self.headline_change,
                 "areas": [a.to_json() for a in self.areas],
                 "practice_side": self.practice_side.to_json(),
             },
@@ -147,7 +162,7 @@ class Board:
 @dataclass(frozen=True)
 class Options:
     icb_name: str = "Integrated Care Board"
-    undated: Undated = "include"
+    undated: Undated = "exclude"
     trusts: dict[str, dict[str, str]] = field(default_factory=dict)
     policy: Any = None
 
@@ -160,11 +175,16 @@ def build_board(
     *,
     inputs: Counts | None = None,
     issues: Iterable[Issue] = (),
+    events: Mapping[str, datetime] | None = None,
 ) -> Board:
-    """Every table of the board pack, from the obligations of one evaluation."""
+    """Every table of the board pack, from the obligations of one evaluation. `events`
+    dates obligations that have neither a due nor a fulfilment time, by subject."""
     options = options or Options()
+    dating = Dating(events or {})
     previous = period.previous()
-    current, before, undated, outside = _split(obligations, period, previous, options.undated)
+    current, before, undated, outside = _split(
+        obligations, period, previous, options.undated, dating
+    )
     trend_window = Period(previous.start, period.end)
     trust_now = [o for o in current if not _practice_side(o)]
     trust_before = [o for o in before if not _practice_side(o)]
@@ -181,17 +201,30 @@ def build_board(
         outside_count=outside,
         headline=_tally(trust_now),
         headline_previous=_tally(trust_before),
-        areas=_area_lines(trust_now, trust_before),
-        practice_side=AreaLine(
+        headline_dated=_tally(_dated(trust_now, dating)),
+        areas=[
+            _line(
+                area,
+                area_label(area),
+                [o for o in trust_now if _area(o) == area],
+                [o for o in trust_before if _area(o) == area],
+                dating,
+            )
+            for area in AREAS
+        ],
+        practice_side=_line(
             "referral-quality",
             "Complete referrals (practices)",
-            _tally(practice_now),
-            _tally(practice_before),
+            practice_now,
+            practice_before,
+            dating,
         ),
-        trend=_trend([o for o in obligations if not _practice_side(o)], trend_window),
-        trusts=_owners(trust_now, trust_before, obligations, trend_window, options.trusts),
-        practices=_owners(practice_now, practice_before, obligations, trend_window, {}),
-        worst=worst_examples(current, as_of),
+        trend=_trend([o for o in obligations if not _practice_side(o)], trend_window, dating),
+        trusts=_owners(
+            (trust_now, trust_before, obligations), trend_window, options.trusts, dating
+        ),
+        practices=_owners((practice_now, practice_before, obligations), trend_window, {}, dating),
+        worst=worst_examples(current, as_of, dating),
         method=rule_methods(options.policy),
         practice_gaps=quality_lines(practice_now, "breached"),
         inputs=inputs,
@@ -200,12 +233,16 @@ def build_board(
 
 
 def _split(
-    obligations: Iterable[Obligation], period: Period, previous: Period, undated: Undated
+    obligations: Iterable[Obligation],
+    period: Period,
+    previous: Period,
+    undated: Undated,
+    dating: Dating,
 ) -> tuple[list[Obligation], list[Obligation], int, int]:
     current, before = [], []
     undated_count = outside = 0
     for obligation in obligations:
-        day = obligation_date(obligation)
+        day = dating(obligation)
         if day is None:
             undated_count += 1
             if undated == "include":
@@ -234,26 +271,22 @@ def _tally(obligations: Iterable[Obligation]) -> Tally:
     return tally
 
 
-def _area_lines(now: list[Obligation], before: list[Obligation]) -> list[AreaLine]:
-    lines = []
-    for area in AREAS:
-        lines.append(
-            AreaLine(
-                area,
-                area_label(area),
-                _tally(o for o in now if _area(o) == area),
-                _tally(o for o in before if _area(o) == area),
-            )
-        )
-    return lines
+def _line(
+    area: str, label: str, now: list[Obligation], before: list[Obligation], dating: Dating
+) -> AreaLine:
+    return AreaLine(area, label, _tally(now), _tally(before), _tally(_dated(now, dating)))
 
 
-def _trend(obligations: Iterable[Obligation], window: Period) -> Trend:
+def _dated(obligations: Iterable[Obligation], dating: Dating) -> list[Obligation]:
+    return [o for o in obligations if dating(o) is not None]
+
+
+def _trend(obligations: Iterable[Obligation], window: Period, dating: Dating) -> Trend:
     months = window.months()
     index = {m: i for i, m in enumerate(months)}
     series = {area: [Tally() for _ in months] for area in AREAS}
     for obligation in obligations:
-        day = obligation_date(obligation)
+        day = dating(obligation)
         area = _area(obligation)
         if day is None or area not in series or not window.contains(day):
             continue
@@ -262,12 +295,14 @@ def _trend(obligations: Iterable[Obligation], window: Period) -> Trend:
 
 
 def _owners(
-    now: list[Obligation],
-    before: list[Obligation],
-    everything: Sequence[Obligation],
+    obligations: tuple[list[Obligation], list[Obligation], Sequence[Obligation]],
     window: Period,
     names: dict[str, dict[str, str]],
+    dating: Dating,
 ) -> list[OwnerSection]:
+    """One section per owner, from the obligations of the period, of the previous period,
+    and all of them (for the trend)."""
+    now, before, everything = obligations
     groups, groups_before, history = _by_owner(now), _by_owner(before), _by_owner(everything)
     sections = []
     for ods, found in groups.items():
@@ -281,8 +316,9 @@ def _owners(
                 rank=0,
                 overall=_tally(found),
                 previous=_tally(groups_before.get(ods, [])),
+                dated=_tally(_dated(found, dating)),
                 rules={r: _tally(o for o in found if o.rule == r) for r in _rule_order(side)},
-                trend=_trend((o for o in history[ods] if o.rule in side), window),
+                trend=_trend((o for o in history[ods] if o.rule in side), window, dating),
                 quality=quality_lines(found),
             )
         )

@@ -15,7 +15,7 @@ import orjson
 
 from adapter.board.aggregate import Board, OwnerSection, Trend
 from adapter.board.privacy import mask_text
-from adapter.board.tally import Tally, change_points
+from adapter.board.tally import Tally
 
 TALLY_COLUMNS = ["met", "breached", "pending", "not_assessable", "total", "rate"]
 
@@ -61,7 +61,7 @@ def _headline(board: Board) -> Iterable[Sequence[object]]:
         "All trust-side rules",
         *_cells(board.headline),
         _rate(board.headline_previous),
-        change_points(board.headline, board.headline_previous),
+        board.headline_change,
     ]
     for line in [*board.areas, board.practice_side]:
         yield [line.area, line.label, *_cells(line.current), _rate(line.previous), line.change]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from adapter.board.periods import obligation_date
+from adapter.board.periods import Dating
 from adapter.board.privacy import mask_patient, mask_text
 from adapter.model import Obligation, format_instant
 
@@ -88,7 +88,7 @@ def days_short(obligation: Obligation) -> tuple[float, str] | None:
     return short, f"{short:g} days short ({supplied:g} of {required:g} days supplied)"
 
 
-def to_example(obligation: Obligation, as_of: datetime) -> Example:
+def to_example(obligation: Obligation, as_of: datetime, dating: Dating) -> Example:
     late = hours_late(obligation, as_of)
     short = days_short(obligation) if late is None else None
     shortfall = describe_lateness(late, obligation.fulfilled_at is not None)
@@ -97,7 +97,7 @@ def to_example(obligation: Obligation, as_of: datetime) -> Example:
         owner=obligation.owner,
         owed_to=obligation.owed_to,
         patient=mask_patient(obligation.patient),
-        day=obligation_date(obligation),
+        day=dating(obligation),
         due=obligation.due,
         fulfilled_at=obligation.fulfilled_at,
         hours_late=late,
@@ -110,14 +110,18 @@ def to_example(obligation: Obligation, as_of: datetime) -> Example:
 
 
 def worst_examples(
-    obligations: Iterable[Obligation], as_of: datetime, limit: int = WORST_PER_RULE
+    obligations: Iterable[Obligation],
+    as_of: datetime,
+    dating: Dating | None = None,
+    limit: int = WORST_PER_RULE,
 ) -> dict[str, list[Example]]:
     """Up to `limit` breached obligations per rule: the largest shortfall first, then the
     most recent, then by subject."""
     by_rule: dict[str, list[Example]] = {}
     for obligation in obligations:
         if obligation.status == "breached":
-            by_rule.setdefault(obligation.rule, []).append(to_example(obligation, as_of))
+            example = to_example(obligation, as_of, dating or Dating())
+            by_rule.setdefault(obligation.rule, []).append(example)
     return {rule: sorted(found, key=_badness)[:limit] for rule, found in sorted(by_rule.items())}
 
 

@@ -25,7 +25,7 @@ from adapter.board.privacy import mask_text
 from adapter.board.quality import QualityLine
 from adapter.board.sections import method_section, quality_section
 from adapter.board.style import CSS
-from adapter.board.tally import Tally, change_points, percent, points
+from adapter.board.tally import Tally, percent, points
 from adapter.model import format_instant
 
 
@@ -81,11 +81,11 @@ def _contents(board: Board) -> str:
 
 
 def _headline(board: Board) -> str:
-    now, before = board.headline, board.headline_previous
+    now = board.headline
     summary = (
         f'<p class="lead">Trusts owed <strong>{now.total:,}</strong> interface obligations '
         f"in the period. Of the <strong>{now.judged:,}</strong> that could be judged, "
-        f"<strong>{percent(now.rate)}</strong> were met ({esc(points(change_points(now, before)))}"
+        f"<strong>{percent(now.rate)}</strong> were met ({esc(points(board.headline_change))}"
         f" against the previous period). {now.pending:,} are still pending and "
         f"{now.not_assessable:,} could not be assessed from the data.</p>"
     )
@@ -147,7 +147,7 @@ def _ranking(board: Board) -> str:
             t.overall.judged,
             percent(t.overall.rate),
             percent(t.previous.rate),
-            points(change_points(t.overall, t.previous)),
+            points(t.change),
             t.overall.pending,
             t.overall.not_assessable,
         ]
@@ -193,7 +193,7 @@ def _trust(board: Board, trust: OwnerSection) -> str:
         f'<section class="trust" id="trust-{trust.rank}">'
         f"<h3>{trust.rank}. {esc(owner_label(trust))}</h3>"
         f'<p class="meta">Interface lead: {lead}. Met rate {esc(percent(trust.overall.rate))}'
-        f" ({esc(points(change_points(trust.overall, trust.previous)))}).</p>"
+        f" ({esc(points(trust.change))}).</p>"
         + table(f"{owner_label(trust)}: obligations per rule", ["Rule", *STATUS_HEADERS], rows)
         + f"<figure>{chart}<figcaption>Monthly met rate per area, {esc(owner_label(trust))}."
         "</figcaption></figure>" + _quality_list(trust.quality) + "</section>"

@@ -1,17 +1,19 @@
 """Reporting periods and the date each obligation belongs to.
 
-An obligation is dated by its `due` time, or else by its `fulfilled_at` time, as a calendar
-date in England (Europe/London). An obligation with neither (rules without a deadline that
-record no fulfilment time) is *undated*: by default it is counted in the reporting period,
-because the input is taken to be that period's traffic, but it never counts in the previous
-period, in the month-by-month trend, or in the change figures (`--undated exclude` leaves
-it out of the period too). The report says how many there were.
+An obligation is dated, as a calendar date in England (Europe/London), by the first of:
+its `due` time; its `fulfilled_at` time; the time of the event that created it, read from
+its subject resource in the input (`adapter.board.dating`: a letter's sent time, a request's
+authoredOn, an attendance's end or start). An obligation with none of these is *undated*.
+By default undated obligations are left out of every figure and counted in the data-quality
+section (`--undated include` counts them in the reporting period instead, never in the
+previous period, the monthly trend or the change figures).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapter.model import Obligation
@@ -51,9 +53,19 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
+@dataclass(frozen=True)
+class Dating:
+    """Dates obligations: due, else fulfilled, else the event behind the subject."""
+
+    events: Mapping[str, datetime] = field(default_factory=dict)
+
+    def __call__(self, obligation: Obligation) -> date | None:
+        instant = obligation.due or obligation.fulfilled_at or self.events.get(obligation.subject)
+        if instant is None:
+            return None
+        return instant.astimezone(LONDON).date()
+
+
 def obligation_date(obligation: Obligation) -> date | None:
-    """The date an obligation belongs to: its due date, else its fulfilment date."""
-    instant = obligation.due or obligation.fulfilled_at
-    if instant is None:
-        return None
-    return instant.astimezone(LONDON).date()
+    """The date an obligation belongs to from its own fields: due, else fulfilment."""
+    return Dating()(obligation)

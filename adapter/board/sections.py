@@ -77,7 +77,8 @@ def method_section(board: Board) -> str:
         "obligations are in neither part.",
         "<strong>Dates.</strong> An obligation belongs to the day (in England) of its due "
         "time, or else of its fulfilment time. The previous period is the window of the same "
-        f"length just before the reporting period ({board.previous.days} days).",
+        f"length just before the reporting period ({board.previous.days} days). Changes "
+        "compare the dated obligations of the two periods, in percentage points.",
         "<strong>Scope.</strong> Headline areas and the trust tables use the nine trust-side "
         "rules, grouped by the trust that owes them (its ODS code); the practice side "
         "(referral-complete) is reported separately. Trusts are ranked by met rate, then by "

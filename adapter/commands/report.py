@@ -18,8 +18,10 @@ referrals), what could not be judged and why, the worst examples with their evid
 (patients masked to the last three digits of the NHS number) and the method.
 
 An obligation belongs to the date (in England) of its due time, else of its fulfilment
-time. Obligations with neither are 'undated': counted in the period by default, never in
-the previous period or the trend (--undated exclude leaves them out).
+time, else of the event that made it (the letter sent, the request or prescription
+authored, the attendance). Obligations with none of these are 'undated': left out of the
+figures and counted under data quality (--undated include counts them in the period, never
+in the previous period or the trend).
 
 The HTML page is self-contained (inline CSS and SVG charts, nothing fetched), so it can
 be emailed. --format csv writes the same tables as CSV files into the --out folder;
@@ -92,9 +94,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--undated",
         choices=("include", "exclude"),
-        default="include",
-        help="count obligations with no due or fulfilment time in the period "
-        "(default) or leave them out",
+        default="exclude",
+        help="obligations that cannot be dated: leave them out (default) or count them "
+        "in the period",
     )
     parser.set_defaults(run=run)
 
@@ -116,13 +118,10 @@ def run(args: argparse.Namespace) -> int:
     )
     period = Period(args.start, args.end)
     if args.database_url:
-        board = build_board(
-            _from_database(args.database_url, as_of), period, as_of or datetime.now(UTC), options
-        )
+        obligations, events = _from_database(args.database_url, as_of)
+        board = build_board(obligations, period, as_of or datetime.now(UTC), options, events=events)
     else:
-        from adapter.engine import check
-
-        result = check(args.paths, as_of=as_of, policy=policy)
+        result, events = _from_paths(args.paths, as_of, policy)
         board = build_board(
             result.obligations,
             period,
@@ -130,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             options,
             inputs=result.counts,
             issues=result.issues,
+            events=events,
         )
     out = args.out or DEFAULT_OUT[args.format]
     if args.format == "csv":
@@ -148,10 +148,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _from_database(url: str, as_of: datetime | None) -> list[Any]:
+def _from_paths(paths: list[str], as_of: datetime | None, policy: Any) -> tuple[Any, Any]:
+    """The engine's result for `paths` (as `engine.check`), noting each subject's event
+    time as the resources stream past, so the input is read once."""
+    from adapter.board.dating import EventDates
+    from adapter.engine import run
+    from adapter.ingest import Limits, read_paths
+
+    events = EventDates()
+    result = run(events.watch(read_paths(paths, Limits())), as_of=as_of, policy=policy)
+    return result, events
+
+
+def _from_database(url: str, as_of: datetime | None) -> tuple[list[Any], Any]:
+    from adapter.board.store_dates import stored_event_dates
     from adapter.store import load_obligations
 
-    return list(load_obligations(url, as_of=as_of))
+    return list(load_obligations(url, as_of=as_of)), stored_event_dates(url)
 
 
 def _date(text: str) -> date:

@@ -14,12 +14,14 @@ from board_sample import obligation
 
 from adapter import cli
 from adapter.board import Period, build_board, render_html
+from adapter.board.dating import EventDates
 from adapter.board.examples import days_short
-from adapter.engine import check
+from adapter.engine import run
+from adapter.ingest import Limits, read_paths
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
-PERIOD = Period(date(2015, 1, 1), date(2026, 12, 31))
+PERIOD = Period(date(2000, 1, 1), date(2030, 12, 31))
 
 
 def main(argv):
@@ -32,13 +34,33 @@ def main(argv):
 
 
 @pytest.fixture(scope="module")
-def result():
-    return check([FIXTURES], as_of=AS_OF)
+def evaluated():
+    events = EventDates()
+    result = run(events.watch(read_paths([FIXTURES], Limits())), as_of=AS_OF)
+    return result, events
 
 
-def test_headline_from_the_fixtures_equals_the_engine_obligations(result):
+@pytest.fixture(scope="module")
+def result(evaluated):
+    return evaluated[0]
+
+
+def test_every_fixture_obligation_is_dated_by_due_fulfilment_or_its_subject(evaluated):
+    result, events = evaluated
+    board = build_board(result.obligations, PERIOD, result.as_of, events=events)
+    undated = [
+        o
+        for o in result.obligations
+        if o.due is None and o.fulfilled_at is None and o.subject not in events
+    ]
+    assert board.undated_count == len(undated) == 0
+    assert board.outside_count == 0
+
+
+def test_headline_from_the_fixtures_equals_the_engine_obligations(evaluated):
+    result, events = evaluated
     assert result.obligations, "the engine found no obligations in the fixtures"
-    board = build_board(result.obligations, PERIOD, result.as_of)
+    board = build_board(result.obligations, PERIOD, result.as_of, events=events)
     trust_side = Counter(o.status for o in result.obligations if o.rule != "referral-complete")
     assert board.headline.met == trust_side["met"]
     assert board.headline.breached == trust_side["breached"]

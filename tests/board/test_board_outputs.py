@@ -43,7 +43,9 @@ def main(argv):
 
 def current(obligations):
     return [
-        o for o in obligations if obligation_date(o) is None or PERIOD.contains(obligation_date(o))
+        o
+        for o in obligations
+        if obligation_date(o) is not None and PERIOD.contains(obligation_date(o))
     ]
 
 
@@ -129,6 +131,7 @@ def test_masking_covers_nhs_numbers_in_every_worst_example(tmp_path):
         ],
         PERIOD,
         AS_OF,
+        Options(undated="include"),
     )
     example = board.worst["fit-note-issued"][0]
     assert example.patient == f"*******{number[-3:]}"

@@ -20,7 +20,7 @@ TRUSTS = {"RXA": {"name": "Alpha Hospitals NHS Trust", "interface_lead": "Dr A E
 TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
 
-def in_period(obligations, period=PERIOD, undated=True):
+def in_period(obligations, period=PERIOD, undated=False):
     out = []
     for o in obligations:
         d = obligation_date(o)
@@ -78,7 +78,7 @@ def test_headline_area_rates_equal_the_trust_obligations_of_the_period(obligatio
         ]
 
 
-def test_change_is_against_the_window_of_the_same_length_before_the_period(obligations, doc):
+def test_change_compares_dated_obligations_with_the_same_length_window_before(obligations, doc):
     previous = Period(date(2025, 12, 31), date(2026, 3, 31))
     before = [
         o
@@ -161,7 +161,7 @@ def test_not_assessable_is_never_counted_as_met():
         obligation("discharge-summary-24h", "not-assessable", owner="RXA", detail="No end."),
         obligation("discharge-summary-24h", "not-assessable", owner="RXA", detail="No end."),
     ]
-    board = build_board(obligations, PERIOD, AS_OF)
+    board = build_board(obligations, PERIOD, AS_OF, Options(undated="include"))
     assert board.headline.rate == 1.0
     assert board.headline.not_assessable == 2
     doc = lxml.html.fromstring(render_html(board))
@@ -232,13 +232,13 @@ def test_charts_are_inline_svg_with_titles_and_no_prolog(page, doc):
     assert len(ids) == len(set(ids))
 
 
-def test_undated_obligations_count_in_the_period_unless_excluded():
+def test_undated_obligations_are_left_out_unless_included():
     undated = obligation("fit-note-issued", "breached", owner="RXA")
     dated = obligation(
         "fit-note-issued", "met", owner="RXA", fulfilled_at=datetime(2026, 4, 5, tzinfo=UTC)
     )
-    included = build_board([undated, dated], PERIOD, AS_OF)
-    excluded = build_board([undated, dated], PERIOD, AS_OF, Options(undated="exclude"))
+    included = build_board([undated, dated], PERIOD, AS_OF, Options(undated="include"))
+    excluded = build_board([undated, dated], PERIOD, AS_OF)
     assert (included.headline.met, included.headline.breached) == (1, 1)
     assert (excluded.headline.met, excluded.headline.breached) == (1, 0)
     assert included.undated_count == excluded.undated_count == 1
@@ -258,6 +258,19 @@ def test_an_obligation_is_dated_by_due_then_by_fulfilment_in_england():
     by_fulfilment = obligation("fit-note-issued", "met", owner="RXA", fulfilled_at=late_night)
     assert obligation_date(by_due) == date(2026, 4, 1)
     assert obligation_date(by_fulfilment) == date(2026, 4, 1)
+
+
+def test_an_obligation_without_due_or_fulfilment_is_dated_by_its_subject_event():
+    referral = obligation(
+        "referral-complete", "breached", owner="K81001", subject="ServiceRequest/sr1"
+    )
+    events = {"ServiceRequest/sr1": datetime(2026, 5, 3, 10, tzinfo=UTC)}
+    board = build_board([referral], PERIOD, AS_OF, events=events)
+    assert board.practice_side.current.breached == 1
+    assert board.undated_count == 0
+    month = board.practices[0].trend.months.index(date(2026, 5, 1))
+    assert board.practices[0].trend.series["onward-referrals"][month].breached == 1
+    assert build_board([referral], PERIOD, AS_OF).undated_count == 1
 
 
 def test_previous_period_has_the_same_length_and_ends_the_day_before():
