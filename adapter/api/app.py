@@ -4,11 +4,12 @@ as a FHIR OperationOutcome. OpenAPI at /openapi.json, docs at /docs."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
@@ -64,7 +65,22 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     for router in (fhir_in.router, fhir_out.router, reads.router):
         app.include_router(router)
     _handlers(app)
+    app.middleware("http")(_access_log)
     return app
+
+
+async def _access_log(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """One log line per request with the route *template* and no query string, so no
+    patient identifier (an NHS number in ?patient=, an id in a URL) reaches the log."""
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", "(no route)")
+    elapsed = (time.perf_counter() - started) * 1000
+    log.info("%s %s %d %.0f ms", request.method, path, response.status_code, elapsed)
+    return response
 
 
 def _answer(

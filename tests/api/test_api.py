@@ -330,3 +330,19 @@ def test_the_openapi_document_is_served(service: Service) -> None:
     paths = service.client.get("/openapi.json").json()["paths"]
     assert {"/fhir", "/fhir/{resource_type}", "/obligations", "/summary", "/audit"} <= set(paths)
     assert service.client.get("/docs").status_code == 200
+
+
+def test_the_access_log_shows_route_templates_never_identifiers(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="adapter.api"):
+        service.client.get(
+            "/obligations", params={"patient": NHS_NUMBER}, headers=service.auth("icb")
+        )
+        service.client.put(
+            f"/fhir/Patient/{NHS_NUMBER}", content=b"{}", headers=service.auth("feed")
+        )
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("GET /obligations 200 ") for line in lines)
+    assert any(line.startswith("PUT /fhir/{resource_type}/{resource_id} 400 ") for line in lines)
+    assert NHS_NUMBER not in caplog.text
