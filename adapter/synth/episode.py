@@ -143,6 +143,7 @@ class LetterPlan:
     plan: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     composition_truths: list[tuple[str, str]] = field(default_factory=list)
+    plan_section: bool = True  # False: the plan sentences go into the advice section
 
 
 def _contact_sections(ep: Episode) -> tuple[Clinician, list[Resource], list[str], str]:
@@ -201,10 +202,14 @@ def write_letter(
     `counts`, i.e. rules 5.1/5.2 would count it) and the truths `plan` carries."""
     cid = ep.id()
     author, contact, advice_extra, poc = _contact_sections(ep)
+    plan_lines = nv.pick(ep.rng, nv.FILLER_PLAN, 1) + plan.plan
     sections = [
         nv.section("history" if kind == "clinic" else "clinical-summary", nv.pick(ep.rng, body, 2)),
-        nv.section("plan-and-requested-actions", nv.pick(ep.rng, nv.FILLER_PLAN, 1) + plan.plan),
     ]
+    if plan.plan_section:
+        sections.append(nv.section("plan-and-requested-actions", plan_lines))
+    else:
+        advice_extra = plan_lines + advice_extra
     if meds:
         sections.insert(
             1,

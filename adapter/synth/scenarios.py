@@ -136,6 +136,8 @@ def stay(ep: Episode, emergency: bool = False) -> None:
         return
     if roll < 0.09:
         end = ep.as_of - timedelta(minutes=rng.randint(30, 23 * 60))
+    elif roll < 0.1:  # due is exactly as-of: still pending (rules.md §3, as_of <= due)
+        end = ep.as_of - 24 * HOUR
     else:
         end = min(ep.at(0.05, 0.6) + length, ep.as_of - 2 * DAY)
     start = end - length
@@ -157,7 +159,9 @@ def stay(ep: Episode, emergency: bool = False) -> None:
         sent = due
     else:
         sent = end + timedelta(minutes=rng.randint(20, 24 * 60 - 1))
-    if sent > ep.as_of if sent is not None else False:
+    if 0.09 <= roll < 0.1:
+        sent = None
+    if sent is not None and sent > ep.as_of:
         sent = None
     meds = discharge_medicines(ep, eid, end) if not emergency or ep.chance(0.2) else []
     plan = LetterPlan()
@@ -183,8 +187,13 @@ def letter_asks(ep: Episode, plan: LetterPlan) -> None:
             plan.composition_truths.append(("onward-referral-by-trust", "met"))
     if ep.chance(0.08):
         sentence = rng.choice(nv.ASK_TEST)
-        if ep.chance(0.2):  # outside the plan section, which exists: not read
+        roll = rng.random()
+        if roll < 0.2:  # outside the plan section, which exists: not read
             plan.advice.append(sentence)
+        elif roll < 0.35:  # a letter with no plan section: every section is read
+            plan.plan_section = False
+            plan.plan.append(sentence)
+            plan.composition_truths.append(("trust-arranges-own-tests", "breached"))
         else:
             plan.plan.append(sentence)
             plan.composition_truths.append(("trust-arranges-own-tests", "breached"))

@@ -1,0 +1,1 @@
+"""Benchmarks for Interface Referee: `python -m bench.run` (see README.md)."""

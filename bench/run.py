@@ -1,0 +1,219 @@
+"""Run the benchmark suite: generate (or reuse) synthetic ICB data of about 10k, 100k and 1M
+resources under bench/data/, then time on the same files
+
+    parse         (a) orjson over every NDJSON line, nothing else (the floor)
+    check         (b) `referee check DIR --format json --output /dev/null --as-of ...`
+    validate-full (c) the same with --validate full
+    jobs-2        (d) the same with --jobs 2
+
+each in a fresh subprocess (peak RSS from os.wait4), print a table and write
+bench/results.json (merged with the sizes already there).
+
+    .venv/bin/python -m bench.run --quick          # 10k only
+    .venv/bin/python -m bench.run --sizes 10k,100k,1M
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from adapter.synth import generate
+from adapter.synth.clock import parse_instant
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "results.json"
+AS_OF = "2026-06-30T12:00:00Z"
+SEED = 2026
+MONTHS = 12
+RESOURCES_PER_PATIENT = 12.3  # measured for --months 12 with the default rates
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
+PYTHON = sys.executable
+REFEREE = str(Path(sys.executable).with_name("referee"))
+
+
+def dataset(label: str) -> tuple[Path, dict[str, Any]]:
+    """Generate the data set for `label`, or reuse it when its stamp matches."""
+    patients = round(SIZES[label] / RESOURCES_PER_PATIENT)
+    params = {"patients": patients, "months": MONTHS, "seed": SEED, "as_of": AS_OF}
+    folder, stamp = DATA / label, DATA / f"{label}.json"
+    if stamp.exists():
+        saved = json.loads(stamp.read_text())
+        if saved.get("params") == params and folder.is_dir():
+            print(f"bench: reusing {folder} ({saved['resources']:,} resources)", file=sys.stderr)
+            return folder, saved
+    print(f"bench: generating {label} ({patients:,} patients)", file=sys.stderr)
+    started = time.perf_counter()
+    summary = generate(
+        folder,
+        patients=patients,
+        months=MONTHS,
+        seed=SEED,
+        as_of=parse_instant(AS_OF),
+        progress=True,
+    )
+    info = {
+        "params": params,
+        "resources": summary.resources,
+        "obligations": summary.obligations,
+        "bytes": sum(p.stat().st_size for p in folder.glob("*.ndjson")),
+        "generate_s": round(time.perf_counter() - started, 2),
+    }
+    stamp.write_text(json.dumps(info, indent=2))
+    return folder, info
+
+
+def measure(argv: list[str], ok_codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+    """Run `argv` as a fresh process: wall seconds, peak RSS (MB) and exit code."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out: dict[str, Any] = {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "exit": proc.returncode,
+    }
+    if proc.returncode not in ok_codes:
+        out["error"] = err.decode(errors="replace")[-2000:]
+    return out
+
+
+def available(option: str) -> bool:
+    text = subprocess.run(
+        [REFEREE, "check", "--help"], capture_output=True, text=True, check=False
+    ).stdout
+    return option in text
+
+
+def run_size(label: str) -> dict[str, Any]:
+    folder, info = dataset(label)
+    n = info["resources"]
+    check = [
+        REFEREE,
+        "check",
+        str(folder),
+        "--format",
+        "json",
+        "--output",
+        os.devnull,
+        "--as-of",
+        AS_OF,
+    ]
+    runs: dict[str, Any] = {
+        "parse": measure([PYTHON, "-m", "bench.parse", str(folder)], (0,)),
+        "check": measure(check),
+    }
+    runs["validate-full"] = (
+        measure([*check, "--validate", "full"]) if available("--validate") else "not available"
+    )
+    runs["jobs-2"] = measure([*check, "--jobs", "2"]) if available("--jobs") else ("not available")
+    floor = runs["parse"]["seconds"]
+    for run in runs.values():
+        if isinstance(run, dict) and "error" not in run:
+            run["resources_per_s"] = round(n / run["seconds"])
+            run["us_per_resource"] = round(run["seconds"] * 1e6 / n, 1)
+            run["ratio_to_parse"] = round(run["seconds"] / floor, 1)
+    return {**info, "runs": runs}
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        models = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
+        info["cpu"] = models[0] if models else None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total = meminfo.read_text().splitlines()[0].split()[1]
+        info["memory_gb"] = round(int(total) / 1024 / 1024, 1)
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    info["commit"] = commit or None
+    return info
+
+
+def table(results: dict[str, Any]) -> str:
+    head = (
+        f"{'size':>6} {'run':<14} {'seconds':>9} {'res/s':>10} {'µs/res':>8} "
+        f"{'x parse':>8} {'peak MB':>8}"
+    )
+    lines = [head, "-" * len(head)]
+    for label, size in results.items():
+        for name, run in size["runs"].items():
+            if not isinstance(run, dict):
+                lines.append(f"{label:>6} {name:<14} {'':>9} {run}")
+            elif "error" in run:
+                lines.append(f"{label:>6} {name:<14} failed (exit {run['exit']})")
+            else:
+                lines.append(
+                    f"{label:>6} {name:<14} {run['seconds']:>9.2f} "
+                    f"{run['resources_per_s']:>10,} {run['us_per_resource']:>8.1f} "
+                    f"{run['ratio_to_parse']:>8.1f} {run['peak_rss_mb']:>8.1f}"
+                )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes",
+        default="10k,100k,1M",
+        help="comma-separated sizes from 10k, 100k, 1M (default all)",
+    )
+    parser.add_argument("--quick", action="store_true", help="10k only")
+    args = parser.parse_args(argv)
+    labels = ["10k"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in labels if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    DATA.mkdir(parents=True, exist_ok=True)
+    results = {label: run_size(label) for label in labels}
+    print(table(results))
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    sizes = {**saved.get("sizes", {}), **results}
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "as_of": AS_OF,
+                "sizes": {k: sizes[k] for k in SIZES if k in sizes},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"bench: wrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
