@@ -36,10 +36,12 @@ class Trend:
 
     months: list[date]
     series: dict[str, list[Tally]]
+    current_from: int = 0  # index of the first month of the reporting period
 
     def to_json(self) -> dict[str, Any]:
         return {
             "months": [m.isoformat()[:7] for m in self.months],
+            "reporting_period_from": self.current_from,
             "series": {k: [t.to_json() for t in v] for k, v in self.series.items()},
         }
 
@@ -185,7 +187,7 @@ def build_board(
     current, before, undated, outside = _split(
         obligations, period, previous, options.undated, dating
     )
-    trend_window = Period(previous.start, period.end)
+    trend_window = period.trend_window()
     trust_now = [o for o in current if not _practice_side(o)]
     trust_before = [o for o in before if not _practice_side(o)]
     practice_now = [o for o in current if _practice_side(o)]
@@ -219,11 +221,11 @@ def build_board(
             practice_before,
             dating,
         ),
-        trend=_trend([o for o in obligations if not _practice_side(o)], trend_window, dating),
-        trusts=_owners(
-            (trust_now, trust_before, obligations), trend_window, options.trusts, dating
+        trend=_marked(
+            _trend([o for o in obligations if not _practice_side(o)], trend_window, dating), period
         ),
-        practices=_owners((practice_now, practice_before, obligations), trend_window, {}, dating),
+        trusts=_owners((trust_now, trust_before, obligations), period, options.trusts, dating),
+        practices=_owners((practice_now, practice_before, obligations), period, {}, dating),
         worst=worst_examples(current, as_of, dating),
         method=rule_methods(options.policy),
         practice_gaps=quality_lines(practice_now, "breached"),
@@ -294,15 +296,23 @@ def _trend(obligations: Iterable[Obligation], window: Period, dating: Dating) ->
     return Trend(months, series)
 
 
+def _marked(trend: Trend, period: Period) -> Trend:
+    """The trend with the first month of the reporting period marked."""
+    first = period.start.replace(day=1)
+    trend.current_from = trend.months.index(first) if first in trend.months else 0
+    return trend
+
+
 def _owners(
     obligations: tuple[list[Obligation], list[Obligation], Sequence[Obligation]],
-    window: Period,
+    period: Period,
     names: dict[str, dict[str, str]],
     dating: Dating,
 ) -> list[OwnerSection]:
     """One section per owner, from the obligations of the period, of the previous period,
     and all of them (for the trend)."""
     now, before, everything = obligations
+    window = period.trend_window()
     groups, groups_before, history = _by_owner(now), _by_owner(before), _by_owner(everything)
     sections = []
     for ods, found in groups.items():
@@ -318,7 +328,9 @@ def _owners(
                 previous=_tally(groups_before.get(ods, [])),
                 dated=_tally(_dated(found, dating)),
                 rules={r: _tally(o for o in found if o.rule == r) for r in _rule_order(side)},
-                trend=_trend((o for o in history[ods] if o.rule in side), window, dating),
+                trend=_marked(
+                    _trend((o for o in history[ods] if o.rule in side), window, dating), period
+                ),
                 quality=quality_lines(found),
             )
         )

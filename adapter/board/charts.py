@@ -42,6 +42,7 @@ def trend_svg(
     series: dict[str, list[Tally]],
     description: str,
     prefix: str = "c",
+    current_from: int = 0,
 ) -> str:
     """A line chart of the met rate (%) per month for each area, as an inline `<svg>`."""
     settings = {"svg.fonttype": "none", "svg.hashsalt": "interface-referee", "font.size": 9}
@@ -65,10 +66,14 @@ def trend_svg(
                 label=AREAS.get(area, area),
             )
         axes.set_xlim(-0.5, max(len(months) - 0.5, 0.5))
-        axes.set_ylim(0, 105)
+        if 0 < current_from < len(months):
+            axes.axvspan(current_from - 0.5, len(months) - 0.5, color="#ececec", zorder=0)
+            axes.text(current_from - 0.4, 101, "reporting period", fontsize=7, va="bottom")
+        axes.set_ylim(0, 110)
+        axes.set_yticks([0, 20, 40, 60, 80, 100])
         step = max(1, math.ceil(len(months) / 12))
         axes.set_xticks(positions[::step], [_month(m) for m in months][::step])
-        axes.set_xlabel("Month (by due date)")
+        axes.set_xlabel("Month")
         axes.set_ylabel("Met rate (%)")
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         axes.spines[["top", "right"]].set_visible(False)

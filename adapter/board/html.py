@@ -28,6 +28,8 @@ from adapter.board.style import CSS
 from adapter.board.tally import Tally, percent, points
 from adapter.model import format_instant
 
+QUALITY_LINES = 5
+
 
 def render_html(board: Board) -> str:
     """The whole page."""
@@ -113,6 +115,7 @@ def _headline(board: Board) -> str:
         "Line chart of the monthly met rate, in per cent, for each Delivery Plan area, "
         "over the previous and the reporting period.",
         prefix="icb",
+        current_from=board.trend.current_from,
     )
     return (
         '<section id="headline"><h2>At a glance</h2>'
@@ -123,8 +126,9 @@ def _headline(board: Board) -> str:
             ["Area", "Judged", *STATUS_HEADERS, "Previous period", "Change"],
             rows,
         )
-        + f"<figure>{chart}<figcaption>Monthly met rate per area, all trusts. Months with "
-        "nothing judged are left blank.</figcaption></figure></section>"
+        + f"<figure>{chart}<figcaption>Monthly met rate per area, all trusts, over the "
+        "previous and the reporting period. Months with nothing judged are left blank; areas "
+        "with nothing judged are not drawn.</figcaption></figure></section>"
     )
 
 
@@ -187,6 +191,7 @@ def _trust(board: Board, trust: OwnerSection) -> str:
         f"Line chart of the monthly met rate, in per cent, per Delivery Plan area for "
         f"{owner_label(trust)}.",
         prefix=f"t{trust.rank}",
+        current_from=trust.trend.current_from,
     )
     lead = esc(trust.interface_lead) if trust.interface_lead else "not named in the policy file"
     return (
@@ -195,8 +200,10 @@ def _trust(board: Board, trust: OwnerSection) -> str:
         f'<p class="meta">Interface lead: {lead}. Met rate {esc(percent(trust.overall.rate))}'
         f" ({esc(points(trust.change))}).</p>"
         + table(f"{owner_label(trust)}: obligations per rule", ["Rule", *STATUS_HEADERS], rows)
-        + f"<figure>{chart}<figcaption>Monthly met rate per area, {esc(owner_label(trust))}."
-        "</figcaption></figure>" + _quality_list(trust.quality) + "</section>"
+        + f"<figure>{chart}<figcaption>Monthly met rate per area, {esc(owner_label(trust))}. "
+        "Areas with nothing judged are not drawn.</figcaption></figure>"
+        + _quality_list(trust.quality)
+        + "</section>"
     )
 
 
@@ -207,8 +214,11 @@ def _quality_list(lines: list[QualityLine]) -> str:
         f"<li><strong>{esc(percent(q.share))}</strong> of {esc(info(q.rule).title.lower())} "
         f"obligations ({q.count:,} of {q.rule_total:,}) could not be judged: "
         f"<q>{esc(q.pattern)}</q></li>"
-        for q in lines
+        for q in lines[:QUALITY_LINES]
     )
+    more = len(lines) - QUALITY_LINES
+    if more > 0:
+        items += f'<li><a href="#quality">{more} more reasons</a> in the data-quality table</li>'
     return f'<div class="quality"><h4>What could not be judged</h4><ul>{items}</ul></div>'
 
 

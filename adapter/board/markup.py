@@ -49,7 +49,7 @@ def table(
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
-            text = str(cell) if i in raw else esc("–" if cell is None else cell)
+            text = str(cell) if i in raw else esc(_plain(cell))
             tag = "th" if i == 0 else "td"
             scope = ' scope="row"' if i == 0 else ""
             cells.append(f"<{tag}{scope}{_num(i, numeric_from)}>{text}</{tag}>")
@@ -60,6 +60,15 @@ def table(
         f"<table><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def _plain(cell: Cell) -> str:
+    """A cell as text: thousands separated, an en dash for nothing."""
+    if cell is None:
+        return "–"
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return f"{cell:,}"
+    return str(cell)
 
 
 def _num(index: int, numeric_from: int) -> str:

@@ -37,6 +37,14 @@ class Period:
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=self.days - 1), end)
 
+    def trend_window(self) -> Period:
+        """The whole calendar months of the previous period, then this period: a first
+        month that the previous period only touches would be a misleading sliver."""
+        start = self.previous().start
+        if start.day != 1:
+            start = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return Period(min(start, self.start.replace(day=1)), self.end)
+
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 

@@ -20,6 +20,9 @@ from adapter.model import Obligation, Status
 _REFERENCE = re.compile(r"\b([A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}")
 _URN = re.compile(r"urn:uuid:[0-9a-fA-F-]+")
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+_SINGLE_QUOTED = re.compile(r"(?<![A-Za-z])'[^']*'(?![A-Za-z])|‘[^’]*’")
+# Names that differ between subjects but not between reasons (medicine names).
+_NAMES = re.compile(r"\b(supply of) .+? (is|cannot)\b", re.IGNORECASE)
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?")
 _NUMBER = re.compile(r"(?<![A-Za-z])\d+([.,]\d+)*")
 _SPACE = re.compile(r"\s+")
@@ -30,6 +33,8 @@ def detail_pattern(detail: str) -> str:
     text = _URN.sub("…", detail)
     text = _REFERENCE.sub(r"\1/…", text)
     text = _QUOTED.sub('"…"', text)
+    text = _SINGLE_QUOTED.sub("'…'", text)
+    text = _NAMES.sub(r"\1 (medicine) \2", text)
     text = _DATETIME.sub("(date)", text)
     text = _NUMBER.sub("N", text)
     return mask_text(_SPACE.sub(" ", text).strip()) or "(no detail given)"

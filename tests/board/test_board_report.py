@@ -29,6 +29,10 @@ def in_period(obligations, period=PERIOD, undated=False):
     return out
 
 
+def num(n):
+    return f"{n:,}"
+
+
 def rate_text(met, breached):
     return "–" if met + breached == 0 else f"{met / (met + breached) * 100:.1f} %"
 
@@ -69,11 +73,11 @@ def test_headline_area_rates_equal_the_trust_obligations_of_the_period(obligatio
         mine = Counter(o.status for o in current if o.domain4 == area)
         row = by_label[label]
         assert row[1:7] == [
-            str(mine["met"] + mine["breached"]),
-            str(mine["met"]),
-            str(mine["breached"]),
-            str(mine["pending"]),
-            str(mine["not-assessable"]),
+            num(mine["met"] + mine["breached"]),
+            num(mine["met"]),
+            num(mine["breached"]),
+            num(mine["pending"]),
+            num(mine["not-assessable"]),
             rate_text(mine["met"], mine["breached"]),
         ]
 
@@ -116,10 +120,10 @@ def test_each_trust_table_counts_its_rules_by_status(obligations, doc):
                 continue
             key = f"{RULES[rule].title} ({rule})"
             assert found[key] == [
-                str(mine["met"]),
-                str(mine["breached"]),
-                str(mine["pending"]),
-                str(mine["not-assessable"]),
+                num(mine["met"]),
+                num(mine["breached"]),
+                num(mine["pending"]),
+                num(mine["not-assessable"]),
                 rate_text(mine["met"], mine["breached"]),
             ]
 
@@ -146,9 +150,9 @@ def test_practice_side_shows_referral_completeness_per_practice(obligations, doc
     for ods, cells in found.items():
         c = Counter(o.status for o in current if o.owner == ods)
         assert cells[:4] == [
-            str(c.total()),
-            str(c["met"]),
-            str(c["breached"]),
+            num(c.total()),
+            num(c["met"]),
+            num(c["breached"]),
             rate_text(c["met"], c["breached"]),
         ]
 
@@ -278,6 +282,13 @@ def test_previous_period_has_the_same_length_and_ends_the_day_before():
     assert Period(date(2026, 3, 1), date(2026, 3, 31)).previous() == Period(
         date(2026, 1, 29), date(2026, 2, 28)
     )
+
+
+def test_trend_covers_whole_months_of_the_previous_period_then_the_period():
+    assert PERIOD.trend_window() == Period(date(2026, 1, 1), date(2026, 6, 30))
+    board = build_board([], PERIOD, AS_OF)
+    assert [m.month for m in board.trend.months] == [1, 2, 3, 4, 5, 6]
+    assert board.trend.current_from == 3
 
 
 def test_empty_input_still_makes_a_readable_page():
