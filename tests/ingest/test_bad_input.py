@@ -209,6 +209,8 @@ def test_malformed_json_file_exits_2_from_the_cli_and_still_reports_the_rest(
     assert out["counts"] == {"received": 4, "accepted": 4, "rejected": 0}
     assert out["summary"]["breached"] == 1
     assert [i["location"] for i in out["issues"]] == [{"file": str(bad)}]
+    c = out["counts"]
+    assert c["received"] == c["accepted"] + c["rejected"]
 
 
 def test_file_that_does_not_exist_is_unreadable(tmp_path: Path) -> None:
@@ -331,6 +333,7 @@ def test_doctype_after_a_comment_is_still_refused(tmp_path: Path) -> None:
 
     assert one_issue(result).message == f"{path}: {HOSTILE_MESSAGE}"
     assert counts(result) == (0, 0, 0)
+    assert_balanced(result)
 
 
 def test_refused_xml_does_not_stop_the_other_files(tmp_path: Path) -> None:

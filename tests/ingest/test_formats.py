@@ -414,6 +414,8 @@ def test_dash_reads_standard_input(tmp_path: Path) -> None:
     out = json.loads(done.stdout)
     assert out["counts"] == {"received": 3, "accepted": 3, "rejected": 0}
     assert out["issues"] == []
+    c = out["counts"]
+    assert c["received"] == c["accepted"] + c["rejected"]
 
 
 def test_dash_issues_are_located_in_stdin(tmp_path: Path) -> None:
@@ -430,6 +432,8 @@ def test_dash_issues_are_located_in_stdin(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     out = json.loads(done.stdout)
     assert out["counts"] == {"received": 1, "accepted": 0, "rejected": 1}
+    c = out["counts"]
+    assert c["received"] == c["accepted"] + c["rejected"]
     assert {i["location"]["file"] for i in out["issues"]} == {"<stdin>"}
 
 
