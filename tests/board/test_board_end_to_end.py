@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import lxml.html
+import orjson
 import pytest
 from board_sample import obligation
 
@@ -18,6 +19,8 @@ from adapter.board.dating import EventDates
 from adapter.board.examples import days_short
 from adapter.engine import run
 from adapter.ingest import Limits, read_paths
+from adapter.store.entries import flatten
+from adapter.store.service import Store
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -152,3 +155,34 @@ def test_medication_shortfall_is_the_days_missing():
         "at least 7 days required.",
     )
     assert days_short(short) == (3.5, "3.5 days short (3.5 of 7 days supplied)")
+
+
+def test_report_from_the_service_store_dates_obligations_like_the_files(tmp_path):
+    """The same inputs, stored through the service store and read back with --database-url,
+    give the same board figures as reading the files (deadline-free rules included)."""
+    folders = [FIXTURES / "point-of-contact", FIXTURES / "referral-complete"]
+    inputs = sorted(p for f in folders for p in f.rglob("input.json"))
+    url = f"sqlite:///{tmp_path / 'referee.db'}"
+    store = Store(url)
+    try:
+        for path in inputs:
+            entries = flatten(orjson.loads(path.read_bytes()))
+            store.check(entries)
+            store.submit(entries, key_name=None, action="test")
+    finally:
+        store.close()
+    window = ["--from", "2000-01-01", "--to", "2030-12-31", "--as-of", "2025-01-01T00:00:00Z"]
+    db_json, files_json = tmp_path / "db.json", tmp_path / "files.json"
+    assert (
+        main(["report", "--database-url", url, *window, "--format", "json", "--out", str(db_json)])
+        == 0
+    )
+    assert (
+        main(["report", *map(str, inputs), *window, "--format", "json", "--out", str(files_json)])
+        == 0
+    )
+    from_db, from_files = orjson.loads(db_json.read_bytes()), orjson.loads(files_json.read_bytes())
+    assert from_db["undated"]["count"] == 0
+    assert from_db["headline"]["current"]["total"] > 0
+    assert from_db["headline"] == from_files["headline"]
+    assert from_db["practices"] == from_files["practices"]
