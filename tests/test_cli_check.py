@@ -164,6 +164,15 @@ def test_exit_2_for_a_file_that_does_not_exist(tmp_path: Path) -> None:
     assert check(tmp_path / "missing.json") == 2
 
 
+def test_exit_2_for_xml_with_a_doctype(tmp_path: Path) -> None:
+    path = tmp_path / "entity.xml"
+    path.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE Patient [<!ENTITY x "y">]>\n'
+        '<Patient xmlns="http://hl7.org/fhir"><id value="p1"/></Patient>\n'
+    )
+    assert check(path) == 2
+
+
 def test_unreadable_file_beats_a_breach_highest_code_wins(
     breached: Path, unreadable: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

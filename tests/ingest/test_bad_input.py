@@ -365,6 +365,101 @@ def test_empty_file_is_a_warning_counts_nothing_and_is_not_unreadable(tmp_path: 
     assert_balanced(result)
 
 
+def test_xml_that_is_not_a_fhir_resource_names_its_root_element(tmp_path: Path) -> None:
+    path = tmp_path / "other.xml"
+    path.write_text("<foo><bar/></foo>")
+
+    result = check([path], as_of=AS_OF)
+
+    assert messages(result) == [
+        f"{path}: the root element <foo> (no namespace) is not a FHIR R4 resource; "
+        'send a resource such as <Patient xmlns="http://hl7.org/fhir">'
+    ]
+    assert_balanced(result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapter/ingest/sources.py _xml + adapter/xml.py fhir_xml_to_json: well-formed "
+    "XML whose root is an unknown resource type makes the whole file unreadable (exit 2); "
+    "rules.md §1 rejects 'an XML element without a known resourceType' as a resource and "
+    "§7 keeps exit 2 for files that are 'not JSON, XML or NDJSON at all'",
+)
+def test_xml_root_with_an_unknown_resource_type_is_one_rejected_resource(tmp_path: Path) -> None:
+    path = tmp_path / "referral.xml"
+    path.write_text('<Referral xmlns="http://hl7.org/fhir"><id value="r1"/></Referral>')
+
+    result = check([path], as_of=AS_OF)
+
+    assert result.unreadable_files == 0
+    assert counts(result) == (1, 0, 1)
+    assert_balanced(result)
+
+
+XML_BUNDLE_WITH_UNKNOWN = """<Bundle xmlns="http://hl7.org/fhir">
+  <type value="collection"/>
+  <entry><resource><Referral><id value="r1"/></Referral></resource></entry>
+  <entry><resource><Patient><id value="pat-1"/></Patient></resource></entry>
+</Bundle>
+"""
+
+
+def test_xml_bundle_entry_of_unknown_type_is_rejected_and_the_rest_is_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bundle.xml"
+    path.write_text(XML_BUNDLE_WITH_UNKNOWN)
+
+    result = check([path], as_of=AS_OF)
+
+    assert counts(result) == (2, 1, 1)
+    issue = one_issue(result)
+    assert (issue.code, issue.location.entry, issue.location.field) == (
+        "structure",
+        "[0]",
+        "resourceType",
+    )
+    assert_balanced(result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapter/xml.py fhir_xml_to_json drops the element name of an unknown resource "
+    "inside an XML Bundle entry, so the issue says 'found no resourceType' instead of "
+    "naming <Referral>; rules.md §7: the message says what was expected and what was found",
+)
+def test_xml_bundle_entry_of_unknown_type_names_the_type_found(tmp_path: Path) -> None:
+    path = tmp_path / "bundle.xml"
+    path.write_text(XML_BUNDLE_WITH_UNKNOWN)
+
+    result = check([path], as_of=AS_OF)
+
+    assert "Referral" in one_issue(result).message
+
+
+def test_xml_resource_with_bad_fields_is_rejected_naming_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "encounter.xml"
+    path.write_text(
+        '<Encounter xmlns="http://hl7.org/fhir"><id value="e1"/>'
+        '<period><end value="yesterday"/></period></Encounter>'
+    )
+
+    result = check([path], as_of=AS_OF)
+
+    assert counts(result) == (1, 0, 1)
+    assert result.unreadable_files == 0
+    assert [(i.location.field, i.location.resource) for i in result.issues] == [
+        ("status", "Encounter/e1"),
+        ("class", "Encounter/e1"),
+        ("period.end", "Encounter/e1"),
+    ]
+    assert messages(result)[2] == (
+        f"{path} Encounter/e1: period.end must be a FHIR dateTime such as "
+        "2024-03-01T10:30:00Z (got 'yesterday')"
+    )
+    assert_balanced(result)
+
+
 # -- rejected resources ------------------------------------------------------------------------
 
 

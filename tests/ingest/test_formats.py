@@ -520,6 +520,27 @@ def test_fhir_xml_bundle_counts_its_entries_and_links_them(tmp_path: Path) -> No
     assert_balanced(result)
 
 
+def test_fhir_xml_with_a_byte_order_mark_and_declaration_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "bom.xml"
+    path.write_bytes(b"\xef\xbb\xbf" + PATIENT_XML.encode())
+
+    result = check([path], as_of=AS_OF)
+
+    assert counts(result) == (1, 1, 0)
+    assert result.issues == []
+    assert_balanced(result)
+
+
+def test_fhir_xml_after_blank_lines_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "blank-first.xml"
+    path.write_text("\n\n  " + PATIENT_XML.split("\n", 1)[1])
+
+    result = check([path], as_of=AS_OF)
+
+    assert counts(result) == (1, 1, 0)
+    assert_balanced(result)
+
+
 def test_json_content_in_a_file_named_xml_is_read_as_json(tmp_path: Path) -> None:
     path = write_json(tmp_path / "really-json.xml", bundle("collection", [patient(), trust()]))
 
