@@ -56,9 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception:
         traceback.print_exc()
-        print(
-            "referee: internal error (a bug); please report it with the traceback above",
-            file=sys.stderr,
+        sys.stderr.write(
+            "referee: internal error (a bug); please report it with the traceback above\n"
         )
         return EXIT_BUG
     return code

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from adapter.facts import Fact
 from adapter.ingest import Item, Limits, Received, Refused, Unreadable, read_paths, unpack
 from adapter.ingest.sources import STDIN
-from adapter.facts import Fact
 from adapter.link import World
 from adapter.model import Counts, Issue, Location, Obligation, Result
 from adapter.policy import Policy, load_policy

@@ -37,3 +37,15 @@ def _expand(pattern: str, macros: Mapping[str, str]) -> str:
     for key, value in macros.items():
         pattern = pattern.replace("{" + key + "}", value)
     return pattern
+
+
+def any_phrase(lists: Mapping[str, PhraseList], exclude: Iterable[str] = ()) -> PhraseList:
+    """One pattern that matches whenever any entry of any list could: the alternation of
+    each entry's first pattern. A sentence it misses matches none of the lists."""
+    firsts = [
+        f"(?:{group[0].pattern})"
+        for name, phrases in lists.items()
+        if name not in exclude
+        for group in phrases.entries
+    ]
+    return PhraseList("any", ((re.compile("|".join(firsts), re.IGNORECASE),),))

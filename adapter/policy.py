@@ -26,7 +26,7 @@ from adapter.errors import PolicyError
 from adapter.mappings import read_toml, shipped
 from adapter.model import Issue, Location
 from adapter.params import PARAMS, Params
-from adapter.phrases import PhraseList, compile_phrases
+from adapter.phrases import PhraseList, any_phrase, compile_phrases
 
 _TOP_LEVEL = {"name", "rules", "phrases", "codes", "trusts"}
 
@@ -135,6 +135,7 @@ def _phrases(local: Any, where: _Locator) -> dict[str, PhraseList]:
             out[name] = compile_phrases(name, patterns, macros)
         except re.error as exc:
             where.fail(name, "phrases", f"bad regular expression: {exc}")
+    out["any"] = any_phrase(out, exclude=("phone", "email", "document-fit-note"))
     return out
 
 

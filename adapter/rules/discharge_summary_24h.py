@@ -43,7 +43,8 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             yield RULE.obligation(
                 by_deadline(due, first.sent, ctx.as_of),
                 subject,
-                f"Discharge summary sent {hours(late)} h after discharge; the limit is {hours(limit)} h.",
+                f"Discharge summary sent {hours(late)} h after discharge; "
+                f"the limit is {hours(limit)} h.",
                 parties,
                 due=due,
                 fulfilled_at=first.sent,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from adapter.facts import MedicationOrder, TaskFact
 from adapter.link import World
@@ -84,16 +85,18 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         )
 
 
-def _detail(status: Status, refusals: list[TaskFact], agreed: object, transfer: object) -> str:
+def _detail(
+    status: Status, refusals: list[TaskFact], agreed: datetime | None, transfer: datetime
+) -> str:
     if refusals:
         return "The practice refused the shared-care request, yet prescribing was transferred."
     if agreed is not None and status == "met":
         return "The practice agreed to shared care before prescribing was transferred."
     if agreed is not None:
-        late = (agreed - transfer).total_seconds() / 3600  # type: ignore[operator]
-        return f"Prescribing was transferred {hours(late)} h before the practice agreed to shared care."
+        late = hours((agreed - transfer).total_seconds() / 3600)
+        return f"Prescribing was transferred {late} h before the practice agreed to shared care."
     if status == "pending":
-        return f"No practice agreement yet; prescribing transfers at {when(transfer)}."  # type: ignore[arg-type]
+        return f"No practice agreement yet; prescribing transfers at {when(transfer)}."
     return "Prescribing was transferred under shared care without the practice's agreement."
 
 

@@ -211,7 +211,7 @@ class Fields:
     ) -> list[tuple[str | None, str | None]]:
         """The codings carried (at any depth) by extensions with `url` on `parent`."""
         found: list[tuple[str | None, str | None]] = []
-        for index, ext in enumerate(self.objects(parent, "extension", f"{path}extension")):
+        for ext in self.objects(parent, "extension", f"{path}extension"):
             if ext.get("url") != url:
                 continue
             found.extend(_codings_in(ext))

@@ -8,6 +8,7 @@ sentences at `.`, `!`, `?` or `;` followed by white space or the end of the text
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,38 +53,41 @@ _SPACE = re.compile(r"\s+")
 
 
 def sentences(div: str) -> list[str]:
-    """The sentences of one XHTML narrative; unparseable XHTML gives none (the caller
-    reports it)."""
-    from adapter.xml import xhtml_fragment
-
-    root = xhtml_fragment(div)
-    blocks: list[str] = []
-    current: list[str] = []
-    _collect(root, blocks, current)
-    blocks.append("".join(current))
+    """The sentences of one XHTML narrative; XHTML that does not parse raises
+    UnreadableInput (the translator reports it against the field)."""
+    root = _parse(div)
+    # A block element starts and ends a line; text is then split into lines and sentences.
+    for element in root.iter(*_BLOCK_TAGS):
+        element.text = "\n" + (element.text or "")
+        element.tail = "\n" + (element.tail or "")
     out: list[str] = []
-    for block in blocks:
-        for line in block.splitlines():
-            folded = _SPACE.sub(" ", line).strip()
+    for line in "".join(root.itertext()).splitlines():
+        folded = _SPACE.sub(" ", line).strip()
+        if folded:
             out.extend(s.strip() for s in _SENTENCE_END.split(folded) if s.strip())
     return out
 
 
-def _collect(element: Any, blocks: list[str], current: list[str]) -> None:
-    name = etree.QName(element).localname if isinstance(element.tag, str) else ""
-    block = name in BLOCKS
-    if block:
-        blocks.append("".join(current))
-        current.clear()
-    if element.text and isinstance(element.tag, str):
-        current.append(element.text)
-    for child in element:
-        _collect(child, blocks, current)
-        if child.tail:
-            current.append(child.tail)
-    if block:
-        blocks.append("".join(current))
-        current.clear()
+_BLOCK_TAGS = tuple(f"{{http://www.w3.org/1999/xhtml}}{name}" for name in sorted(BLOCKS)) + tuple(
+    sorted(BLOCKS)
+)
+_LOCAL = threading.local()
+
+
+def _parse(div: str) -> Any:
+    """Plain XHTML (no DOCTYPE, comment or CDATA, no HTML named entities) goes straight to
+    a hardened parser; anything else takes the full path of adapter.xml."""
+    from adapter.xml import safe_parser, xhtml_fragment
+
+    if "<!" not in div:
+        parser = getattr(_LOCAL, "parser", None)
+        if parser is None:
+            parser = _LOCAL.parser = safe_parser()
+        try:
+            return etree.fromstring(div.encode(), parser)
+        except etree.XMLSyntaxError:
+            pass  # e.g. &nbsp;: the full path converts HTML entities or reports the error
+    return xhtml_fragment(div)
 
 
 def section_texts(
@@ -111,8 +115,13 @@ def read_findings(by_section: list[tuple[str | None, list[str]]], policy: Policy
     refer: list[tuple[str, bool, bool]] = []
     tests: list[str] = []
     discharged = contact_found = False
+    interesting = policy.phrases["any"].search
     for code, texts in by_section:
         for sentence in texts:
+            if code == contact and (p["phone"].search(sentence) or p["email"].search(sentence)):
+                contact_found = True
+            if not interesting(sentence):
+                continue  # most sentences match no list: one search rules them all out
             kinds = _fit_kinds(sentence, policy)
             if kinds and fit_sentence is None:
                 fit_sentence = sentence
@@ -124,8 +133,6 @@ def read_findings(by_section: list[tuple[str | None, list[str]]], policy: Policy
                 )
             if (code == plan or not has_plan) and p["gp-asked-to-test"].search(sentence):
                 tests.append(sentence)
-            if code == contact and (p["phone"].search(sentence) or p["email"].search(sentence)):
-                contact_found = True
     return Findings(
         frozenset(fit), discharged, tuple(refer), tuple(tests), contact_found, fit_sentence
     )
