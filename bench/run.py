@@ -97,28 +97,30 @@ def available(option: str) -> bool:
     return option in text
 
 
-def run_size(label: str) -> dict[str, Any]:
+RUNS = ("parse", "check", "validate-full", "jobs-2")
+
+
+def run_size(label: str, wanted: tuple[str, ...] = RUNS) -> dict[str, Any]:
     folder, info = dataset(label)
     n = info["resources"]
-    check = [
-        REFEREE,
-        "check",
-        str(folder),
-        "--format",
-        "json",
-        "--output",
-        os.devnull,
-        "--as-of",
-        AS_OF,
-    ]
-    runs: dict[str, Any] = {
-        "parse": measure([PYTHON, "-m", "bench.parse", str(folder)], (0,)),
-        "check": measure(check),
+    check = [REFEREE, "check", str(folder), "--format", "json", "--output", os.devnull]
+    check += ["--as-of", AS_OF]
+    commands = {
+        "parse": [PYTHON, "-m", "bench.parse", str(folder)],
+        "check": check,
+        "validate-full": [*check, "--validate", "full"],
+        "jobs-2": [*check, "--jobs", "2"],
     }
-    runs["validate-full"] = (
-        measure([*check, "--validate", "full"]) if available("--validate") else "not available"
-    )
-    runs["jobs-2"] = measure([*check, "--jobs", "2"]) if available("--jobs") else ("not available")
+    options = {"validate-full": "--validate", "jobs-2": "--jobs"}
+    runs: dict[str, Any] = {}
+    for name in RUNS:
+        if name not in wanted and name != "parse":
+            runs[name] = "not run"
+        elif name in options and not available(options[name]):
+            runs[name] = "not available"
+        else:
+            print(f"bench: {label} {name}", file=sys.stderr)
+            runs[name] = measure(commands[name], (0,) if name == "parse" else (0, 1))
     floor = runs["parse"]["seconds"]
     for run in runs.values():
         if isinstance(run, dict) and "error" not in run:
@@ -189,16 +191,29 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated sizes from 10k, 100k, 1M (default all)",
     )
     parser.add_argument("--quick", action="store_true", help="10k only")
+    parser.add_argument(
+        "--runs",
+        default=",".join(RUNS),
+        help=f"comma-separated runs (default all: {', '.join(RUNS)}); parse always runs",
+    )
     args = parser.parse_args(argv)
     labels = ["10k"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in labels if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     DATA.mkdir(parents=True, exist_ok=True)
-    results = {label: run_size(label) for label in labels}
+    wanted = tuple(r.strip() for r in args.runs.split(",") if r.strip())
+    if set(wanted) - set(RUNS):
+        parser.error(f"unknown run(s) in --runs; choose from {', '.join(RUNS)}")
+    results = {label: run_size(label, wanted) for label in labels}
     print(table(results))
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     sizes = {**saved.get("sizes", {}), **results}
+    for label, size in results.items():  # keep earlier numbers for runs not run this time
+        before = saved.get("sizes", {}).get(label, {}).get("runs", {})
+        for name, run in size["runs"].items():
+            if run == "not run" and name in before:
+                size["runs"][name] = before[name]
     RESULTS.write_text(
         json.dumps(
             {

@@ -85,7 +85,6 @@ class Episode:
     sink: Callable[[Resource], None]
     truth_sink: Callable[[str, str, str], None]
     local_times: bool = False
-    emitted: list[str] = field(default_factory=list)
 
     def id(self) -> str:
         return new_id(self.rng)

@@ -282,20 +282,15 @@ def dna(ep: Episode) -> None:
         variant = "one"
     else:
         variant = "two" if ep.chance(0.7) else "none"
+    based = referral if linked else None
     if variant == "one":
-        _missed(ep, referral if linked else None, first, discharge=True)
+        subject = _missed(ep, based, first, discharge=True)
         when = first
     else:
-        _missed(
-            ep,
-            referral if linked else None,
-            first,
-            discharge=False,
-            appointment=linked and ep.chance(0.3),
-        )
-        _missed(ep, referral if linked else None, second, discharge=variant == "two")
+        _missed(ep, based, first, discharge=False, appointment=linked and ep.chance(0.3))
+        subject = _missed(ep, based, second, discharge=variant == "two")
         when = second
-    if variant == "none":
+    if subject is None:
         return
     if birth is None:
         status = "not-assessable"
@@ -303,13 +298,14 @@ def dna(ep: Episode) -> None:
         status = "breached"
     else:
         status = "met"
-    ep.truth("dna-no-blanket-discharge", ep.emitted[-1], status)
+    ep.truth("dna-no-blanket-discharge", subject, status)
 
 
 def _missed(
     ep: Episode, referral: str | None, when: datetime, discharge: bool, appointment: bool = False
-) -> None:
-    """One DNA: a cancelled Encounter coded 'did not attend', or an Appointment noshow."""
+) -> str | None:
+    """One DNA: a cancelled Encounter coded 'did not attend', or an Appointment noshow.
+    Returns the Encounter when the patient was discharged after it (a 5.6 subject)."""
     based = [fhir.ref(f"ServiceRequest/{referral}")] if referral else None
     if appointment:
         ep.emit(
@@ -322,7 +318,7 @@ def _missed(
                 f"ServiceRequest/{referral}" if referral else None,
             )
         )
-        return
+        return None
     eid = ep.id()
     extra: dict[str, Any] = {"reasonCode": [fhir.concept(fhir.DNA_REASON)]}
     if based:
@@ -341,11 +337,10 @@ def _missed(
             **extra,
         )
     )
-    if discharge:
-        ep.emitted.append(f"Encounter/{eid}")
     if by_letter or ep.chance(0.4):
         plan = LetterPlan()
         pool = nv.DNA_DISCHARGED if discharge else nv.FILLER_DNA_REBOOK
         plan.plan.append(ep.rng.choice(pool))
         sent = min(when + timedelta(hours=ep.rng.randint(2, 96)), ep.as_of)
         write_letter(ep, eid, "clinic", sent, "final", plan, nv.FILLER_DNA, counts=False)
+    return f"Encounter/{eid}" if discharge else None
