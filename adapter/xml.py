@@ -191,10 +191,10 @@ class _Field:
 class _Spec:
     fields: dict[str, _Field]
     position: dict[str, int]  # FHIR element order
-    url_attribute: bool
+    attributes: tuple[str, ...]  # elements written as XML attributes: `id`, an extension's `url`
 
 
-_EMPTY_SPEC: Final = _Spec({}, {}, False)
+_EMPTY_SPEC: Final = _Spec({}, {}, ())
 
 
 def _unwrap(annotation: Any) -> tuple[bool, Any]:
@@ -246,15 +246,17 @@ def _spec(model: type[Any] | None) -> _Spec:
 
 
 def _build_spec(model: type[Any]) -> _Spec:
+    attributes: tuple[str, ...] = ("id", "url") if model.__name__ == "Extension" else ("id",)
+    if model.has_resource_base():
+        attributes = ()  # a resource's id is an element
     fields: dict[str, _Field] = {}
     for key, info in model.model_fields.items():
         name = info.alias or key
-        if name.startswith("_") or name == "fhir_comments":
-            continue
-        fields[name] = _field(name, info.annotation)
+        if not (name.startswith("_") or name == "fhir_comments" or name in attributes):
+            fields[name] = _field(name, info.annotation)
     order = [n for n in model.elements_sequence() if n in fields]
     order += [n for n in fields if n not in order]
-    return _Spec(fields, {n: i for i, n in enumerate(order)}, model.__name__ == "Extension")
+    return _Spec(fields, {n: i for i, n in enumerate(order)}, attributes)
 
 
 _RESOURCE_MODELS: dict[str, type[Any]] = {}
@@ -313,7 +315,7 @@ def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
         out["@text"] = text.strip()
     for key, value in elem.items():
         attr = str(key)
-        if attr == "id" or (attr == "url" and spec.url_attribute):
+        if attr in spec.attributes:
             out[attr] = str(value)
         elif not attr.startswith(_XSI):
             out["@" + attr] = str(value)
@@ -322,9 +324,7 @@ def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
 def _resource_to_json(elem: Element, model: type[Any]) -> Json:
     out: Json = {"resourceType": model.__name__}
     spec = _spec(model)
-    _attributes(elem, out, _EMPTY_SPEC)
-    if "id" in out:  # a resource id is an element, never an attribute
-        out["@id"] = out.pop("id")
+    _attributes(elem, out, spec)
     _children_to_json(elem, spec, out)
     return out
 
@@ -359,8 +359,10 @@ def _children_to_json(elem: Element, spec: _Spec, out: Json) -> None:
             out[name] = _convert(field.primitive, child.get("value", ""))
         else:
             _primitive_to_json(child, field, out)
-    for name, values in (unknown or {}).items():
-        out[name] = values[0] if len(values) == 1 else values
+    for name, values in (unknown or {}).items():  # never in place of a known key
+        taken = name in out or name in spec.attributes or name[:1] == "_" or name == "resourceType"
+        key = f"<{name}>" if taken else name
+        out[key] = values[0] if len(values) == 1 else values
     for name in primitive_lists or ():
         _square_primitive_list(out, name)
 
@@ -472,11 +474,12 @@ def _resource_to_xml(resource: Json, parent: Element | None) -> Element:
         elem = etree.Element(_FHIR + model.__name__, nsmap=nsmap)
     else:
         elem = etree.SubElement(parent, _FHIR + model.__name__)
-    _fill(elem, resource, _spec(model), attributes=())
+    _fill(elem, resource, _spec(model))
     return elem
 
 
-def _fill(elem: Element, obj: Json, spec: _Spec, attributes: tuple[str, ...]) -> None:
+def _fill(elem: Element, obj: Json, spec: _Spec) -> None:
+    attributes = spec.attributes
     for attr in attributes:
         value = obj.get(attr)
         if isinstance(value, str):
@@ -494,7 +497,8 @@ def _fill(elem: Element, obj: Json, spec: _Spec, attributes: tuple[str, ...]) ->
         elif key[:1] == "@":
             elem.set(key[1:], _xml_text(value))
         elif plain not in position and plain in names and value is not None:
-            _emit(elem, _Field(key, False, "complex", "", None), value, None)
+            name = key[1:-1] if key[:1] == "<" else key
+            _emit(elem, _Field(name, False, "complex", "", None), value, None)
 
 
 def _emit(parent: Element, field: _Field, value: Any, extra: Any) -> None:
@@ -513,14 +517,22 @@ def _emit(parent: Element, field: _Field, value: Any, extra: Any) -> None:
 def _item_to_xml(parent: Element, field: _Field, item: Any) -> None:
     if field.kind == "xhtml":
         parent.append(_narrative(str(item)))
-    elif field.kind == "resource" and isinstance(item, dict):
-        _resource_to_xml(item, etree.SubElement(parent, _FHIR + field.name))
+    elif field.kind == "resource" and isinstance(item, dict) and _is_resource(item):
+        _resource_to_xml(item, etree.SubElement(parent, _tag(field.name)))
     elif isinstance(item, dict):
-        spec = _spec(field.model)
-        attrs = ("id", "url") if spec.url_attribute else ("id",)
-        _fill(etree.SubElement(parent, _FHIR + field.name), item, spec, attrs)
+        _fill(etree.SubElement(parent, _tag(field.name)), item, _spec(field.model))
     elif item is not None:
         _primitive_to_xml(parent, field.name, item, None)
+
+
+def _tag(name: str) -> str:
+    """The XML tag of a JSON name; a foreign element kept as `{namespace}name` stays so."""
+    return name if name[:1] == "{" else _FHIR + name
+
+
+def _is_resource(item: Json) -> bool:
+    name = item.get("resourceType")
+    return isinstance(name, str) and _resource_model(name) is not None
 
 
 def _narrative(div: str) -> Element:
@@ -551,9 +563,9 @@ def _copy_into(source: Element, target: Element) -> None:
 def _primitive_to_xml(parent: Element, name: str, value: Any, extra: Any) -> None:
     if value is None and not extra:
         return
-    elem = etree.SubElement(parent, _FHIR + name)
+    elem = etree.SubElement(parent, _tag(name))
     if isinstance(extra, dict):
-        _fill(elem, extra, _element_spec(), attributes=("id",))
+        _fill(elem, extra, _element_spec())
     if value is not None:
         elem.set("value", _xml_text(value))
 

@@ -4,6 +4,7 @@ real files, a real socket on 127.0.0.1 and the real fhir.resources R4B models.""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -549,6 +550,18 @@ def test_unknown_elements_are_kept_so_validation_reports_them() -> None:
         validate(resource)
 
 
+def test_unknown_element_never_replaces_the_resource_type_or_a_known_key() -> None:
+    doc = patient("<resourceType value='Encounter'/><birthDate id='b'/><_birthDate value='x'/>")
+    resource = fhir_xml_to_json(doc)
+    assert resource["resourceType"] == "Patient"
+    assert resource["<resourceType>"] == "Encounter"
+    assert resource["_birthDate"] == {"id": "b"}
+    assert resource["<_birthDate>"] == "x"
+    with pytest.raises(ValidationError):
+        validate(resource)
+    assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
+
+
 def test_single_element_given_twice_is_kept_as_a_list_for_validation_to_reject() -> None:
     resource = fhir_xml_to_json(patient("<gender value='male'/><gender value='female'/>"))
     assert resource["gender"] == ["male", "female"]
@@ -667,3 +680,46 @@ def test_parsing_in_a_worker_thread_uses_its_own_parser() -> None:
     thread.start()
     thread.join()
     assert etree.QName(seen[0]).localname == "Patient"
+
+
+# ------------------------------------------------------- structured fuzzing
+
+NAMES = [
+    "name", "given", "family", "extension", "modifierExtension", "url", "id", "contained",
+    "resource", "Patient", "Organization", "text", "div", "status", "value", "valueString",
+    "valueBoolean", "active", "birthDate", "telecom", "rank", "_given", "resourceType",
+    "photo", "link", "other", "p",
+]  # fmt: skip
+WORDS = st.text(st.characters(categories=["L", "N", "P", "Zs"]), max_size=8)
+ATTRIBUTES = st.dictionaries(st.sampled_from(["value", "id", "url", "colour"]), WORDS, max_size=2)
+
+
+def fuzz_element() -> st.SearchStrategy[Any]:
+    leaf = st.tuples(st.sampled_from(NAMES), ATTRIBUTES, st.just([]), st.none() | WORDS)
+    return st.recursive(
+        leaf,
+        lambda kids: st.tuples(
+            st.sampled_from(NAMES), ATTRIBUTES, st.lists(kids, max_size=4), st.none()
+        ),
+        max_leaves=25,
+    )
+
+
+def build(parent: Any, node: Any) -> None:
+    name, attributes, children, text = node
+    namespace = XHTML_NS if name in ("div", "p") else "http://hl7.org/fhir"
+    elem = etree.SubElement(parent, f"{{{namespace}}}{name}", attributes)
+    elem.text = text
+    for child in children:
+        build(elem, child)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "80")), deadline=None)
+@given(st.sampled_from(["Patient", "Bundle", "Encounter"]), st.lists(fuzz_element(), max_size=5))
+def test_any_fhir_like_tree_converts_and_its_json_round_trips(root_name: str, nodes: Any) -> None:
+    root = etree.Element(f"{{http://hl7.org/fhir}}{root_name}", nsmap={None: "http://hl7.org/fhir"})
+    for node in nodes:
+        build(root, node)
+    first = fhir_xml_to_json(etree.tostring(root))
+    assert first["resourceType"] == root_name
+    assert fhir_xml_to_json(fhir_json_to_xml(first)) == first
