@@ -17,6 +17,7 @@ import pytest
 
 from adapter.cli import main
 from adapter.engine import check
+from adapter.ingest import Limits
 from adapter.model import Counts, Issue, Result
 from adapter.xml import HOSTILE_MESSAGE
 
@@ -767,6 +768,60 @@ def test_discharge_summary_for_an_encounter_not_read_creates_no_obligation(
 
 
 # -- large input --------------------------------------------------------------------------------
+
+
+def test_json_document_over_the_size_limit_is_unreadable_with_advice(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "big.json", collection([patient()] * 20))
+
+    result = check([path], as_of=AS_OF, limits=Limits(max_document_bytes=1000))
+
+    assert result.unreadable_files == 1
+    assert counts(result) == (0, 0, 0)
+    issue = one_issue(result)
+    assert (issue.severity, issue.code) == ("fatal", "too-costly")
+    assert issue.message == (
+        f"{path}: is larger than the 1000-byte limit for one JSON or XML document; "
+        "split it, or send NDJSON (streamed)"
+    )
+    assert_balanced(result)
+
+
+def test_bundles_nested_past_the_depth_limit_are_one_rejected_item(tmp_path: Path) -> None:
+    nested: dict[str, Any] = patient()
+    for level in range(3):
+        nested = {
+            "resourceType": "Bundle",
+            "id": f"b{level}",
+            "type": "collection",
+            "entry": [{"resource": nested}],
+        }
+    path = write_json(tmp_path / "deep.json", nested)
+
+    result = check([path], as_of=AS_OF, limits=Limits(max_depth=2))
+
+    assert counts(result) == (1, 0, 1)
+    issue = one_issue(result)
+    assert (issue.code, issue.location.entry) == ("too-costly", "[0][0]")
+    assert issue.message == f"{path} entry[0][0] Bundle/b0: Bundles nested deeper than 2"
+    assert_balanced(result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapter/ingest/sources.py _ndjson: readline(max_line_bytes + 1) cuts an over-long "
+    "line and reads its remainder as further lines, so one resource is counted as several "
+    "rejected ones and later line numbers shift; rules.md §1: NDJSON is one resource per "
+    "line and every input resource ends up accepted or rejected (once)",
+)
+def test_over_long_ndjson_line_is_one_rejected_resource(tmp_path: Path) -> None:
+    long = patient() | {"text": {"status": "generated", "div": "x" * 300}}
+    path = write_ndjson(tmp_path / "x.ndjson", [patient(), long, patient() | {"id": "pat-3"}])
+
+    result = check([path], as_of=AS_OF, limits=Limits(max_line_bytes=200))
+
+    assert counts(result) == (3, 2, 1)
+    assert messages(result) == [f"{path}:2: line longer than 200 bytes; not read"]
+    assert_balanced(result)
 
 
 @pytest.mark.slow
