@@ -591,7 +591,7 @@ def _indent(root: Element) -> None:
         closing = "\n" + "  " * sum(1 for _ in parent.iterancestors())
         if len(parent):
             parent[-1].tail = closing + "  "
-        else:
+        elif not (parent.text or "").strip():
             parent.text = closing + "  "
         parent.append(div)
         div.tail = closing

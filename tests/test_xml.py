@@ -630,6 +630,20 @@ def test_json_to_xml_writes_the_div_as_real_xhtml() -> None:
     assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
 
 
+def test_json_to_xml_is_indented_but_leaves_the_narrative_markup_exactly_as_it_was() -> None:
+    div = f'<div xmlns="{XHTML_NS}"><p>One</p><p>Two</p></div>'
+    resource = {"resourceType": "Patient", "id": "p", "text": {"status": "generated", "div": div}}
+    assert fhir_json_to_xml(resource).decode().splitlines()[1:] == [
+        f"<Patient {FHIR}>",
+        '  <id value="p"/>',
+        "  <text>",
+        '    <status value="generated"/>',
+        f"    {div}",
+        "  </text>",
+        "</Patient>",
+    ]
+
+
 def test_json_to_xml_puts_a_div_without_namespace_into_xhtml() -> None:
     resource = {"resourceType": "Patient", "text": {"status": "generated", "div": "<div>Hi</div>"}}
     text = fhir_xml_to_json(fhir_json_to_xml(resource))["text"]
