@@ -5,7 +5,10 @@ items put in (Bundle entries counted one by one, Bundles themselves not).
 
 from __future__ import annotations
 
+import copy
 import json
+import random
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapter.engine import check, evaluate
+from adapter.instants import parse_instant
 from adapter.model import Counts, Location, Result
+from adapter.policy import load_policy
+from adapter.xml import fhir_xml_to_json
 
 AS_OF = datetime(2024, 3, 5, 12, 0, tzinfo=UTC)
 EXAMPLES = settings(
@@ -293,3 +299,50 @@ def test_random_resources_as_ndjson_are_each_one_item(
     assert result.counts.received == len(items)
     rejected_lines = {i.location.line for i in result.issues if i.severity == "error"}
     assert len(rejected_lines) == result.counts.rejected  # every rejection has a reason
+
+
+# -- reading order ---------------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
+NOT_INPUT = {"case.toml", "expected.json", "policy.toml"}
+CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
+
+
+def case_items(case: Path) -> list[tuple[Any, Location]]:
+    """Every top-level resource of a fixture case (NDJSON line by line, Bundles whole)."""
+    items: list[tuple[Any, Location]] = []
+    for path in sorted(p for p in case.iterdir() if p.is_file() and p.name not in NOT_INPUT):
+        data = path.read_bytes()
+        if data.lstrip()[:1] == b"<":
+            items.append((fhir_xml_to_json(data), Location(file=path.name)))
+        elif path.suffix == ".ndjson":
+            for number, line in enumerate(data.splitlines(), 1):
+                if line.strip():
+                    items.append((json.loads(line), Location(file=path.name, line=number)))
+        else:
+            items.append((json.loads(data), Location(file=path.name)))
+    return items
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_obligations_do_not_depend_on_the_order_resources_are_read(case: Path) -> None:
+    meta = tomllib.loads((case / "case.toml").read_text())
+    policy = load_policy(case / meta["policy"]) if "policy" in meta else None
+    as_of = parse_instant(meta["as_of"])
+    items = case_items(case)
+    expected = evaluate(items, as_of=as_of, policy=policy)
+
+    for seed in range(3):
+        rng = random.Random(seed)
+        shuffled = copy.deepcopy(items)
+        rng.shuffle(shuffled)
+        for resource, _ in shuffled:
+            if isinstance(resource, dict) and isinstance(resource.get("entry"), list):
+                rng.shuffle(resource["entry"])
+
+        result = evaluate(shuffled, as_of=as_of, policy=policy)
+
+        assert [o.to_json() for o in result.obligations] == [
+            o.to_json() for o in expected.obligations
+        ], f"seed {seed}"
+        assert result.counts.to_json() == expected.counts.to_json()
