@@ -261,6 +261,28 @@ def test_as_of_moves_the_judgement(breached: Path) -> None:
     assert main(["check", str(breached), "--as-of", "2024-03-02T10:00:01Z"]) == 1
 
 
+def test_validate_full_also_rejects_elements_no_rule_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = {"resourceType": "Patient", "id": "p-odd", "notAnElement": 1}
+    path = ndjson(tmp_path / "odd.ndjson", [odd])
+
+    assert check(path, "--strict", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["rejected"] == 0
+
+    assert check(path, "--strict", "--format", "json", "--validate", "full") == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["counts"] == {"received": 1, "accepted": 0, "rejected": 1}
+    [issue] = out["issues"]
+    assert issue["location"] == {
+        "file": str(path),
+        "line": 1,
+        "resource": "Patient/p-odd",
+        "field": "notAnElement",
+    }
+    assert issue["message"].startswith(f"{path}:1 Patient/p-odd: ")
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
