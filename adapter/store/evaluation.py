@@ -13,16 +13,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from adapter.model import Location, Obligation, Result
 from adapter.store.schema import Origin, ResourceLink, StoredObligation, StoredResource
 
 Evaluator = Callable[[list[tuple[dict[str, Any], Location]], datetime], Result]
+_OBLIGATIONS = cast(Table, StoredObligation.__table__)
 _GROUP = ("id", "ref")
 _CHUNK = 500
 
@@ -169,25 +170,25 @@ def _replace(
     fresh = {obligation_id(o.rule, o.subject): o for o in found}
     for chunk in _chunks(fresh):
         session.execute(delete(StoredObligation).where(StoredObligation.id.in_(chunk)))
-    session.add_all(_row(ident, o, now) for ident, o in fresh.items())
-    session.flush()
+    if fresh:
+        session.execute(insert(_OBLIGATIONS), [_row(i, o, now) for i, o in fresh.items()])
     return len(fresh)
 
 
-def _row(ident: str, o: Obligation, now: datetime) -> StoredObligation:
-    return StoredObligation(
-        id=ident,
-        rule=o.rule,
-        subject=o.subject,
-        status=o.status,
-        patient=o.patient,
-        owner=o.owner,
-        owed_to=o.owed_to,
-        due=o.due,
-        fulfilled_at=o.fulfilled_at,
-        evidence=orjson.dumps(list(o.evidence)).decode(),
-        detail=o.detail,
-        domain4=o.domain4,
-        clause=o.clause,
-        evaluated_at=now,
-    )
+def _row(ident: str, o: Obligation, now: datetime) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "rule": o.rule,
+        "subject": o.subject,
+        "status": o.status,
+        "patient": o.patient,
+        "owner": o.owner,
+        "owed_to": o.owed_to,
+        "due": o.due,
+        "fulfilled_at": o.fulfilled_at,
+        "evidence": orjson.dumps(list(o.evidence)).decode(),
+        "detail": o.detail,
+        "domain4": o.domain4,
+        "clause": o.clause,
+        "evaluated_at": now,
+    }

@@ -102,17 +102,17 @@ class Store:
         report = SubmitReport(stored=not (all_or_nothing and any(e.issues for e in entries)))
         with writing(self.engine) as session:
             writer = Writer(session, now, key_name)
-            changed = []
+            accepted = [e for e in entries if not e.issues] if report.stored else []
+            stored = iter(writer.store_all(accepted))
             for entry in entries:
                 if entry.issues:
-                    stored = writer.reject(entry)
+                    outcome = writer.reject(entry)
                 elif not report.stored:
-                    stored = Stored("unchanged", entry.reference, None)
+                    outcome = Stored("unchanged", entry.reference, None)
                 else:
-                    stored = writer.store(entry)
-                report.entries.append((entry, stored))
-                if stored.outcome in ("created", "updated"):
-                    changed.append(stored.tokens)
+                    outcome = next(stored)
+                report.entries.append((entry, outcome))
+            changed = [s.tokens for _, s in report.entries if s.outcome in ("created", "updated")]
             report.obligations = reevaluate(session, changed, self.evaluator, now)
             detail = report.counts()
             code = status_code if report.stored else 422

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapter.instants import parse_instant
 from adapter.store.entries import Container, Entry
 from adapter.store.links import is_hub, links_of
 from adapter.store.schema import Origin, RejectedResource, ResourceLink, StoredResource
+
+_RESOURCES = cast(Table, StoredResource.__table__)
+_LINKS = cast(Table, ResourceLink.__table__)
 
 Outcome = Literal["created", "updated", "unchanged", "stale", "rejected"]
 
@@ -40,8 +43,19 @@ def content_hash(resource: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+@dataclass(slots=True)
+class _Row:
+    """What is known of a stored (or about to be stored) resource while deciding."""
+
+    pk: int | None
+    version_id: str | None
+    last_updated: datetime | None
+    content_hash: str
+
+
 class Writer:
-    """Stores the entries of one request inside its transaction."""
+    """Stores the entries of one request inside its transaction, in bulk: one query to
+    find what is stored already, one insert, one update, one links insert."""
 
     def __init__(self, session: Session, now: datetime, key_name: str | None) -> None:
         self.session = session
@@ -65,52 +79,103 @@ class Writer:
         )
         return Stored("rejected", entry.reference, None)
 
-    def store(self, entry: Entry) -> Stored:
-        resource: dict[str, Any] = entry.resource
-        if not isinstance(resource.get("id"), str) and not entry.full_url:
-            resource["id"] = str(uuid.uuid4())  # a create without an id: we assign one
-        kind = str(resource["resourceType"])
-        key = resource["id"] if isinstance(resource.get("id"), str) else str(entry.full_url)
-        digest = content_hash(resource)
-        version, updated = _version(resource)
-        row = self.session.scalars(
-            select(StoredResource).where(
-                StoredResource.resource_type == kind, StoredResource.resource_key == key
-            )
-        ).one_or_none()
-        if row is None:
-            row = StoredResource(resource_type=kind, resource_key=key)
-            self._fill(row, entry, digest, version, updated)
-            self.session.add(row)
-            self.session.flush()
-            return Stored("created", entry.reference, version, self._link(row, entry))
-        if row.content_hash == digest or (version is not None and version == row.version_id):
-            return Stored("unchanged", entry.reference, row.version_id)
-        if _older(version, updated, row):
-            return Stored("stale", entry.reference, row.version_id)
-        before = self._tokens(row.id)
-        self._fill(row, entry, digest, version, updated)
-        self.session.execute(delete(ResourceLink).where(ResourceLink.resource_pk == row.id))
-        self.session.flush()
-        return Stored("updated", entry.reference, version, before | self._link(row, entry))
+    def store_all(self, entries: list[Entry]) -> list[Stored]:
+        """Store accepted entries (in order: a later copy in the same request is compared
+        with the earlier one); one `Stored` per entry."""
+        keyed = [(entry, *_identity(entry)) for entry in entries]
+        known = self._existing({(kind, key) for _, kind, key in keyed})
+        decided: list[tuple[Entry, str, str, Outcome, dict[str, Any]]] = []
+        results: list[Stored] = []
+        for entry, kind, key in keyed:
+            digest = content_hash(entry.resource)
+            version, updated = _version(entry.resource)
+            row = known.get((kind, key))
+            outcome = _decide(row, digest, version, updated)
+            written = outcome in ("created", "updated")
+            shown = version if written or row is None else row.version_id
+            results.append(Stored(outcome, entry.reference, shown))
+            if written:
+                values = self._values(entry, kind, key, digest, version, updated)
+                known[(kind, key)] = _Row(row.pk if row else None, version, updated, digest)
+                decided.append((entry, kind, key, outcome, values))
+        tokens = self._write(decided, known)
+        return [
+            replace(stored, tokens=tokens[(kind, key)])
+            if stored.outcome in ("created", "updated")
+            else stored
+            for (_, kind, key), stored in zip(keyed, results, strict=True)
+        ]
 
-    def _fill(
+    def _existing(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], _Row]:
+        found: dict[tuple[str, str], _Row] = {}
+        keys = sorted({key for _, key in wanted})
+        r = StoredResource
+        for start in range(0, len(keys), 500):
+            query = select(
+                r.id, r.resource_type, r.resource_key, r.version_id, r.last_updated, r.content_hash
+            ).where(r.resource_key.in_(keys[start : start + 500]))
+            for pk, kind, key, version, updated, digest in self.session.execute(query):
+                if (kind, key) in wanted:
+                    found[(kind, key)] = _Row(pk, version, updated, digest)
+        return found
+
+    def _values(
         self,
-        row: StoredResource,
         entry: Entry,
+        kind: str,
+        key: str,
         digest: str,
         version: str | None,
         updated: datetime | None,
-    ) -> None:
-        row.version_id = version
-        row.last_updated = updated
-        row.content_hash = digest
-        row.body = orjson.dumps(entry.resource).decode()
-        row.full_url = entry.full_url
-        row.origin_id = self._origin(entry.container)
-        row.entry_index = entry.position
-        row.hub = int(is_hub(row.resource_type))
-        row.stored_at = self.now
+    ) -> dict[str, Any]:
+        return {
+            "resource_type": kind,
+            "resource_key": key,
+            "version_id": version,
+            "last_updated": updated,
+            "content_hash": digest,
+            "body": orjson.dumps(entry.resource).decode(),
+            "full_url": entry.full_url,
+            "origin_id": self._origin(entry.container),
+            "entry_index": entry.position,
+            "hub": int(is_hub(kind)),
+            "stored_at": self.now,
+        }
+
+    def _write(
+        self,
+        decided: list[tuple[Entry, str, str, Outcome, dict[str, Any]]],
+        known: dict[tuple[str, str], _Row],
+    ) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
+        """Insert the new, update the changed (last copy wins), relink; the tokens of each
+        written resource, before and after."""
+        last = {(kind, key): (entry, values) for entry, kind, key, _, values in decided}
+        inserts = {k: v for k, (_, v) in last.items() if known[k].pk is None}
+        updates = {k: v for k, (_, v) in last.items() if known[k].pk is not None}
+        pks: dict[tuple[str, str], int] = {k: known[k].pk for k in updates}  # type: ignore[misc]
+        if inserts:
+            table = _RESOURCES
+            returned = self.session.execute(
+                insert(table).returning(table.c.id, table.c.resource_type, table.c.resource_key),
+                list(inserts.values()),
+            )
+            pks.update({(kind, key): pk for pk, kind, key in returned})
+        before = self._tokens(set(pks[k] for k in updates))
+        if updates:
+            self.session.execute(
+                update(StoredResource),
+                [{"id": pks[k], **v} for k, v in updates.items()],
+            )
+            self._delete_links(set(pks[k] for k in updates))
+        tokens: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
+        rows: list[dict[str, Any]] = []
+        for k, (entry, _) in last.items():
+            pairs = links_of(entry.resource, entry.full_url).rows(is_hub(k[0]))
+            rows.extend({"resource_pk": pks[k], "token": t, "kind": kind} for t, kind in pairs)
+            tokens[k] = frozenset(pairs) | before.get(pks[k], frozenset())
+        if rows:
+            self.session.execute(insert(_LINKS), rows)
+        return tokens
 
     def _origin(self, container: Container | None) -> int | None:
         if container is None:
@@ -127,16 +192,45 @@ class Writer:
             self._origins[container] = origin.id
         return self._origins[container]
 
-    def _link(self, row: StoredResource, entry: Entry) -> frozenset[tuple[str, str]]:
-        pairs = links_of(entry.resource, entry.full_url).rows(bool(row.hub))
-        self.session.add_all(ResourceLink(resource_pk=row.id, token=t, kind=k) for t, k in pairs)
-        return frozenset(pairs)
+    def _tokens(self, pks: set[int]) -> dict[int, frozenset[tuple[str, str]]]:
+        found: dict[int, set[tuple[str, str]]] = {}
+        ordered = sorted(pks)
+        link = ResourceLink
+        for start in range(0, len(ordered), 500):
+            query = select(link.resource_pk, link.token, link.kind).where(
+                link.resource_pk.in_(ordered[start : start + 500])
+            )
+            for pk, token, kind in self.session.execute(query):
+                found.setdefault(pk, set()).add((token, kind))
+        return {pk: frozenset(pairs) for pk, pairs in found.items()}
 
-    def _tokens(self, pk: int) -> frozenset[tuple[str, str]]:
-        rows = self.session.execute(
-            select(ResourceLink.token, ResourceLink.kind).where(ResourceLink.resource_pk == pk)
-        )
-        return frozenset((t, k) for t, k in rows)
+    def _delete_links(self, pks: set[int]) -> None:
+        ordered = sorted(pks)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            self.session.execute(delete(ResourceLink).where(ResourceLink.resource_pk.in_(chunk)))
+
+
+def _identity(entry: Entry) -> tuple[str, str]:
+    """(type, key): the id, or the fullUrl when there is none (a create without either is
+    given a new id first)."""
+    resource: dict[str, Any] = entry.resource
+    if not isinstance(resource.get("id"), str) and not entry.full_url:
+        resource["id"] = str(uuid.uuid4())
+    kind = str(resource["resourceType"])
+    return kind, resource["id"] if isinstance(resource.get("id"), str) else str(entry.full_url)
+
+
+def _decide(
+    row: _Row | None, digest: str, version: str | None, updated: datetime | None
+) -> Outcome:
+    if row is None:
+        return "created"
+    if row.content_hash == digest or (version is not None and version == row.version_id):
+        return "unchanged"
+    if _older(version, updated, row):
+        return "stale"
+    return "updated"
 
 
 def _version(resource: dict[str, Any]) -> tuple[str | None, datetime | None]:
@@ -151,7 +245,7 @@ def _version(resource: dict[str, Any]) -> tuple[str | None, datetime | None]:
     )
 
 
-def _older(version: str | None, updated: datetime | None, row: StoredResource) -> bool:
+def _older(version: str | None, updated: datetime | None, row: _Row) -> bool:
     """Is the incoming version older than the stored one? Numeric versionIds compare as
     numbers; else lastUpdated decides; else the newcomer wins (PUT semantics)."""
     if version and row.version_id and version.isdigit() and row.version_id.isdigit():

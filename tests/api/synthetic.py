@@ -18,18 +18,15 @@ PRACTICE = {
 
 
 def nhs_number(n: int) -> str:
-    """The n-th valid 999-range NHS number (skipping those whose check digit would be 10)."""
-    k = 0
-    for body in range(999_000_000, 999_999_999):
+    """A valid 999-range NHS number, different for each n < 500,000: the body is
+    999000000 + 2n, or + 2n + 1 when 2n would need the impossible check digit 10 (the two
+    bodies' weighted sums differ by 2 mod 11, so at most one of them does)."""
+    for body in (999_000_000 + 2 * n, 999_000_000 + 2 * n + 1):
         digits = [int(c) for c in str(body)]
         check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
-        check = 0 if check == 11 else check
-        if check == 10:
-            continue
-        if k == n:
-            return f"{body}{check}"
-        k += 1
-    raise ValueError(n)
+        if check != 10:
+            return f"{body}{0 if check == 11 else check}"
+    raise AssertionError("unreachable: two neighbouring bodies cannot both need check digit 10")
 
 
 def patient_resources(n: int, letter: bool) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from adapter import engine
 from adapter.model import Location
+from adapter.store.service import Store
 from adapter.xml import fhir_xml_to_json, parse_xml_bytes
 from api.server import Server, make_key
 from api.synthetic import PRACTICE, TRUST, bundle, patient_resources
@@ -106,8 +107,16 @@ def _stored(url: str) -> list[tuple[str, str]]:
     return sorted((t, k) for t, k in rows)
 
 
+def _key(url: str) -> str:
+    """A key made in process (the real command is used by the end-to-end test)."""
+    store = Store(url)
+    token = store.create_key("feed", "admin", None)
+    store.close()
+    return token
+
+
 def test_concurrent_overlapping_posts_store_each_resource_once(server: Server) -> None:
-    token = make_key(server.database_url, "feed")
+    token = _key(server.database_url)
     patients = {n: patient_resources(n, letter=n % 2 == 0) for n in range(12)}
     everything = [TRUST, PRACTICE] + [r for rs in patients.values() for r in rs]
     # each thread posts overlapping windows of patients, with the shared organisations
@@ -137,8 +146,8 @@ def test_concurrent_overlapping_posts_store_each_resource_once(server: Server) -
 
 
 def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Path) -> None:
+    token = _key(db_url)
     server = Server(db_url, tmp_path / "server.log").start()
-    token = make_key(db_url, "feed")
     acknowledged: list[int] = []
     stop = threading.Event()
 
