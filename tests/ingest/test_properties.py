@@ -346,3 +346,43 @@ def test_obligations_do_not_depend_on_the_order_resources_are_read(case: Path) -
             o.to_json() for o in expected.obligations
         ], f"seed {seed}"
         assert result.counts.to_json() == expected.counts.to_json()
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path to every value inside a parsed JSON value."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found.extend(_paths(child, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_paths(child, (*prefix, index)))
+    return found
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_fixture_with_one_field_replaced_or_removed_never_crashes_and_loses_nothing(
+    data: st.DataObject,
+) -> None:
+    case = data.draw(st.sampled_from(CASES), label="case")
+    items = copy.deepcopy(case_items(case))
+    expected = evaluate(items, as_of=AS_OF).counts.received
+    resource = data.draw(st.sampled_from([value for value, _ in items]))
+    path = data.draw(st.sampled_from([p for p in _paths(resource) if p[:1] != ("resourceType",)]))
+    if path:
+        parent = resource
+        for step in path[:-1]:
+            parent = parent[step]
+        if isinstance(parent, dict) and data.draw(st.booleans(), label="remove"):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = data.draw(VALUES, label="value")
+
+    result = evaluate(items, as_of=AS_OF)
+
+    assert_balanced(result)
+    if path[:1] not in (("entry",), ("resourceType",)):  # the item count is unchanged
+        assert result.counts.received == expected
+    rejected_keys = {(i.location.file, i.location.line, i.location.entry) for i in result.issues}
+    assert result.counts.rejected <= len(rejected_keys)
