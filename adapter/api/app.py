@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from adapter.api import fhir_in, fhir_out, reads
@@ -91,7 +92,16 @@ def _answer(
 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
-    async def fhir_error(_request: Request, exc: FhirError) -> FhirResponse:
+    async def fhir_error(request: Request, exc: FhirError) -> FhirResponse:
+        key_name = getattr(request.state, "key_name", None)
+        if key_name is not None and exc.status != 422:  # 401/403 and 422 are audited already
+            store: Store = request.app.state.store
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            codes = sorted({issue.code for issue in exc.issues})
+            detail = {"refused": codes}
+            await run_in_threadpool(
+                store.audit, key_name, f"{request.method} {route}", exc.status, detail
+            )
         return _answer(exc.status, list(exc.issues), exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -48,6 +48,7 @@ def requires(scope: str | None) -> Callable[[Request], Awaitable[KeyInfo]]:
                 "forbidden",
                 f"the key {key.name!r} has scope {key.scope!r}; this needs {scope!r} or 'admin'",
             )
+        request.state.key_name = key.name
         return key
 
     return dependency

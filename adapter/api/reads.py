@@ -17,7 +17,7 @@ from adapter.api.outcomes import JsonResponse, problem
 from adapter.instants import parse_instant
 from adapter.model import STATUSES
 from adapter.store.access import KeyInfo
-from adapter.store.reads import GROUPS, Filters, summarise
+from adapter.store.reads import GROUPS, Filters, decode_cursor, summarise
 
 router = APIRouter(tags=["Obligations"])
 _DOMAINS = ("onward-referrals", "complete-care", "call-and-recall", "points-of-contact")
@@ -104,6 +104,8 @@ async def list_obligations(
     of the following page (null on the last). `from`/`to` bound `due`."""
     filters = _filters(key, rule, status, owner, owed_to, patient, domain4, due_from, due_to)
     now = _instant("as_of", as_of) or datetime.now(UTC)
+    if cursor is not None and decode_cursor(cursor) is None:
+        raise problem(400, "value", "cursor must be a `next` value from a previous page", "cursor")
     store = store_of(request)
     rows, following = await run_in_threadpool(store.page, filters, now, cursor, limit)
     body = {

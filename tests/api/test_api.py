@@ -346,3 +346,24 @@ def test_the_access_log_shows_route_templates_never_identifiers(
     assert any(line.startswith("GET /obligations 200 ") for line in lines)
     assert any(line.startswith("PUT /fhir/{resource_type}/{resource_id} 400 ") for line in lines)
     assert NHS_NUMBER not in caplog.text
+
+
+def test_refused_submissions_are_audited_with_their_status(service: Service) -> None:
+    service.client.post("/fhir", content=b"{oops", headers=service.auth("feed"))
+    service.client.post("/fhir", content=b"<x/>", headers=service.auth("feed", "text/plain"))
+    entries = service.client.get("/audit", headers=service.auth("admin")).json()["entries"]
+    refused = [
+        (e["key"], e["action"], e["status"], e["detail"])
+        for e in entries
+        if e["status"] in (400, 415)
+    ]
+    assert ("feed", "POST /fhir", 415, {"refused": ["not-supported"]}) in refused
+    assert ("feed", "POST /fhir", 400, {"refused": ["structure"]}) in refused
+
+
+def test_a_cursor_that_is_not_ours_is_a_400(service: Service) -> None:
+    response = service.client.get(
+        "/obligations", params={"cursor": "garbage"}, headers=service.auth("icb")
+    )
+    assert response.status_code == 400
+    assert issues(response)[0]["expression"] == ["cursor"]
