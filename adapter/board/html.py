@@ -260,18 +260,25 @@ def _worst(board: Board) -> str:
         "only.</p>"
     ]
     for rule, examples in board.worst.items():
-        rows = [_example_row(i, e) for i, e in enumerate(examples, start=1)]
-        parts.append(
-            table(
-                f"{info(rule).title} ({rule}, {info(rule).clause})",
-                ["#", "Trust", "Practice", "Patient", "Date", "Shortfall", "Evidence", "Detail"],
-                rows,
-                numeric_from=99,
-            )
-        )
+        parts.append(_worst_table(rule, examples))
     if not board.worst:
         parts.append("<p>No breaches in this period.</p>")
     return "".join(parts) + "</section>"
+
+
+def _worst_table(rule: str, examples: list[Example]) -> str:
+    """One rule's examples. The practice side owes referral-complete to a trust, so the
+    party columns follow the rule's side; the shortfall column shows only when measured."""
+    rule_info = info(rule)
+    parties = ["Practice", "Trust"] if rule_info.side == "practice" else ["Trust", "Practice"]
+    measured = any(e.hours_late is not None or e.days_short is not None for e in examples)
+    headers = ["#", *parties, "Patient", "Date", "Shortfall", "Evidence", "Detail"]
+    rows = [_example_row(i, e) for i, e in enumerate(examples, start=1)]
+    if not measured:
+        headers.pop(5)
+        rows = [row[:5] + row[6:] for row in rows]
+    caption = f"{rule_info.title} ({rule}, {rule_info.clause})"
+    return table(caption, headers, rows, numeric_from=99)
 
 
 def _example_row(index: int, example: Example) -> list[Cell]:

@@ -36,7 +36,7 @@ figcaption { font-size: 12px; color: #444; }
 .ok { color: #333; font-style: italic; }
 section.trust { border-top: 1px dashed #aaa; }
 #worst td { word-break: break-word; }
-#worst td:nth-child(4), #worst td:nth-child(5) { white-space: nowrap; word-break: normal; }
+#worst td:nth-child(-n+5) { white-space: nowrap; word-break: normal; }
 @media print {
   body { background: #fff; }
   nav { display: none; }

@@ -310,3 +310,12 @@ def test_data_from_the_input_is_escaped():
     assert "<script>" not in page
     assert "&lt;script&gt;" in page
     assert "A &amp; B &lt;ICB&gt;" in page
+
+
+def test_worst_examples_name_the_practice_first_for_the_practice_side(doc):
+    table = table_by_caption(doc, "Complete referral (practice side) (referral-complete")
+    headers = [h.text_content() for h in table.xpath("thead/tr/th")]
+    assert headers == ["#", "Practice", "Trust", "Patient", "Date", "Evidence", "Detail"]
+    deadline = table_by_caption(doc, "Clinic letter within 7 days (clinic-letter-7d")
+    assert [h.text_content() for h in deadline.xpath("thead/tr/th")][1:3] == ["Trust", "Practice"]
+    assert "Shortfall" in deadline.xpath("string(thead)")
