@@ -388,7 +388,13 @@ def _value_to_json(child: Element, field: _Field) -> Any:
     inner = [c for c in child if isinstance(c.tag, str)]
     tag = str(inner[0].tag) if len(inner) == 1 else ""
     model = _resource_model(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
-    return _unknown_to_json(child) if model is None else _resource_to_json(inner[0], model)
+    if model is not None:
+        return _resource_to_json(inner[0], model)
+    if len(inner) == 1:  # an unknown resource type: keep its name for the rejection message
+        found = _unknown_to_json(inner[0])
+        content = found if isinstance(found, dict) else {}
+        return {"resourceType": etree.QName(tag).localname, **content}
+    return _unknown_to_json(child)
 
 
 def _primitive_to_json(child: Element, field: _Field, out: Json) -> None:

@@ -112,11 +112,15 @@ def _sniff(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
             f"{_preview(head)}); send FHIR R4 resources",
         )
         return
-    single = _json_line(first)
-    if isinstance(single, dict):
-        yield from _ndjson(first, handle, label, limits)
+    if isinstance(_json_line(first), dict):
+        yield from _ndjson([first], handle, label, limits)
         return
-    yield from _json(first + _rest(handle, limits, len(first)), label, limits)
+    second = handle.readline(limits.max_line_bytes + 1)
+    if head[:1] == b"{" and isinstance(_json_line(second), dict):  # NDJSON, bad first line
+        yield from _ndjson([first, second], handle, label, limits)
+        return
+    data = first + second
+    yield from _json(data + _rest(handle, limits, len(data)), label, limits)
 
 
 def _rest(handle: IO[bytes], limits: Limits, already: int) -> bytes:
@@ -145,15 +149,26 @@ def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     yield from unpack(value, where, limits=limits)
 
 
-def _ndjson(first: bytes, handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
-    """One resource per line, streamed; a bad line is a rejected resource, not a bad file."""
+def _ndjson(read: list[bytes], handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
+    """One resource per line, streamed; a bad line is a rejected resource, not a bad file.
+    `read` holds the lines already read while sniffing the format."""
     number = 0
-    line = first
-    while line:
+    pending = list(read)
+    while True:
+        line = pending.pop(0) if pending else handle.readline(limits.max_line_bytes + 1)
+        if not line:
+            return
         number += 1
+        if len(line) > limits.max_line_bytes and not line.endswith(b"\n"):
+            _skip_rest_of_line(handle, limits)  # an over-long line is one rejected resource
         if line.strip():
             yield from _ndjson_line(line, number, label, limits)
-        line = handle.readline(limits.max_line_bytes + 1)
+
+
+def _skip_rest_of_line(handle: IO[bytes], limits: Limits) -> None:
+    while chunk := handle.readline(limits.max_line_bytes + 1):
+        if chunk.endswith(b"\n"):
+            return
 
 
 def _ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterator[Item]:
@@ -178,11 +193,18 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     from adapter import xml
 
     try:
-        value = xml.fhir_xml_to_json(xml.parse_xml_bytes(data, max_bytes=limits.max_document_bytes))
+        root = xml.parse_xml_bytes(data, max_bytes=limits.max_document_bytes)
     except UnreadableInput as exc:
         yield _unreadable(
             label, "security" if "DOCTYPE" in exc.message else "structure", exc.message
         )
+        return
+    try:
+        value = xml.fhir_xml_to_json(root)
+    except UnreadableInput as exc:
+        # Well-formed XML that is not a known FHIR resource: one rejected resource.
+        where = Location(file=label, field="resourceType")
+        yield Refused(Issue("error", "structure", where, f"{label}: {exc.message}"))
         return
     yield from unpack(value, Location(file=label), limits=limits)
 

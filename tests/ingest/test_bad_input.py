@@ -379,13 +379,6 @@ def test_xml_that_is_not_a_fhir_resource_names_its_root_element(tmp_path: Path) 
     assert_balanced(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/ingest/sources.py _xml + adapter/xml.py fhir_xml_to_json: well-formed "
-    "XML whose root is an unknown resource type makes the whole file unreadable (exit 2); "
-    "rules.md §1 rejects 'an XML element without a known resourceType' as a resource and "
-    "§7 keeps exit 2 for files that are 'not JSON, XML or NDJSON at all'",
-)
 def test_xml_root_with_an_unknown_resource_type_is_one_rejected_resource(tmp_path: Path) -> None:
     path = tmp_path / "referral.xml"
     path.write_text('<Referral xmlns="http://hl7.org/fhir"><id value="r1"/></Referral>')
@@ -423,12 +416,6 @@ def test_xml_bundle_entry_of_unknown_type_is_rejected_and_the_rest_is_read(
     assert_balanced(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/xml.py fhir_xml_to_json drops the element name of an unknown resource "
-    "inside an XML Bundle entry, so the issue says 'found no resourceType' instead of "
-    "naming <Referral>; rules.md §7: the message says what was expected and what was found",
-)
 def test_xml_bundle_entry_of_unknown_type_names_the_type_found(tmp_path: Path) -> None:
     path = tmp_path / "bundle.xml"
     path.write_text(XML_BUNDLE_WITH_UNKNOWN)
@@ -806,13 +793,6 @@ def test_bundles_nested_past_the_depth_limit_are_one_rejected_item(tmp_path: Pat
     assert_balanced(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/ingest/sources.py _ndjson: readline(max_line_bytes + 1) cuts an over-long "
-    "line and reads its remainder as further lines, so one resource is counted as several "
-    "rejected ones and later line numbers shift; rules.md §1: NDJSON is one resource per "
-    "line and every input resource ends up accepted or rejected (once)",
-)
 def test_over_long_ndjson_line_is_one_rejected_resource(tmp_path: Path) -> None:
     long = patient() | {"text": {"status": "generated", "div": "x" * 300}}
     path = write_ndjson(tmp_path / "x.ndjson", [patient(), long, patient() | {"id": "pat-3"}])

@@ -293,12 +293,6 @@ def test_ndjson_line_that_is_a_bundle_counts_its_entries(tmp_path: Path) -> None
     assert_balanced(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/ingest/sources.py _sniff: an NDJSON file whose first line is not valid "
-    "JSON falls back to whole-document JSON and the whole file is reported unreadable; "
-    "rules.md §1/§7 say a bad line is one rejected resource and the rest is read",
-)
 def test_ndjson_whose_first_line_is_bad_rejects_that_line_and_reads_the_rest(
     tmp_path: Path,
 ) -> None:
