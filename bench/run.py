@@ -155,6 +155,8 @@ def machine() -> dict[str, Any]:
         check=False,
     ).stdout.strip()
     info["commit"] = commit or None
+    # other work on the machine slows every run alike; the load says how busy it was
+    info["load_average_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     return info
 
 
