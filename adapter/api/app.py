@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from adapter.api import fhir_in, fhir_out, reads
-from adapter.api.outcomes import FhirError, FhirResponse, outcome
+from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.settings import Settings
 from adapter.model import Issue, Location
 from adapter.policy import Policy
@@ -85,14 +85,14 @@ async def _access_log(
 
 
 def _answer(
-    status: int, issues: list[Issue], headers: dict[str, str] | None = None
-) -> FhirResponse:
-    return FhirResponse(outcome(issues), status_code=status, headers=headers)
+    request: Request, status: int, issues: list[Issue], headers: dict[str, str] | None = None
+) -> Response:
+    return fhir(request, outcome(issues), status, headers)
 
 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
-    async def fhir_error(request: Request, exc: FhirError) -> FhirResponse:
+    async def fhir_error(request: Request, exc: FhirError) -> Response:
         key_name = getattr(request.state, "key_name", None)
         if key_name is not None and exc.status != 422:  # 401/403 and 422 are audited already
             store: Store = request.app.state.store
@@ -102,10 +102,10 @@ def _handlers(app: FastAPI) -> None:
             await run_in_threadpool(
                 store.audit, key_name, f"{request.method} {route}", exc.status, detail
             )
-        return _answer(exc.status, list(exc.issues), exc.headers)
+        return _answer(request, exc.status, list(exc.issues), exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, exc: RequestValidationError) -> FhirResponse:
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         issues = [
             Issue(
                 "error",
@@ -115,17 +115,19 @@ def _handlers(app: FastAPI) -> None:
             )
             for e in exc.errors()
         ]
-        return _answer(400, issues)
+        return _answer(request, 400, issues)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> FhirResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
         message = f"{request.method} {request.url.path}: {exc.detail}"
         issue = Issue("error", code, Location(file="request"), message)
-        return _answer(exc.status_code, [issue], dict(exc.headers or {}))
+        return _answer(request, exc.status_code, [issue], dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def bug(request: Request, exc: Exception) -> FhirResponse:
+    async def bug(request: Request, exc: Exception) -> Response:
         log.exception("internal error in %s %s", request.method, request.url.path)
         message = "internal error (a bug); the server log has the traceback"
-        return _answer(500, [Issue("fatal", "exception", Location(file="request"), message)])
+        return _answer(
+            request, 500, [Issue("fatal", "exception", Location(file="request"), message)]
+        )

@@ -14,13 +14,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from adapter import engine as pipeline
 from adapter.api.auth import requires, store_of
 from adapter.api.body import read_fhir
-from adapter.api.outcomes import FhirError, FhirResponse, JsonResponse, outcome, problem
+from adapter.api.outcomes import FhirError, FhirResponse, JsonResponse, fhir, outcome, problem
 from adapter.errors import AdapterError
 from adapter.instants import parse_instant
 from adapter.model import Issue, Location, Severity
@@ -115,7 +115,7 @@ def _response_entry(entry: Entry, stored: Stored) -> dict[str, Any]:
 
 
 @router.post("/fhir", response_class=FhirResponse, openapi_extra=_FHIR_BODY)
-async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"))) -> FhirResponse:  # noqa: B008
+async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"))) -> Response:  # noqa: B008
     """Submit a Bundle (transaction, batch, collection, document, message)."""
     body = await read_fhir(request, _settings(request).max_body_bytes)
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
@@ -135,12 +135,12 @@ async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"
         "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "entry": [_response_entry(e, s) for e, s in report.entries],
     }
-    return FhirResponse(answer, status_code=200)
+    return fhir(request, answer)
 
 
 async def _single(
     request: Request, kind: str, ident: str | None, key: KeyInfo, action: str
-) -> FhirResponse:
+) -> Response:
     body = await read_fhir(request, _settings(request).max_body_bytes)
     if kind == "Bundle" and ident is None:
         raise problem(400, "invalid", "post Bundles to /fhir, not /fhir/Bundle")
@@ -170,7 +170,7 @@ async def _single(
     answer = _response_entry(entry, stored)["response"].get("outcome") or outcome(
         [Issue("information", "informational", entry.location(), "stored")]
     )
-    return FhirResponse(answer, status_code=status, headers=headers)
+    return fhir(request, answer, status, headers)
 
 
 @router.post("/fhir/$evaluate", response_class=JsonResponse, openapi_extra=_FHIR_BODY)
@@ -219,7 +219,7 @@ async def create(
     request: Request,
     resource_type: str,
     key: KeyInfo = Depends(requires("submit")),  # noqa: B008
-) -> FhirResponse:
+) -> Response:
     """Submit one resource (create). An id in the body is kept: re-sending the same
     resource changes nothing; without an id one is assigned."""
     return await _single(request, resource_type, None, key, f"submit POST /fhir/{resource_type}")
@@ -233,7 +233,7 @@ async def update(
     resource_type: str,
     resource_id: str,
     key: KeyInfo = Depends(requires("submit")),  # noqa: B008
-) -> FhirResponse:
+) -> Response:
     """Submit one resource (update): stored, or replaces an older version."""
     return await _single(
         request, resource_type, resource_id, key, f"submit PUT /fhir/{resource_type}"

@@ -9,11 +9,11 @@ from importlib.metadata import version
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import requires, store_of
-from adapter.api.outcomes import FhirResponse
+from adapter.api.outcomes import FhirResponse, fhir
 from adapter.model import Counts, Result, format_instant
 from adapter.report import fhir as fhir_report
 from adapter.store.access import KeyInfo
@@ -78,8 +78,9 @@ def capability_statement() -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": (
-                    "JSON or XML in (application/fhir+json, application/fhir+xml); answers "
-                    "are JSON. Every request needs Authorization: Bearer <API key>."
+                    "JSON or XML in (application/fhir+json, application/fhir+xml); FHIR "
+                    "answers in JSON, or XML with Accept: application/fhir+xml or _format=xml. "
+                    "Every request except this one needs Authorization: Bearer <API key>."
                 ),
                 "security": {
                     "description": "API keys (referee keys create), sent as a Bearer token."
@@ -102,9 +103,9 @@ def capability_statement() -> dict[str, Any]:
 
 
 @router.get("/fhir/metadata", response_class=FhirResponse)
-async def metadata() -> FhirResponse:
+async def metadata(request: Request) -> Response:
     """The CapabilityStatement (no key needed, as FHIR expects)."""
-    return FhirResponse(capability_statement())
+    return fhir(request, capability_statement())
 
 
 def _searchset(request: Request, resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def _searchset(request: Request, resources: list[dict[str, Any]]) -> dict[str, A
     }
 
 
-async def _report(request: Request, key: KeyInfo, kind: str, filters: Filters) -> FhirResponse:
+async def _report(request: Request, key: KeyInfo, kind: str, filters: Filters) -> Response:
     now = datetime.now(UTC)
     store = store_of(request)
     obligations = await run_in_threadpool(store.obligations, filters, now)
@@ -136,7 +137,7 @@ async def _report(request: Request, key: KeyInfo, kind: str, filters: Filters) -
     ]
     detail = {"count": len(found), "obligations": len(obligations)}
     await run_in_threadpool(store.audit, key.name, f"read GET /fhir/{kind}", 200, detail)
-    return FhirResponse(_searchset(request, found))
+    return fhir(request, _searchset(request, found))
 
 
 Text = Annotated[str | None, Query(max_length=2048)]
@@ -149,7 +150,7 @@ async def detected_issues(
     rule: Text = None,
     owner: Text = None,
     owed_to: Text = None,
-) -> FhirResponse:
+) -> Response:
     """One DetectedIssue per obligation breached now (as `referee check --format fhir`)."""
     filters = Filters(rule=rule, owner=owner, owed_to=owed_to, status="breached", org=key.org)
     return await _report(request, key, "DetectedIssue", filters)
@@ -162,7 +163,7 @@ async def measure_reports(
     rule: Text = None,
     owner: Text = None,
     owed_to: Text = None,
-) -> FhirResponse:
+) -> Response:
     """One MeasureReport per rule and owner (as `referee check --format fhir`)."""
     filters = Filters(rule=rule, owner=owner, owed_to=owed_to, org=key.org)
     return await _report(request, key, "MeasureReport", filters)

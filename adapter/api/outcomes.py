@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from fastapi import Request
 from fastapi.responses import Response
 
 from adapter.model import Issue, Location
@@ -16,6 +17,39 @@ class FhirResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class FhirXmlResponse(Response):
+    media_type = "application/fhir+xml"
+
+    def render(self, content: Any) -> bytes:
+        from adapter.xml import fhir_json_to_xml
+
+        return fhir_json_to_xml(content)
+
+
+_XML = {"xml", "application/fhir+xml", "application/xml", "text/xml"}
+_JSON = {"json", "application/fhir+json", "application/json"}
+
+
+def wants_xml(request: Request) -> bool:
+    """FHIR XML when `_format` or the first FHIR type in Accept asks for it; else JSON."""
+    fmt = request.query_params.get("_format")
+    if fmt:
+        return fmt.strip().lower() in _XML
+    for part in request.headers.get("accept", "").split(","):
+        kind = part.split(";", 1)[0].strip().lower()
+        if kind in _XML or kind in _JSON:
+            return kind in _XML
+    return False
+
+
+def fhir(
+    request: Request, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A FHIR answer in JSON, or XML when the client asks for it."""
+    kind = FhirXmlResponse if wants_xml(request) else FhirResponse
+    return kind(body, status_code=status, headers=headers)
 
 
 class JsonResponse(Response):

@@ -12,7 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from adapter.xml import fhir_json_to_xml
+from adapter.xml import fhir_json_to_xml, fhir_xml_to_json, parse_xml_bytes
 from api.conftest import Service, make_service
 
 NHS_NUMBER = "9990011117"
@@ -367,3 +367,18 @@ def test_a_cursor_that_is_not_ours_is_a_400(service: Service) -> None:
     )
     assert response.status_code == 400
     assert issues(response)[0]["expression"] == ["cursor"]
+
+
+def test_fhir_answers_come_as_xml_when_asked(service: Service) -> None:
+    headers = {**service.auth("feed"), "Accept": "application/fhir+xml"}
+    response = service.client.post(
+        "/fhir", content=orjson.dumps(batch(encounter("e1"))), headers=headers
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/fhir+xml"
+    assert fhir_xml_to_json(parse_xml_bytes(response.content))["type"] == "batch-response"
+    metadata = service.client.get("/fhir/metadata", params={"_format": "xml"})
+    CapabilityStatement.model_validate(fhir_xml_to_json(parse_xml_bytes(metadata.content)))
+    refused = service.client.get("/obligations", headers={"Accept": "application/fhir+xml"})
+    assert refused.status_code == 401
+    assert fhir_xml_to_json(parse_xml_bytes(refused.content))["resourceType"] == "OperationOutcome"
