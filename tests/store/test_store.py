@@ -206,3 +206,50 @@ def test_keys_are_stored_hashed_and_a_revoked_key_no_longer_works(db_url: str) -
     store.revoke_key("feed")
     assert store.authenticate(token) is None
     store.close()
+
+
+def test_a_changed_organisation_reaches_resources_through_a_practitioner_role(db_url: str) -> None:
+    engine = Recorder()
+    store = Store(db_url, evaluator=engine)
+    role = {
+        "resourceType": "PractitionerRole",
+        "id": "r1",
+        "organization": {"reference": "Organization/trust"},
+    }
+    via_role = encounter("e1", "p1", serviceProvider={"reference": "PractitionerRole/r1"})
+    submit(
+        store,
+        bundle(
+            {"resourceType": "Organization", "id": "trust"}, role, via_role, encounter("e2", "p2")
+        ),
+    )
+    engine.seen.clear()
+    submit(store, bundle({"resourceType": "Organization", "id": "trust", "name": "renamed"}))
+    assert engine.seen == [
+        ["Encounter/e1", "Encounter/e2", "Organization/trust", "PractitionerRole/r1"]
+    ]
+    store.close()
+
+
+def test_a_logical_reference_by_nhs_number_joins_the_patients_group(db_url: str) -> None:
+    engine = Recorder()
+    store = Store(db_url, evaluator=engine)
+    nhs = {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990011117"}
+    submit(
+        store,
+        bundle({"resourceType": "Patient", "id": "p1", "identifier": [nhs]}, encounter("e1", "p1")),
+    )
+    engine.seen.clear()
+    request = {"resourceType": "ServiceRequest", "id": "s1", "subject": {"identifier": nhs}}
+    submit(store, bundle(request))
+    assert engine.seen == [["Encounter/e1", "Patient/p1", "ServiceRequest/s1"]]
+    store.close()
+
+
+def test_a_resource_without_id_or_full_url_is_given_an_id(db_url: str) -> None:
+    store = Store(db_url, evaluator=tiny_engine)
+    report = submit(store, {"resourceType": "Patient"})
+    [(_, stored)] = report.entries
+    assert stored.outcome == "created"
+    assert stored.reference is not None and stored.reference.startswith("Patient/")
+    store.close()
