@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import importlib
 import re
+import tempfile
 import tomllib
 import tracemalloc
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapter import engine
 from adapter.cli import main
@@ -325,3 +328,31 @@ def test_a_later_as_of_turns_pending_into_breached_or_met(tmp_path: Path) -> Non
         "breached",
     }
     assert all(o.status != "pending" for o in result.obligations)
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32),
+    as_of=st.datetimes(
+        min_value=datetime(2019, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    ),
+    months=st.integers(min_value=1, max_value=24),
+)
+def test_engine_finds_the_truth_for_any_seed_as_of_and_span(
+    seed: int, as_of: datetime, months: int
+) -> None:
+    instant = as_of.replace(microsecond=0).isoformat()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = _synth(
+            Path(tmp),
+            "icb",
+            patients=60,
+            months=months,
+            seed=seed,
+            local_times=True,
+            as_of=parse_instant(instant),
+        )
+        found, rejected = _engine_truth(out, instant)
+        expected = _truth(out)
+    assert rejected == 0
+    assert found == expected, _explain(expected, found)
