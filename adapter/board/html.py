@@ -89,7 +89,7 @@ def _headline(board: Board) -> str:
         f"in the period. Of the <strong>{now.judged:,}</strong> that could be judged, "
         f"<strong>{percent(now.rate)}</strong> were met ({esc(points(board.headline_change))}"
         f" against the previous period). {now.pending:,} are still pending and "
-        f"{now.not_assessable:,} could not be assessed from the data.</p>"
+        f"{now.not_assessable:,} could not be assessed from the data.{_undated(board)}</p>"
     )
     cards = "".join(_card(a.label, a.current, a.change) for a in board.areas)
     cards += _card(
@@ -130,6 +130,19 @@ def _headline(board: Board) -> str:
         "previous and the reporting period. Months with nothing judged are left blank; areas "
         "with nothing judged are not drawn.</figcaption></figure></section>"
     )
+
+
+def _undated(board: Board) -> str:
+    if not board.undated_count or board.undated == "include":
+        return ""
+    return (
+        f' <a href="#quality">{_count(board.undated_count, "obligation")} could not be '
+        "dated</a> and are in none of these figures."
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _card(label: str, tally: Tally, change: float | None, practice: bool = False) -> str:

@@ -234,6 +234,8 @@ def test_charts_are_inline_svg_with_titles_and_no_prolog(page, doc):
     assert page.count("<!DOCTYPE") == 1
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
+    targets = set(re.findall(r'href="#([^"]+)"', page)) | set(re.findall(r"url\(#([^)]+)\)", page))
+    assert targets and targets <= set(ids)
 
 
 def test_undated_obligations_are_left_out_unless_included():
@@ -247,6 +249,8 @@ def test_undated_obligations_are_left_out_unless_included():
     assert (excluded.headline.met, excluded.headline.breached) == (1, 0)
     assert included.undated_count == excluded.undated_count == 1
     assert sum(t.total for s in included.trend.series.values() for t in s) == 1
+    page = lxml.html.fromstring(render_html(excluded))
+    assert "1 obligation could not be dated" in page.xpath("string(//p[@class='lead'])")
 
 
 def test_an_obligation_is_dated_by_due_then_by_fulfilment_in_england():
