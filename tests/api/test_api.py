@@ -4,6 +4,7 @@ with the right status, keys and scopes, org-scoped reads, paging, summaries, aud
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -12,6 +13,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from adapter import engine
+from adapter.model import Location
 from adapter.xml import fhir_json_to_xml, fhir_xml_to_json, parse_xml_bytes
 from api.conftest import Service, make_service
 
@@ -382,3 +385,25 @@ def test_fhir_answers_come_as_xml_when_asked(service: Service) -> None:
     refused = service.client.get("/obligations", headers={"Accept": "application/fhir+xml"})
     assert refused.status_code == 401
     assert fhir_xml_to_json(parse_xml_bytes(refused.content))["resourceType"] == "OperationOutcome"
+
+
+def test_evaluate_checks_a_bundle_without_storing_it(service: Service) -> None:
+    inpatient = {
+        **encounter("e1"),
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+    }
+    body = batch(inpatient, {"resourceType": "Nope"})
+    response = post(service, body, path="/fhir/$evaluate", params={"as_of": "2024-03-01T12:00:00Z"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    answer = response.json()
+    expected = engine.evaluate(
+        [(body, Location(file="request"))], as_of=datetime(2024, 3, 1, 12, tzinfo=UTC)
+    )
+    assert answer == orjson.loads(orjson.dumps(expected.to_json()))
+    assert answer["counts"] == {"received": 2, "accepted": 1, "rejected": 1}
+    assert (
+        service.client.get("/obligations", headers=service.auth("icb")).json()["obligations"] == []
+    )
+    bad = post(service, body, path="/fhir/$evaluate", params={"as_of": "tomorrow"})
+    assert bad.status_code == 400
