@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +17,7 @@ from adapter.api import fhir_in, fhir_out, reads
 from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.settings import Settings
 from adapter.model import Issue, Location
-from adapter.policy import Policy
+from adapter.policy import load_policy
 from adapter.store.service import Store
 
 log = logging.getLogger("adapter.api")
@@ -30,23 +29,11 @@ Every call except `GET /fhir/metadata` needs `Authorization: Bearer <API key>`.
 """
 
 
-def _load_policy(path: str | None) -> Policy | None:
-    if path is None:
-        return None
-    from adapter import policy as policies
-
-    loader: Any = getattr(policies, "load_policy", None)
-    if loader is None:
-        raise RuntimeError("this build cannot load policy files yet")
-    loaded: Policy = loader(path)
-    return loaded
-
-
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """The app. `store` defaults to one opened (and migrated) on `settings.database_url`."""
-    policy = _load_policy(settings.policy)
+    """The app. `store` defaults to one opened (and migrated) on `settings.database_url`,
+    evaluating with the policy of `settings.policy` (national defaults when None)."""
     owned = store is None
-    the_store = store or Store(settings.database_url, policy=policy)
+    the_store = store or Store(settings.database_url, policy=load_policy(settings.policy))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,7 +49,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = the_store
-    app.state.policy = policy
+    app.state.policy = the_store.policy
     for router in (fhir_in.router, fhir_out.router, reads.router):
         app.include_router(router)
     _handlers(app)
