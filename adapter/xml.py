@@ -33,6 +33,7 @@ from fhir_core.types import FhirBase
 from lxml import etree
 
 from adapter.errors import HostileXml, TooLarge, UnreadableInput
+from adapter.fhir import RESOURCE_TYPES
 from adapter.model import Issue, Location
 
 __all__ = [
@@ -277,6 +278,20 @@ def _resource_model(name: str) -> type[Any] | None:
     return model
 
 
+_R4_ONLY: Final = frozenset(
+    n for n in RESOURCE_TYPES - {"Resource", "DomainResource"} if _resource_model(n) is None
+)
+
+
+def _resource_spec(name: str) -> _Spec | None:
+    """How to read a resource type: its R4B model, or no model for an R4 type that R4B
+    dropped (read as found, so that it is still a resource with a known type)."""
+    model = _resource_model(name)
+    if model is not None:
+        return _spec(model)
+    return _EMPTY_SPEC if name in _R4_ONLY else None
+
+
 # ------------------------------------------------------------------ XML -> JSON
 
 _FHIR: Final = "{" + FHIR_NS + "}"
@@ -291,8 +306,8 @@ def fhir_xml_to_json(source: bytes | Element) -> Json:
     """A FHIR R4 XML resource (document bytes or a parsed root) as FHIR JSON."""
     root = parse_xml_bytes(source) if isinstance(source, bytes) else source
     tag = str(root.tag)
-    model = _resource_model(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
-    if model is None:
+    spec = _resource_spec(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
+    if spec is None:
         qname = etree.QName(tag)
         where = f"namespace {qname.namespace}" if qname.namespace else "no namespace"
         message = (
@@ -300,7 +315,7 @@ def fhir_xml_to_json(source: bytes | Element) -> Json:
             f'send a resource such as <Patient xmlns="{FHIR_NS}">'
         )
         raise _fail(UnreadableInput, "structure", message)
-    return _resource_to_json(root, model)
+    return _resource_to_json(root, tag[_FHIR_LEN:], spec)
 
 
 _XSI: Final = "{http://www.w3.org/2001/XMLSchema-instance}"
@@ -321,9 +336,8 @@ def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
             out["@" + attr] = str(value)
 
 
-def _resource_to_json(elem: Element, model: type[Any]) -> Json:
-    out: Json = {"resourceType": model.__name__}
-    spec = _spec(model)
+def _resource_to_json(elem: Element, name: str, spec: _Spec) -> Json:
+    out: Json = {"resourceType": name}
     _attributes(elem, out, spec)
     _children_to_json(elem, spec, out)
     return out
@@ -387,14 +401,11 @@ def _value_to_json(child: Element, field: _Field) -> Any:
         return etree.tostring(copy, encoding="unicode")
     inner = [c for c in child if isinstance(c.tag, str)]
     tag = str(inner[0].tag) if len(inner) == 1 else ""
-    model = _resource_model(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
-    if model is not None:
-        return _resource_to_json(inner[0], model)
-    if len(inner) == 1:  # an unknown resource type: keep its name for the rejection message
-        found = _unknown_to_json(inner[0])
-        content = found if isinstance(found, dict) else {}
-        return {"resourceType": etree.QName(tag).localname, **content}
-    return _unknown_to_json(child)
+    if not tag.startswith(_FHIR):
+        return _unknown_to_json(child)
+    name = tag[_FHIR_LEN:]
+    # an unknown type is read as found, keeping its name for the rejection message
+    return _resource_to_json(inner[0], name, _resource_spec(name) or _EMPTY_SPEC)
 
 
 def _primitive_to_json(child: Element, field: _Field, out: Json) -> None:
@@ -472,15 +483,15 @@ def fhir_json_to_xml(resource: Json) -> bytes:
 
 def _resource_to_xml(resource: Json, parent: Element | None) -> Element:
     name = resource.get("resourceType")
-    model = _resource_model(name) if isinstance(name, str) else None
-    if model is None:
-        raise ValueError(f"not a FHIR R4 resource: resourceType is {name!r}")
+    spec = _resource_spec(name) if isinstance(name, str) else None
     if parent is None:
+        if spec is None:
+            raise ValueError(f"not a FHIR R4 resource: resourceType is {name!r}")
         nsmap: Any = {None: FHIR_NS}
-        elem = etree.Element(_FHIR + model.__name__, nsmap=nsmap)
-    else:
-        elem = etree.SubElement(parent, _FHIR + model.__name__)
-    _fill(elem, resource, _spec(model))
+        elem = etree.Element(_FHIR + str(name), nsmap=nsmap)
+    else:  # a nested resource of an unknown type is written back as it was read
+        elem = etree.SubElement(parent, _FHIR + str(name))
+    _fill(elem, resource, spec or _EMPTY_SPEC)
     return elem
 
 
@@ -537,8 +548,7 @@ def _tag(name: str) -> str:
 
 
 def _is_resource(item: Json) -> bool:
-    name = item.get("resourceType")
-    return isinstance(name, str) and _resource_model(name) is not None
+    return isinstance(item.get("resourceType"), str)
 
 
 def _narrative(div: str) -> Element:

@@ -515,6 +515,24 @@ def test_contained_resources_are_nested_json_resources() -> None:
     validate(resource)
 
 
+def test_unknown_nested_resource_type_keeps_its_name_so_the_rejection_can_say_it() -> None:
+    doc = (
+        f"<Bundle {FHIR}><type value='collection'/>"
+        "<entry><resource><Gadget><id value='g1'/></Gadget></resource></entry>"
+        "<entry><resource><x:Patient xmlns:x='urn:other'/></resource></entry></Bundle>"
+    )
+    entries = fhir_xml_to_json(doc.encode())["entry"]
+    assert entries[0]["resource"] == {"resourceType": "Gadget", "id": "g1"}
+    assert "resourceType" not in entries[1]["resource"]
+
+
+def test_r4_resource_type_that_r4b_dropped_is_still_read_with_its_type() -> None:
+    doc = f"<EffectEvidenceSynthesis {FHIR}><id value='e1'/><status value='draft'/>"
+    resource = fhir_xml_to_json((doc + "</EffectEvidenceSynthesis>").encode())
+    assert resource == {"resourceType": "EffectEvidenceSynthesis", "id": "e1", "status": "draft"}
+    assert fhir_xml_to_json(fhir_json_to_xml(resource)) == resource
+
+
 def test_parameters_resource_and_outcome_are_nested_resources() -> None:
     doc = (
         f"<Parameters {FHIR}><parameter><name value='p'/>"
