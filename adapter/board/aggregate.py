@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, area_label, info
 from adapter.board.examples import Example, worst_examples
-from adapter.board.method import RuleMethod, rule_methods
+from adapter.board.method import RuleMethod, other_overrides, rule_methods
 from adapter.board.periods import Dating, Period
 from adapter.board.quality import QualityLine, quality_lines
 from adapter.board.tally import Tally, change_points
@@ -370,4 +370,5 @@ def _policy_summary(policy: Any) -> dict[str, Any]:
     return {
         "name": str(getattr(policy, "name", "national defaults")),
         "file": getattr(policy, "source", None),
+        "other_overrides": other_overrides(policy),
     }

@@ -137,7 +137,7 @@ def _undated(board: Board) -> str:
         return ""
     return (
         f' <a href="#quality">{_count(board.undated_count, "obligation")} could not be '
-        "dated</a> and are in none of these figures."
+        f"dated</a> and {'is' if board.undated_count == 1 else 'are'} in none of these figures."
     )
 
 

@@ -76,7 +76,9 @@ def method_section(board: Board) -> str:
         "<strong>Met rate</strong> = met ÷ (met + breached). Pending and not-assessable "
         "obligations are in neither part.",
         "<strong>Dates.</strong> An obligation belongs to the day (in England) of its due "
-        "time, or else of its fulfilment time. The previous period is the window of the same "
+        "time, else of its fulfilment time, else of the event that made it (the letter sent, "
+        "the request or prescription authored, the attendance or appointment). The previous "
+        "period is the window of the same "
         f"length just before the reporting period ({board.previous.days} days). Changes "
         "compare the dated obligations of the two periods, in percentage points.",
         "<strong>Scope.</strong> Headline areas and the trust tables use the nine trust-side "
@@ -84,7 +86,8 @@ def method_section(board: Board) -> str:
         "(referral-complete) is reported separately. Trusts are ranked by met rate, then by "
         "the number judged.",
         "<strong>Worst examples.</strong> For rules with a deadline, the shortfall is the "
-        "fulfilment time (or, if nothing was sent, the as-of time) minus the due time.",
+        "fulfilment time (or, if nothing was sent, the as-of time) minus the due time; for "
+        "discharge medication, the days of medicine missing.",
         "<strong>Privacy.</strong> Patients appear only as the last three digits of the NHS "
         "number; any ten-digit number in references or text is masked the same way.",
         f"<strong>As of</strong> {esc(instant(board.as_of))} "
@@ -92,6 +95,13 @@ def method_section(board: Board) -> str:
         + (f" from {esc(board.policy.get('file'))}" if board.policy.get("file") else "")
         + ".",
     ]
+    others = board.policy.get("other_overrides") or {}
+    if others:
+        paragraphs.append(
+            "<strong>Other local changes</strong> (phrase lists and code tables): "
+            + esc(_pairs(others))
+            + "."
+        )
     rows = [
         [
             f"{m.info.rule}",

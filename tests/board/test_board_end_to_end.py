@@ -89,6 +89,7 @@ def test_report_command_names_trusts_and_interface_leads_from_the_policy(tmp_pat
     policy.write_text(
         'name = "Example ICB policy"\n'
         "[rules.discharge-medication-7d]\nmin_days = 14\n"
+        '[phrases]\nfit-note-issued = ["fit note emailed"]\n'
         f'[trusts.{trust}]\nname = "Example Hospitals NHS Trust"\n'
         'interface_lead = "Dr A Example"\n',
         encoding="utf-8",
@@ -122,6 +123,9 @@ def test_report_command_names_trusts_and_interface_leads_from_the_policy(tmp_pat
     medication = next(r for r in method if r.xpath("string(th)") == "discharge-medication-7d")
     assert "min_days = 14" in medication.text_content()
     assert "Example ICB policy" in doc.xpath("string(//header)")
+    assert "phrases.fit-note-issued = [fit note emailed]" in doc.xpath(
+        "string(//section[@id='method'])"
+    )
 
 
 def test_report_command_writes_csv_tables_into_a_folder(tmp_path):
