@@ -155,6 +155,7 @@ def _matches(sentence: str) -> set[str]:
 FILLER = (
     narrative.FILLER_HISTORY
     + narrative.FILLER_SUMMARY
+    + narrative.DIAGNOSES
     + narrative.FILLER_AE
     + narrative.FILLER_PLAN
     + narrative.FILLER_ADVICE

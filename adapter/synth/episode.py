@@ -203,7 +203,8 @@ def write_letter(
     author, contact, advice_extra, poc = _contact_sections(ep)
     plan_lines = nv.pick(ep.rng, nv.FILLER_PLAN, 1) + plan.plan
     sections = [
-        nv.section("history" if kind == "clinic" else "clinical-summary", nv.pick(ep.rng, body, 2)),
+        nv.section("diagnoses", [], nv.pick(ep.rng, nv.DIAGNOSES, ep.rng.randint(1, 2))),
+        nv.section("history" if kind == "clinic" else "clinical-summary", nv.pick(ep.rng, body, 3)),
     ]
     if plan.plan_section:
         sections.append(nv.section("plan-and-requested-actions", plan_lines))
@@ -211,7 +212,7 @@ def write_letter(
         advice_extra = plan_lines + advice_extra
     if meds:
         sections.insert(
-            1,
+            2,
             nv.section(
                 "medications-and-medical-devices",
                 ["Medicines on discharge are listed below."],

@@ -81,6 +81,15 @@ CONTACT_NONE = (
     "Please contact the ward through the main hospital switchboard.",
     "The team can be reached through the hospital switchboard during working hours.",
 )
+DIAGNOSES = (
+    "Stable angina",
+    "Community acquired pneumonia",
+    "Osteoarthritis of both knees",
+    "Exacerbation of asthma",
+    "Laceration of left forearm",
+    "Plaque psoriasis",
+    "Gastro-oesophageal reflux disease",
+)
 MEDICATION_LINES = (
     "Amoxicillin 500 mg capsules, one three times a day for five days",
     "Ramipril 2.5 mg tablets, one each morning",

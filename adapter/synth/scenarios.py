@@ -65,7 +65,9 @@ def attendance(ep: Episode, referral: str | None, latest: float = 0.6, extras: b
     days = clinic_letter_days(attended)
     due = attended + days * DAY
     period = {"start": ep.t(start)} if start_only else {"start": ep.t(start), "end": ep.t(end)}
-    extra = {"basedOn": [fhir.ref(f"ServiceRequest/{referral}")]} if referral else {}
+    extra: dict[str, Any] = {"participant": [_seen_by(ep)]}
+    if referral:
+        extra["basedOn"] = [fhir.ref(f"ServiceRequest/{referral}")]
     ep.emit(
         fhir.encounter(
             eid,
@@ -95,6 +97,10 @@ def attendance(ep: Episode, referral: str | None, latest: float = 0.6, extras: b
         letters(ep, eid, "clinic", sent, plan, nv.FILLER_HISTORY + nv.FILLER_SUMMARY)
     ep.truth("clinic-letter-7d", f"Encounter/{eid}", deadline_status(due, sent, ep.as_of))
     return eid
+
+
+def _seen_by(ep: Episode) -> dict[str, Any]:
+    return {"individual": fhir.ref(ep.consultant().ref(use_role=True))}
 
 
 def letters(
@@ -150,6 +156,7 @@ def stay(ep: Episode, emergency: bool = False) -> None:
             ep.trust.org.ref,
             {"start": ep.t(start), "end": ep.t(end)},
             type=[fhir.concept(text="Emergency attendance" if emergency else "Hospital admission")],
+            participant=[_seen_by(ep)],
         )
     )
     due = end + 24 * HOUR
@@ -243,21 +250,21 @@ def _issued(ep: Episode, eid: str, when: datetime, plan: LetterPlan | None) -> N
 
 
 def _needed(ep: Episode, eid: str, when: datetime, plan: LetterPlan | None) -> None:
+    """'Needed' evidence: a sentence, or an Observation with 160910001 or 225891002 as its
+    code or as its value."""
     if plan is not None and ep.chance(0.5):
         plan.advice.append(ep.rng.choice(nv.FIT_NEEDED))
-    elif ep.chance(0.5):
-        ep.emit(fhir.observation(ep.id(), ep.patient.ref, eid, UNFIT, ep.t(when)))
-    else:
-        ep.emit(
-            fhir.observation(
-                ep.id(),
-                ep.patient.ref,
-                eid,
-                fhir.concept({"system": SCT, "code": "364703007", "display": "Employment detail"}),
-                ep.t(when),
-                valueCodeableConcept=FIT_RESTRICTED,
-            )
+        return
+    finding = UNFIT if ep.chance(0.5) else FIT_RESTRICTED
+    if ep.chance(0.5):
+        ep.emit(fhir.observation(ep.id(), ep.patient.ref, eid, finding, ep.t(when)))
+        return
+    employment = fhir.concept({"system": SCT, "code": "364703007", "display": "Employment detail"})
+    ep.emit(
+        fhir.observation(
+            ep.id(), ep.patient.ref, eid, employment, ep.t(when), valueCodeableConcept=finding
         )
+    )
 
 
 def _document(ep: Episode, eid: str, when: datetime, text: str) -> None:
