@@ -16,6 +16,7 @@ bench/results.json (merged with the sizes already there).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -41,10 +42,24 @@ PYTHON = sys.executable
 REFEREE = str(Path(sys.executable).with_name("referee"))
 
 
+def generator_version() -> str:
+    """A digest of the generator's source: data made by another version is regenerated."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "adapter" / "synth").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def dataset(label: str) -> tuple[Path, dict[str, Any]]:
     """Generate the data set for `label`, or reuse it when its stamp matches."""
     patients = round(SIZES[label] / RESOURCES_PER_PATIENT)
-    params = {"patients": patients, "months": MONTHS, "seed": SEED, "as_of": AS_OF}
+    params = {
+        "patients": patients,
+        "months": MONTHS,
+        "seed": SEED,
+        "as_of": AS_OF,
+        "generator": generator_version(),
+    }
     folder, stamp = DATA / label, DATA / f"{label}.json"
     if stamp.exists():
         saved = json.loads(stamp.read_text())
