@@ -22,6 +22,8 @@ from adapter.rules.base import Context
 from adapter.translate import translate
 
 Validation = Literal["rules", "full"]
+Progress = Callable[[int], None]  # called with the resources read so far
+PROGRESS_EVERY = 50_000
 
 
 def check(
@@ -32,6 +34,7 @@ def check(
     validate: Validation = "rules",
     limits: Limits | None = None,
     jobs: int = 1,
+    progress: Progress | None = None,
 ) -> Result:
     """Read every path (file, folder, or "-" for stdin) and evaluate all ten rules. With
     `jobs` > 1, files are read and translated in that many processes (adapter/parallel.py)."""
@@ -46,7 +49,13 @@ def check(
             limits=limits or Limits(),
             jobs=jobs,
         )
-    return run(read_paths(paths, limits or Limits()), as_of=as_of, policy=policy, validate=validate)
+    return run(
+        read_paths(paths, limits or Limits()),
+        as_of=as_of,
+        policy=policy,
+        validate=validate,
+        progress=progress,
+    )
 
 
 def evaluate(
@@ -72,6 +81,7 @@ def run(
     as_of: datetime | None = None,
     policy: Policy | None = None,
     validate: Validation = "rules",
+    progress: Progress | None = None,
 ) -> Result:
     policy = policy or load_policy()
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
@@ -79,6 +89,8 @@ def run(
     tally = Tally()
     for item in items:
         tally.take(item, world.add, policy, full=validate == "full")
+        if progress is not None and tally.counts.received % PROGRESS_EVERY == 0:
+            progress(tally.counts.received)
     return finish(world, tally, policy, as_of)
 
 

@@ -23,3 +23,21 @@ def test_two_processes_give_the_same_obligations_counts_and_issues_as_one() -> N
         k: v.to_json() for k, v in one.files.items()
     }
     assert one.counts.received == one.counts.accepted + one.counts.rejected > 400
+
+
+def test_the_jobs_option_reaches_the_engine(monkeypatch: object) -> None:
+    """`referee check --jobs 2` runs the parallel path (it is not only parsed)."""
+    import adapter.parallel
+    from adapter.cli import main
+
+    calls: list[int] = []
+    real = adapter.parallel.check_parallel
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs["jobs"])  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(adapter.parallel, "check_parallel", spy)  # type: ignore[attr-defined]
+    demo = str(ROOT / "fixtures" / "demo" / "icb")
+    main(["check", demo, "--as-of", "2025-03-31T17:00:00Z", "--jobs", "2", "-o", "/dev/null"])
+    assert calls == [2]

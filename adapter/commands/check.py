@@ -102,7 +102,12 @@ def as_of_instant(text: str) -> datetime:
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     result = check(
-        args.paths, as_of=args.as_of or datetime.now(UTC), policy=policy, validate=args.validate
+        args.paths,
+        progress=_progress if sys.stderr.isatty() else None,
+        as_of=args.as_of or datetime.now(UTC),
+        policy=policy,
+        validate=args.validate,
+        jobs=args.jobs,
     )
     body = renderer(args.format)(result)
     if args.output:
@@ -111,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
     return exit_code(result, strict=args.strict)
+
+
+def _progress(received: int) -> None:
+    sys.stderr.write(f"referee: {received:,} resources read…\n")
 
 
 def exit_code(result: Result, *, strict: bool) -> int:
