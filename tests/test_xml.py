@@ -4,6 +4,7 @@ real files, a real socket on 127.0.0.1 and the real fhir.resources R4B models.""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import threading
@@ -755,3 +756,18 @@ def test_any_fhir_like_tree_converts_and_its_json_round_trips(root_name: str, no
     first = fhir_xml_to_json(etree.tostring(root))
     assert first["resourceType"] == root_name
     assert fhir_xml_to_json(fhir_json_to_xml(first)) == first
+
+
+def test_conversion_leaves_the_garbage_collector_as_it_found_it() -> None:
+    assert gc.isenabled()
+    fhir_xml_to_json(patient("<active value='true'/>"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        fhir_xml_to_json(patient("<active value='true'/>"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(UnreadableInput):
+        fhir_xml_to_json(patient("<x/>").replace(b"Patient", b"Nope"))
+    assert gc.isenabled()
