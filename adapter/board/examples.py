@@ -10,6 +10,7 @@ and the `detail` sentence says what was wrong.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -117,20 +118,23 @@ def worst_examples(
 ) -> dict[str, list[Example]]:
     """Up to `limit` breached obligations per rule: the largest shortfall first, then the
     most recent, then by subject."""
-    by_rule: dict[str, list[Example]] = {}
+    dating = dating or Dating()
+    by_rule: dict[str, list[Obligation]] = {}
     for obligation in obligations:
         if obligation.status == "breached":
-            example = to_example(obligation, as_of, dating or Dating())
-            by_rule.setdefault(obligation.rule, []).append(example)
-    return {rule: sorted(found, key=_badness)[:limit] for rule, found in sorted(by_rule.items())}
+            by_rule.setdefault(obligation.rule, []).append(obligation)
+    out = {}
+    for rule, found in sorted(by_rule.items()):
+        worst = heapq.nsmallest(limit, found, key=lambda o: _badness(o, as_of, dating))
+        out[rule] = [to_example(o, as_of, dating) for o in worst]
+    return out
 
 
-def _badness(example: Example) -> tuple[float, int, str]:
-    if example.hours_late is not None:
-        late = -example.hours_late
-    elif example.days_short is not None:
-        late = -example.days_short
-    else:
-        late = float("inf")
-    recent = -example.day.toordinal() if example.day is not None else 0
-    return (late, recent, example.subject)
+def _badness(obligation: Obligation, as_of: datetime, dating: Dating) -> tuple[float, int, str]:
+    late = hours_late(obligation, as_of)
+    if late is None:
+        short = days_short(obligation)
+        late = None if short is None else short[0]
+    day = dating(obligation)
+    recent = -day.toordinal() if day is not None else 0
+    return (float("inf") if late is None else -late, recent, obligation.subject)

@@ -12,7 +12,7 @@ previous period, the monthly trend or the change figures).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,17 +61,23 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
-@dataclass(frozen=True)
 class Dating:
-    """Dates obligations: due, else fulfilled, else the event behind the subject."""
+    """Dates obligations: due, else fulfilled, else the event behind the subject. Each
+    obligation is dated once (remembered by identity for the life of this object, which
+    must not outlive the obligations it dated)."""
 
-    events: Mapping[str, datetime] = field(default_factory=dict)
+    def __init__(self, events: Mapping[str, datetime] | None = None) -> None:
+        self.events = events or {}
+        self._known: dict[int, date | None] = {}
 
     def __call__(self, obligation: Obligation) -> date | None:
+        key = id(obligation)
+        if key in self._known:
+            return self._known[key]
         instant = obligation.due or obligation.fulfilled_at or self.events.get(obligation.subject)
-        if instant is None:
-            return None
-        return instant.astimezone(LONDON).date()
+        day = None if instant is None else instant.astimezone(LONDON).date()
+        self._known[key] = day
+        return day
 
 
 def obligation_date(obligation: Obligation) -> date | None:
