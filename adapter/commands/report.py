@@ -102,7 +102,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.board import Options, Period, board_json, build_board, render_html, write_csv
+    from adapter.board import Options, Period, build_board
 
     if args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
@@ -132,20 +132,29 @@ def run(args: argparse.Namespace) -> int:
             events=events,
         )
     out = args.out or DEFAULT_OUT[args.format]
-    if args.format == "csv":
+    try:
+        _write(board, args.format, out)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write it ({exc.strerror or exc})") from exc
+    return 0
+
+
+def _write(board: Any, kind: str, out: str) -> None:
+    from adapter.board import board_json, render_html, write_csv
+
+    if kind == "csv":
         files = write_csv(board, Path(out))
         _say(f"referee report: wrote {len(files)} CSV files to {out}")
-    else:
-        data = render_html(board).encode("utf-8") if args.format == "html" else board_json(board)
-        if out == "-":
-            sys.stdout.buffer.write(data)
-        else:
-            Path(out).write_bytes(data)
-            _say(
-                f"referee report: wrote {out} ({board.headline.total:,} trust obligations, "
-                f"{len(board.trusts)} trusts, {len(board.practices)} practices)"
-            )
-    return 0
+        return
+    data = render_html(board).encode("utf-8") if kind == "html" else board_json(board)
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        return
+    Path(out).write_bytes(data)
+    _say(
+        f"referee report: wrote {out} ({board.headline.total:,} trust obligations, "
+        f"{len(board.trusts)} trusts, {len(board.practices)} practices)"
+    )
 
 
 def _from_paths(paths: list[str], as_of: datetime | None, policy: Any) -> tuple[Any, Any]:

@@ -203,3 +203,26 @@ def test_report_rejects_a_malformed_date():
     with pytest.raises(SystemExit) as exit_info:
         main(["report", "x", "--from", "1 April", "--to", "2026-04-30"])
     assert exit_info.value.code == 2
+
+
+def test_report_into_a_folder_that_is_a_file_is_bad_usage(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'referee.db'}"
+    blocker = tmp_path / "taken"
+    blocker.write_text("x", encoding="utf-8")
+    code = main(
+        [
+            "report",
+            "--database-url",
+            url,
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-04-30",
+            "--format",
+            "csv",
+            "--out",
+            str(blocker),
+        ]
+    )
+    assert code == 2
+    assert capsys.readouterr().err.startswith(f"referee: --out {blocker}: cannot write it (")
