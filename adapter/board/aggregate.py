@@ -352,9 +352,12 @@ def _rule_order(rules: set[str]) -> list[str]:
     return known + sorted(rules - set(known))
 
 
-def _ranking(section: OwnerSection) -> tuple[float, int, str]:
+def _ranking(section: OwnerSection) -> tuple[bool, float, int, str]:
+    """Best met rate first, then the most judged; owners with no rate, and obligations
+    with no owner code, last."""
     rate = section.overall.rate
-    return (-(rate if rate is not None else -1.0), -section.overall.judged, section.ods)
+    unknown = section.ods == UNKNOWN_OWNER
+    return (unknown, -(rate if rate is not None else -1.0), -section.overall.judged, section.ods)
 
 
 def _issue_counts(issues: Iterable[Issue]) -> dict[str, int]:

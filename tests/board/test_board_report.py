@@ -323,3 +323,16 @@ def test_worst_examples_name_the_practice_first_for_the_practice_side(doc):
     deadline = table_by_caption(doc, "Clinic letter within 7 days (clinic-letter-7d")
     assert [h.text_content() for h in deadline.xpath("thead/tr/th")][1:3] == ["Trust", "Practice"]
     assert "Shortfall" in deadline.xpath("string(thead)")
+
+
+def test_obligations_without_an_owner_code_are_shown_last_not_ranked_as_a_trust():
+    when = datetime(2026, 4, 10, tzinfo=UTC)
+    board = build_board(
+        [
+            obligation("clinic-letter-7d", "met", owner=None, due=when),
+            obligation("clinic-letter-7d", "breached", owner="RXA", due=when),
+        ],
+        PERIOD,
+        AS_OF,
+    )
+    assert [t.ods for t in board.trusts] == ["RXA", "(no owner code)"]
