@@ -74,13 +74,15 @@ def migrate(engine: Engine) -> None:
 
 
 @contextmanager
-def writing(engine: Engine) -> Iterator[Session]:
+def writing(engine: Engine, *, serialise: bool = True) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back on any error.
     Writers are serialised (SQLite BEGIN IMMEDIATE; PostgreSQL an advisory lock), so each
-    sees everything committed before it and re-evaluation never misses a resource."""
+    sees everything committed before it and re-evaluation never misses a resource.
+    `serialise=False` is for rows that depend on nothing (audit entries): on PostgreSQL
+    they then do not wait for a long submission."""
     bound = engine.execution_options(sqlite_begin="IMMEDIATE")
     with Session(bound, expire_on_commit=False) as session, session.begin():
-        if engine.dialect.name == "postgresql":
+        if serialise and engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK})
         yield session
 

@@ -137,7 +137,7 @@ class Store:
             return reads.all_obligations(session, filters, now)
 
     def audit(self, key_name: str | None, action: str, status: int, detail: dict[str, Any]) -> None:
-        with writing(self.engine) as session:
+        with writing(self.engine, serialise=False) as session:
             access.record(session, datetime.now(UTC), key_name, action, status, detail)
 
     def audit_page(self, after: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:

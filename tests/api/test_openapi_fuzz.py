@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -15,6 +16,7 @@ from adapter.api.settings import Settings
 from adapter.store.service import Store
 
 
+@pytest.mark.slow
 def test_no_generated_request_makes_the_service_answer_5xx(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'referee.sqlite'}"
     store = Store(url)

@@ -24,6 +24,8 @@ from api.server import Server, make_key
 from api.synthetic import PRACTICE, TRUST, bundle, patient_resources
 from api.test_matches_check import NOT_INPUTS, cases
 
+pytestmark = pytest.mark.slow  # each starts `referee serve` (a few seconds) at least once
+
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
