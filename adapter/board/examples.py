@@ -72,11 +72,11 @@ def hours_late(obligation: Obligation, as_of: datetime) -> float | None:
 
 
 def describe_lateness(hours: float | None, fulfilled: bool) -> str:
-    """`31.5 h late`, `4.2 days late`, `9.0 days overdue, not sent`; `–` without a due time."""
+    """`31.5 h late`, `4.2 days late`, `not done; due 9.0 days ago`; `–` without a due time."""
     if hours is None:
         return "–"
     amount = f"{hours:.1f} h" if abs(hours) < 48 else f"{hours / 24:.1f} days"
-    return f"{amount} late" if fulfilled else f"{amount} overdue, not yet done"
+    return f"{amount} late" if fulfilled else f"not done; due {amount} ago"
 
 
 def days_short(obligation: Obligation) -> tuple[float, str] | None:

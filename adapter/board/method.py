@@ -53,8 +53,8 @@ def _plain(value: Any) -> dict[str, Any]:
         return {}
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        dumped: dict[str, Any] = dump(mode="json")
-        return dumped
+        dumped: dict[str, Any] = dump(mode="json", by_alias=True)
+        return {k: _jsonable(v) for k, v in dumped.items()}
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return {"value": str(value)}
@@ -65,6 +65,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -122,6 +122,10 @@ def test_report_command_names_trusts_and_interface_leads_from_the_policy(tmp_pat
     method = doc.xpath("//table[starts-with(caption, 'Rules, their')]/tbody/tr")
     medication = next(r for r in method if r.xpath("string(th)") == "discharge-medication-7d")
     assert "min_days = 14" in medication.text_content()
+    summary = next(r for r in method if r.xpath("string(th)") == "discharge-summary-24h")
+    assert "max_hours = 24" in summary.text_content()
+    letters = next(r for r in method if r.xpath("string(th)") == "clinic-letter-7d")
+    assert "{from: 2018-04-01, max_days: 7}" in letters.text_content()
     assert "Example ICB policy" in doc.xpath("string(//header)")
     assert "phrases.fit-note-issued = [fit note emailed]" in doc.xpath(
         "string(//section[@id='method'])"
