@@ -357,3 +357,32 @@ def test_engine_finds_the_truth_for_any_seed_as_of_and_span(
         expected = _truth(out)
     assert rejected == 0
     assert found == expected, _explain(expected, found)
+
+
+def test_referee_check_json_on_synth_output_reports_exactly_the_truth(tmp_path: Path) -> None:
+    """End to end through both commands, as a user would run them."""
+    out, report = tmp_path / "icb", tmp_path / "report.json"
+    assert (
+        main(
+            [
+                "synth",
+                "--patients",
+                "120",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--as-of",
+                AS_OF,
+                "--local-times",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    code = main(["check", str(out), "--as-of", AS_OF, "--format", "json", "--output", str(report)])
+    body = orjson.loads(report.read_bytes())
+    found = {(o["rule"], o["subject"], o["status"]) for o in body["obligations"]}
+    assert code == 1  # the synthetic trusts breach
+    assert body["counts"]["rejected"] == 0
+    assert found == _truth(out)
