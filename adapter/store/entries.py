@@ -17,6 +17,8 @@ from adapter.fhir import RESOURCE_TYPES
 from adapter.model import Issue, Location
 
 _NO_RESOURCE = "is missing; only entries that carry a resource are accepted (no DELETE, no GET)"
+MAX_BUNDLE_DEPTH = 64  # Bundles inside Bundles, as `referee check` allows
+MAX_DEPTH = 64  # objects within objects; orjson itself refuses to write beyond 255
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
@@ -60,11 +62,16 @@ class Entry:
 def flatten(body: Any) -> list[Entry]:
     """Every resource in `body` (a Bundle, read recursively, or a single resource)."""
     if isinstance(body, dict) and body.get("resourceType") == "Bundle":
-        return _bundle_entries(body, "")
+        return _bundle_entries(body, "", 0)
     return [Entry("", body, None, None)]
 
 
-def _bundle_entries(bundle: dict[str, Any], prefix: str) -> list[Entry]:
+def _bundle_entries(bundle: dict[str, Any], prefix: str, depth: int) -> list[Entry]:
+    if depth >= MAX_BUNDLE_DEPTH:
+        entry = Entry(prefix, bundle, None, None)
+        problem = f"holds Bundles nested more than {MAX_BUNDLE_DEPTH} deep"
+        entry.issues.append(_issue(entry, "too-costly", "Bundle.entry", problem))
+        return [entry]
     container = Container(
         _text(bundle.get("type")), _text(bundle.get("id")), _text(bundle.get("timestamp"))
     )
@@ -85,7 +92,7 @@ def _bundle_entries(bundle: dict[str, Any], prefix: str) -> list[Entry]:
             found.append(entry)
             continue
         if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
-            found.extend(_bundle_entries(resource, index))
+            found.extend(_bundle_entries(resource, index, depth + 1))
             continue
         found.append(Entry(index, resource, full_url, container, position=n))
     return found
@@ -133,3 +140,20 @@ def check_entry(entry: Entry) -> None:
     meta = resource.get("meta")
     if meta is not None and not isinstance(meta, dict):
         entry.issues.append(_issue(entry, "structure", "meta", "must be an object"))
+    if _deeper_than(resource, MAX_DEPTH):
+        problem = (
+            f"nests objects and arrays more than {MAX_DEPTH} deep; no FHIR resource needs that"
+        )
+        entry.issues.append(_issue(entry, "too-costly", "resource", problem))
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Does `value` nest objects/arrays more than `limit` deep? (iterative: no recursion)"""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False

@@ -64,7 +64,10 @@ class Writer:
         self._origins: dict[Container, int] = {}
 
     def reject(self, entry: Entry) -> Stored:
-        body = orjson.dumps(entry.resource).decode()
+        try:
+            body = orjson.dumps(entry.resource).decode()
+        except TypeError:  # nested beyond what orjson writes (255): keep the issues only
+            body = '"(not kept: nested too deep to store)"'
         issues = orjson.dumps([i.to_json() for i in entry.issues]).decode()
         ident = entry.resource.get("id") if isinstance(entry.resource, dict) else None
         self.session.add(

@@ -407,3 +407,21 @@ def test_evaluate_checks_a_bundle_without_storing_it(service: Service) -> None:
     )
     bad = post(service, body, path="/fhir/$evaluate", params={"as_of": "tomorrow"})
     assert bad.status_code == 400
+
+
+def test_absurdly_deep_resources_and_bundles_are_rejected_not_a_crash(service: Service) -> None:
+    deep = (
+        '{"resourceType":"Patient","id":"deep","extension":' + '{"a":' * 300 + "1" + "}" * 300 + "}"
+    )
+    response = service.client.post("/fhir/Patient", content=deep, headers=service.auth("feed"))
+    assert response.status_code == 422
+    assert issues(response)[0]["code"] == "too-costly"
+    nested = (
+        '{"resourceType":"Bundle","type":"batch","entry":['
+        + '{"resource":{"resourceType":"Bundle","type":"batch","entry":[' * 80
+        + "]}}" * 80
+        + "]}"
+    )
+    answer = service.client.post("/fhir", content=nested, headers=service.auth("feed")).json()
+    [entry] = answer["entry"]
+    assert entry["response"]["outcome"]["issue"][0]["code"] == "too-costly"
