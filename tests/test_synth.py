@@ -386,3 +386,19 @@ def test_referee_check_json_on_synth_output_reports_exactly_the_truth(tmp_path: 
     assert code == 1  # the synthetic trusts breach
     assert body["counts"]["rejected"] == 0
     assert found == _truth(out)
+
+
+@pytest.mark.parametrize(("validate", "jobs"), [("full", 1), ("rules", 2)])
+def test_full_validation_and_two_jobs_find_the_same_truth(
+    tmp_path: Path, validate: str, jobs: int
+) -> None:
+    """Without zone-less times the data is strict R4, so full validation rejects nothing."""
+    out = _synth(tmp_path, "icb", patients=150, seed=5)
+    result = engine.check(
+        [out],
+        as_of=parse_instant(AS_OF),
+        validate=validate,  # type: ignore[arg-type]
+        jobs=jobs,
+    )
+    assert result.counts.rejected == 0
+    assert {(o.rule, o.subject, o.status) for o in result.obligations} == _truth(out)
