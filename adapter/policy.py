@@ -54,6 +54,8 @@ class Policy:
     codes: Codes = field(default_factory=lambda: Codes({}, {}))
     trusts: dict[str, dict[str, str]] = field(default_factory=dict)
     source: str | None = None
+    # Memo tables that depend only on this policy (e.g. sentence readings); never compared.
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def describe(self) -> dict[str, Any]:
         """What the report says about the policy: its name and every overridden value."""

@@ -41,9 +41,11 @@ def _sent(sent_at: str | None) -> datetime | None:
     return parse_instant(sent_at) if sent_at else None
 
 
-def _sections(f: Fields, parent: dict[str, Any], path: str) -> list[tuple[str | None, list[str]]]:
+def _sections(
+    f: Fields, parent: dict[str, Any], path: str
+) -> list[tuple[str | None, tuple[str, ...]]]:
     """(heading code, sentences) of every section, nested ones included."""
-    out: list[tuple[str | None, list[str]]] = []
+    out: list[tuple[str | None, tuple[str, ...]]] = []
     for index, section in enumerate(f.objects(parent, "section", path)):
         where = f"{path}[{index}]"
         code = f.concept(section, "code", f"{where}.code")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -52,10 +54,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])(?:\s+|$)")
 _SPACE = re.compile(r"\s+")
 
 
-def sentences(div: str) -> list[str]:
+@lru_cache(maxsize=16_384)
+def sentences(div: str) -> tuple[str, ...]:
     """The sentences of one XHTML narrative; XHTML that does not parse raises
-    UnreadableInput (the translator reports it against the field)."""
-    root = _parse(div)
+    UnreadableInput (the translator reports it against the field). Remembered per div:
+    letters are built from templates, so the same section text recurs."""
+    return tuple(_split(_parse(div)))
+
+
+def _split(root: Any) -> list[str]:
     # A block element starts and ends a line; text is then split into lines and sentences.
     for element in root.iter(*_BLOCK_TAGS):
         element.text = "\n" + (element.text or "")
@@ -104,9 +111,53 @@ def section_texts(
             yield from section_texts([s for s in nested if isinstance(s, dict)], heading_of)
 
 
-def read_findings(by_section: list[tuple[str | None, list[str]]], policy: Policy) -> Findings:
-    """Match every sentence against the phrase lists once."""
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the phrase lists say of one sentence."""
+
+    fit: frozenset[str]
+    discharged: bool
+    refer: bool
+    urgent: bool
+    unrelated: bool
+    test: bool
+    contact: bool
+
+
+_NOTHING = Reading(frozenset(), False, False, False, False, False, False)
+_CACHE_LIMIT = 100_000  # distinct sentences remembered per policy
+
+
+def read_sentence(sentence: str, policy: Policy) -> Reading:
+    """Classify one sentence, once: letters are templated, so most sentences recur."""
+    cache: dict[str, Reading] = policy.cache.setdefault("sentences", {})
+    found = cache.get(sentence)
+    if found is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        found = cache[sentence] = _classify(sentence, policy)
+    return found
+
+
+def _classify(sentence: str, policy: Policy) -> Reading:
     p = policy.phrases
+    contact = bool(p["phone"].search(sentence) or p["email"].search(sentence))
+    if not p["any"].search(sentence):
+        # most sentences match no list: one search rules them all out
+        return _NOTHING if not contact else Reading(frozenset(), *(False,) * 5, True)
+    return Reading(
+        fit=frozenset(_fit_kinds(sentence, policy)),
+        discharged=bool(p["discharged-after-dna"].search(sentence)),
+        refer=bool(p["gp-asked-to-refer"].search(sentence)),
+        urgent=bool(p["urgent"].search(sentence)),
+        unrelated=bool(p["unrelated"].search(sentence)),
+        test=bool(p["gp-asked-to-test"].search(sentence)),
+        contact=contact,
+    )
+
+
+def read_findings(by_section: list[tuple[str | None, tuple[str, ...]]], policy: Policy) -> Findings:
+    """What the letter's narrative says, sentence by sentence (rules.md §5, §6)."""
     plan = policy.codes.values["plan-section"]
     contact = policy.codes.values["contact-section"]
     has_plan = any(code == plan for code, _ in by_section)
@@ -115,23 +166,19 @@ def read_findings(by_section: list[tuple[str | None, list[str]]], policy: Policy
     refer: list[tuple[str, bool, bool]] = []
     tests: list[str] = []
     discharged = contact_found = False
-    interesting = policy.phrases["any"].search
     for code, texts in by_section:
         for sentence in texts:
-            if code == contact and (p["phone"].search(sentence) or p["email"].search(sentence)):
-                contact_found = True
-            if not interesting(sentence):
-                continue  # most sentences match no list: one search rules them all out
-            kinds = _fit_kinds(sentence, policy)
-            if kinds and fit_sentence is None:
+            reading = read_sentence(sentence, policy)
+            if reading is _NOTHING:
+                continue
+            contact_found = contact_found or (code == contact and reading.contact)
+            if reading.fit and fit_sentence is None:
                 fit_sentence = sentence
-            fit |= kinds
-            discharged = discharged or p["discharged-after-dna"].search(sentence)
-            if p["gp-asked-to-refer"].search(sentence):
-                refer.append(
-                    (sentence, p["urgent"].search(sentence), p["unrelated"].search(sentence))
-                )
-            if (code == plan or not has_plan) and p["gp-asked-to-test"].search(sentence):
+            fit |= reading.fit
+            discharged = discharged or reading.discharged
+            if reading.refer:
+                refer.append((sentence, reading.urgent, reading.unrelated))
+            if reading.test and (code == plan or not has_plan):
                 tests.append(sentence)
     return Findings(
         frozenset(fit), discharged, tuple(refer), tuple(tests), contact_found, fit_sentence
