@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import orjson
 
-from adapter.errors import UnreadableInput
+from adapter.errors import HostileXml, UnreadableInput
 from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
 from adapter.ingest.unpack import unpack
 from adapter.model import Issue, Location
@@ -196,7 +196,7 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
         root = xml.parse_xml_bytes(data, max_bytes=limits.max_document_bytes)
     except UnreadableInput as exc:
         yield _unreadable(
-            label, "security" if "DOCTYPE" in exc.message else "structure", exc.message
+            label, "security" if isinstance(exc, HostileXml) else "structure", exc.message
         )
         return
     try:
