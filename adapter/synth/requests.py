@@ -134,7 +134,10 @@ def onward_referral(
     else:
         to_practice = False
         other = rng.choice(
-            [t.org for t in ep.pop.trusts if t is not ep.trust] + ep.pop.others + ep.trust.sites
+            [t.org for t in ep.pop.trusts if t is not ep.trust]
+            + ep.pop.others
+            + ep.trust.sites
+            + [ep.trust.org]  # another service of the same trust
         )
         extra["performer"] = [fhir.ref(other.ref)]
     reason = rng.choice(UNRELATED_REASONS)
@@ -254,8 +257,8 @@ def shared_care(ep: Episode) -> None:
         if rng.random() < 0.5:
             focus = f"CarePlan/{plan_id}"
     where = rng.random()
-    if where < 0.3:
-        extra["performer"] = fhir.ref(ep.patient.practice.org.ref)
+    if where < 0.3:  # the practice, or one of its GPs' roles
+        extra["performer"] = fhir.ref(ep.practice_owner())
     dispense: dict[str, Any] = {}
     if where >= 0.3 and where < 0.5:
         dispense["performer"] = fhir.ref(ep.patient.practice.org.ref)
