@@ -4,7 +4,7 @@ with the right status, keys and scopes, org-scoped reads, paging, summaries, aud
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -425,3 +425,26 @@ def test_absurdly_deep_resources_and_bundles_are_rejected_not_a_crash(service: S
     answer = service.client.post("/fhir", content=nested, headers=service.auth("feed")).json()
     [entry] = answer["entry"]
     assert entry["response"]["outcome"]["issue"][0]["code"] == "too-costly"
+
+
+def test_a_pending_discharge_reads_as_breached_a_day_later_without_any_write(
+    service: Service,
+) -> None:
+    end = datetime.now(UTC).replace(microsecond=0)
+    post(service, batch(encounter("e1", end=end.isoformat())))
+    now = service.client.get("/obligations", headers=service.auth("icb")).json()["obligations"]
+    assert [o["status"] for o in now] == ["pending"]
+    later = (end + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        end.strftime("%Y-%m-%d"), (end + timedelta(days=2)).strftime("%Y-%m-%d")
+    )
+    read = service.client.get(
+        "/obligations", params={"as_of": later}, headers=service.auth("icb")
+    ).json()
+    assert [o["status"] for o in read["obligations"]] == ["breached"]
+    assert read["obligations"][0]["detail"].startswith("Not fulfilled by the due time")
+    assert service.client.get(
+        "/obligations", params={"status": "breached", "as_of": later}, headers=service.auth("icb")
+    ).json()["obligations"]
+    assert not service.client.get(
+        "/obligations", params={"status": "breached"}, headers=service.auth("icb")
+    ).json()["obligations"]
