@@ -435,8 +435,6 @@ def test_a_pending_discharge_reads_as_breached_a_day_later_without_any_write(
     now = service.client.get("/obligations", headers=service.auth("icb")).json()["obligations"]
     assert [o["status"] for o in now] == ["pending"]
     later = (end + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        end.strftime("%Y-%m-%d"), (end + timedelta(days=2)).strftime("%Y-%m-%d")
-    )
     read = service.client.get(
         "/obligations", params={"as_of": later}, headers=service.auth("icb")
     ).json()
