@@ -155,7 +155,9 @@ def _matches(sentence: str) -> set[str]:
 FILLER = (
     narrative.FILLER_HISTORY
     + narrative.FILLER_SUMMARY
-    + narrative.DIAGNOSES
+    + narrative.DIAGNOSES_CLINIC
+    + narrative.DIAGNOSES_STAY
+    + (narrative.OPENING_CLINIC,)
     + narrative.FILLER_AE
     + narrative.FILLER_PLAN
     + narrative.FILLER_ADVICE

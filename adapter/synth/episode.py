@@ -202,9 +202,14 @@ def write_letter(
     cid = ep.id()
     author, contact, advice_extra, poc = _contact_sections(ep)
     plan_lines = nv.pick(ep.rng, nv.FILLER_PLAN, 1) + plan.plan
+    diagnoses = nv.DIAGNOSES_CLINIC if kind == "clinic" else nv.DIAGNOSES_STAY
+    opening = [nv.OPENING_CLINIC] if kind == "clinic" and body is not nv.FILLER_DNA else []
     sections = [
-        nv.section("diagnoses", [], nv.pick(ep.rng, nv.DIAGNOSES, ep.rng.randint(1, 2))),
-        nv.section("history" if kind == "clinic" else "clinical-summary", nv.pick(ep.rng, body, 3)),
+        nv.section("diagnoses", [], nv.pick(ep.rng, diagnoses, ep.rng.randint(1, 2))),
+        nv.section(
+            "history" if kind == "clinic" else "clinical-summary",
+            opening + nv.pick(ep.rng, body, 3),
+        ),
     ]
     if plan.plan_section:
         sections.append(nv.section("plan-and-requested-actions", plan_lines))

@@ -26,8 +26,8 @@ HEADING_DISPLAY = {
     "contact-for-further-information": "Contact for further information",
 }
 
+OPENING_CLINIC = "Thank you for asking us to see this patient in clinic."
 FILLER_HISTORY = (
-    "Thank you for asking us to see this patient in clinic.",
     "She describes three months of intermittent chest tightness on exertion.",
     "He reports a gradual increase in joint stiffness over the past year.",
     "The symptoms are worse in the mornings and ease with rest.",
@@ -81,14 +81,19 @@ CONTACT_NONE = (
     "Please contact the ward through the main hospital switchboard.",
     "The team can be reached through the hospital switchboard during working hours.",
 )
-DIAGNOSES = (
+DIAGNOSES_CLINIC = (
     "Stable angina",
-    "Community acquired pneumonia",
     "Osteoarthritis of both knees",
-    "Exacerbation of asthma",
-    "Laceration of left forearm",
     "Plaque psoriasis",
     "Gastro-oesophageal reflux disease",
+    "Paroxysmal atrial fibrillation",
+)
+DIAGNOSES_STAY = (
+    "Community acquired pneumonia",
+    "Exacerbation of asthma",
+    "Laceration of left forearm",
+    "Fall at home without fracture",
+    "Urinary tract infection",
 )
 MEDICATION_LINES = (
     "Amoxicillin 500 mg capsules, one three times a day for five days",
