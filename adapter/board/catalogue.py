@@ -1,14 +1,15 @@
 """What the board pack says about each rule and each Delivery Plan area (rules.md §5).
 
-Kept here as data, so the report can explain itself without importing the rule engine:
-the side that owes it, the Delivery Plan area, the contract clause and a one-sentence
-definition a board member can read.
+Who owes each rule, its Delivery Plan area and its clause come from the rule catalogue (one
+source of truth); the board's short titles and one-sentence definitions are kept here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from adapter.rules import CATALOGUE
 
 Side = Literal["trust", "practice"]
 
@@ -31,106 +32,71 @@ AREAS: dict[str, str] = {
     "points-of-contact": "Points of contact",
 }
 
-_RULES = (
-    RuleInfo(
-        "discharge-summary-24h",
+# Board wording per rule: a short title, a definition a board member reads, and whether it has
+# a deadline. Who owes it, its Delivery Plan area and its clause come from the rule catalogue.
+_WORDING: dict[str, tuple[str, str, bool]] = {
+    "discharge-summary-24h": (
         "Discharge summary within 24 hours",
-        "trust",
-        "complete-care",
-        "SC11.5",
-        "After inpatient, day-case or A&E care the trust sends the practice a final discharge "
-        "summary within max_hours (24) of discharge.",
+        "After inpatient, day-case or A&E care the trust sends the practice a final discharge summary within max_hours (24) of discharge.",
         True,
     ),
-    RuleInfo(
-        "clinic-letter-7d",
+    "clinic-letter-7d": (
         "Clinic letter within 7 days",
-        "trust",
-        "complete-care",
-        "SC11.7",
-        "After an outpatient attendance the trust sends a final clinic letter within the "
-        "number of days in force on the attendance date (7 days from April 2018).",
+        "After an outpatient attendance the trust sends a final clinic letter within the number of days in force on the attendance date (7 days from April 2018).",
         True,
     ),
-    RuleInfo(
-        "discharge-medication-7d",
+    "discharge-medication-7d": (
         "At least 7 days' medicines on discharge",
-        "trust",
-        "complete-care",
-        "SC11.9",
-        "Medicines supplied on discharge cover at least min_days (7), or the whole course "
-        "when it is shorter.",
+        "Medicines supplied on discharge cover at least min_days (7), or the whole course when it is shorter.",
         False,
     ),
-    RuleInfo(
-        "shared-care-gp-agreement",
+    "shared-care-gp-agreement": (
         "GP agrees before shared-care prescribing moves",
-        "trust",
-        "complete-care",
-        "SC11.3–11.4",
-        "Prescribing passes to a practice under shared care only after that practice has "
-        "agreed; a letter is not agreement.",
+        "Prescribing passes to a practice under shared care only after that practice has agreed; a letter is not agreement.",
         True,
     ),
-    RuleInfo(
-        "fit-note-issued",
+    "fit-note-issued": (
         "Trust issues the fit note",
-        "trust",
-        "complete-care",
-        "SC11.11",
-        "When a patient needs a fit note after hospital care, the trust issues it rather "
-        "than asking the GP to.",
+        "When a patient needs a fit note after hospital care, the trust issues it rather than asking the GP to.",
         False,
     ),
-    RuleInfo(
-        "dna-no-blanket-discharge",
+    "dna-no-blanket-discharge": (
         "No blanket discharge after a missed appointment",
-        "trust",
-        "onward-referrals",
-        "SC6",
-        "A patient who did not attend is discharged back to the GP only if an adult and "
-        "after at least min_dnas_before_discharge (2) missed appointments on the referral.",
+        "A patient who did not attend is discharged back to the GP only if an adult and after at least min_dnas_before_discharge (2) missed appointments on the referral.",
         False,
     ),
-    RuleInfo(
-        "onward-referral-by-trust",
+    "onward-referral-by-trust": (
         "Trust makes related or urgent onward referrals",
-        "trust",
-        "onward-referrals",
-        "SC8",
-        "The trust refers onward itself when the need is urgent or related to the original "
-        "referral; only non-urgent, unrelated needs go back to the GP.",
+        "The trust refers onward itself when the need is urgent or related to the original referral; only non-urgent, unrelated needs go back to the GP.",
         False,
     ),
-    RuleInfo(
-        "trust-arranges-own-tests",
+    "trust-arranges-own-tests": (
         "Trust arranges its own tests",
-        "trust",
-        "call-and-recall",
-        "SC11",
-        "Tests the trust orders are arranged and followed up by the trust, not passed to "
-        "the practice unless the practice agreed.",
+        "Tests the trust orders are arranged and followed up by the trust, not passed to the practice unless the practice agreed.",
         False,
     ),
-    RuleInfo(
-        "point-of-contact",
+    "point-of-contact": (
         "Clear point of contact",
-        "trust",
-        "points-of-contact",
-        "Delivery Plan 2023",
-        "Every discharge summary and clinic letter names a phone number or email address "
-        "for the responsible team.",
+        "Every discharge summary and clinic letter names a phone number or email address for the responsible team.",
         False,
     ),
-    RuleInfo(
-        "referral-complete",
+    "referral-complete": (
         "Complete referral (practice side)",
-        "practice",
-        "onward-referrals",
-        "SC6.8",
         "A practice referral carries a reason, a priority and clinical information.",
         False,
     ),
+}
+_RULES = tuple(
+    RuleInfo(
+        rule.id,
+        _WORDING[rule.id][0],
+        rule.side,
+        rule.domain4,
+        rule.clause,
+        _WORDING[rule.id][1],
+        _WORDING[rule.id][2],
+    )
+    for rule in CATALOGUE
 )
 
 RULES: dict[str, RuleInfo] = {info.rule: info for info in _RULES}
