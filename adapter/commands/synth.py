@@ -28,11 +28,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "synth",
         help="generate synthetic ICB FHIR data with known obligations (for tests, benchmarks)",
         description=(
-            "Generate realistic synthetic UK Core R4 traffic between GP practices and "
-            "trusts (referrals, attendances, stays, letters, medicines, tasks), exercising "
-            "every rule with met, breached, pending and not-assessable cases, and the exact "
-            "obligations `referee check` must find in it. All identifiers are made up: NHS "
-            "numbers from the 999 test range, invented ODS codes."
+            "Generate realistic synthetic UK Core R4 traffic between GP practices and trusts\n"
+            "(referrals, attendances, stays, letters, medicines, tasks), exercising every rule\n"
+            "with met, breached, pending and not-assessable cases, and the exact obligations\n"
+            "`referee check` must find in it. All identifiers are made up: NHS numbers from\n"
+            "the 999 test range, invented ODS codes."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=1000,
         metavar="N",
-        help="number of patients (default 1000; about 20 resources each)",
+        help="number of patients (default 1000; about 12 resources each a year)",
     )
     parser.add_argument(
         "--months",
