@@ -37,47 +37,56 @@ AREAS: dict[str, str] = {
 _WORDING: dict[str, tuple[str, str, bool]] = {
     "discharge-summary-24h": (
         "Discharge summary within 24 hours",
-        "After inpatient, day-case or A&E care the trust sends the practice a final discharge summary within max_hours (24) of discharge.",
+        "After inpatient, day-case or A&E care the trust sends the practice a final discharge "
+        "summary within max_hours (24) of discharge.",
         True,
     ),
     "clinic-letter-7d": (
         "Clinic letter within 7 days",
-        "After an outpatient attendance the trust sends a final clinic letter within the number of days in force on the attendance date (7 days from April 2018).",
+        "After an outpatient attendance the trust sends a final clinic letter within the number of"
+        " days in force on the attendance date (7 days from April 2018).",
         True,
     ),
     "discharge-medication-7d": (
         "At least 7 days' medicines on discharge",
-        "Medicines supplied on discharge cover at least min_days (7), or the whole course when it is shorter.",
+        "Medicines supplied on discharge cover at least min_days (7), or the whole course when it "
+        "is shorter.",
         False,
     ),
     "shared-care-gp-agreement": (
         "GP agrees before shared-care prescribing moves",
-        "Prescribing passes to a practice under shared care only after that practice has agreed; a letter is not agreement.",
+        "Prescribing passes to a practice under shared care only after that practice has agreed; a"
+        " letter is not agreement.",
         True,
     ),
     "fit-note-issued": (
         "Trust issues the fit note",
-        "When a patient needs a fit note after hospital care, the trust issues it rather than asking the GP to.",
+        "When a patient needs a fit note after hospital care, the trust issues it rather than "
+        "asking the GP to.",
         False,
     ),
     "dna-no-blanket-discharge": (
         "No blanket discharge after a missed appointment",
-        "A patient who did not attend is discharged back to the GP only if an adult and after at least min_dnas_before_discharge (2) missed appointments on the referral.",
+        "A patient who did not attend is discharged back to the GP only if an adult and after at "
+        "least min_dnas_before_discharge (2) missed appointments on the referral.",
         False,
     ),
     "onward-referral-by-trust": (
         "Trust makes related or urgent onward referrals",
-        "The trust refers onward itself when the need is urgent or related to the original referral; only non-urgent, unrelated needs go back to the GP.",
+        "The trust refers onward itself when the need is urgent or related to the original "
+        "referral; only non-urgent, unrelated needs go back to the GP.",
         False,
     ),
     "trust-arranges-own-tests": (
         "Trust arranges its own tests",
-        "Tests the trust orders are arranged and followed up by the trust, not passed to the practice unless the practice agreed.",
+        "Tests the trust orders are arranged and followed up by the trust, not passed to the "
+        "practice unless the practice agreed.",
         False,
     ),
     "point-of-contact": (
         "Clear point of contact",
-        "Every discharge summary and clinic letter names a phone number or email address for the responsible team.",
+        "Every discharge summary and clinic letter names a phone number or email address for the "
+        "responsible team.",
         False,
     ),
     "referral-complete": (
