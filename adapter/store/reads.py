@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapter.model import Domain4, Obligation, Status, format_instant
@@ -163,35 +163,57 @@ def one(session: Session, ident: str, org: str | None, now: datetime) -> Obligat
 GROUPS = ("owner", "owed_to", "rule", "domain4", "month")
 
 
-def summarise(obligations: Sequence[Obligation], group_by: Sequence[str]) -> list[dict[str, Any]]:
-    """Counts and rates per group. `month` is the month (UTC) of `due`, else of
-    `fulfilled_at`, else null. rate = met ÷ (met + breached), null when both are 0."""
+def summarise(
+    session: Session, filters: Filters, group_by: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Counts and rates per group, counted in the database (GROUP BY) with the read-time
+    status. `month` is the month (UTC) of `due`, else of `fulfilled_at`, else null.
+    met_rate = met ÷ (met + breached), null when both are 0."""
+    o = StoredObligation
+    status = case(
+        (and_(o.status == "pending", o.due.is_not(None), o.due < now), "breached"),
+        else_=o.status,
+    )
+    keys = [_group_column(session, name) for name in group_by]
+    base = filtered(filters, now).subquery()
+    query = (
+        select(*[k.label(f"g{i}") for i, k in enumerate(keys)], status.label("st"), func.count())
+        .select_from(o)
+        .where(o.id.in_(select(base.c.id)))
+        .group_by(*keys, status)
+    )
     groups: dict[tuple[Any, ...], dict[str, int]] = {}
-    for ob in obligations:
-        key = tuple(_group_value(ob, name) for name in group_by)
-        tally = groups.setdefault(key, dict.fromkeys(_COUNTED, 0))
-        tally[ob.status] += 1
-    rows = []
-    for key, tally in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]]):
-        decided = tally["met"] + tally["breached"]
-        rows.append(
-            {
-                **dict(zip(group_by, key, strict=True)),
-                "obligations": sum(tally.values()),
-                **tally,
-                "met_rate": round(tally["met"] / decided, 4) if decided else None,
-                "breach_rate": round(tally["breached"] / decided, 4) if decided else None,
-            }
-        )
-    return rows
+    for row in session.execute(query):
+        *key, state, number = row
+        groups.setdefault(tuple(key), dict.fromkeys(_COUNTED, 0))[state] += number
+    return [
+        _summary_row(group_by, key, tally)
+        for key, tally in sorted(groups.items(), key=lambda kv: [str(k) for k in kv[0]])
+    ]
+
+
+def _summary_row(
+    group_by: Sequence[str], key: tuple[Any, ...], tally: dict[str, int]
+) -> dict[str, Any]:
+    decided = tally["met"] + tally["breached"]
+    return {
+        **dict(zip(group_by, key, strict=True)),
+        "obligations": sum(tally.values()),
+        **tally,
+        "met_rate": round(tally["met"] / decided, 4) if decided else None,
+        "breach_rate": round(tally["breached"] / decided, 4) if decided else None,
+    }
+
+
+def _group_column(session: Session, name: str) -> ColumnElement[Any]:
+    o = StoredObligation
+    if name != "month":
+        column: ColumnElement[Any] = getattr(o, name)
+        return column
+    when = func.coalesce(o.due, o.fulfilled_at)  # stored as naive UTC
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(when, "YYYY-MM")
+    return func.strftime("%Y-%m", when)
 
 
 _COUNTED = ("met", "breached", "pending", "not-assessable")
-
-
-def _group_value(ob: Obligation, name: str) -> str | None:
-    if name == "month":
-        when = ob.due or ob.fulfilled_at
-        return when.astimezone(UTC).strftime("%Y-%m") if when else None
-    value: str | None = getattr(ob, name)
-    return value

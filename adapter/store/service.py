@@ -128,6 +128,12 @@ class Store:
         with reading(self.engine) as session:
             return reads.page(session, filters, now, after=cursor, limit=limit)
 
+    def summary(
+        self, filters: reads.Filters, group_by: list[str], now: datetime
+    ) -> list[dict[str, Any]]:
+        with reading(self.engine) as session:
+            return reads.summarise(session, filters, group_by, now)
+
     def obligation(self, ident: str, org: str | None, now: datetime) -> Obligation | None:
         with reading(self.engine) as session:
             return reads.one(session, ident, org, now)

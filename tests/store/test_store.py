@@ -253,3 +253,28 @@ def test_a_resource_without_id_or_full_url_is_given_an_id(db_url: str) -> None:
     assert stored.outcome == "created"
     assert stored.reference is not None and stored.reference.startswith("Patient/")
     store.close()
+
+
+def test_the_summary_counts_in_sql_what_the_obligations_say_when_read(db_url: str) -> None:
+    from collections import Counter
+
+    from adapter.store.reads import Filters
+
+    store = Store(db_url, evaluator=tiny_engine)
+    soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    submit(
+        store, bundle(encounter("e1", "p1"), encounter("e2", "p2", end=soon), letter("c1", "e1"))
+    )
+    submit(store, bundle(encounter("e3", "p3", end="2024-04-30T23:30:00Z")))
+    later = datetime.now(UTC) + timedelta(days=3)
+    rows = store.summary(Filters(), ["rule", "month"], later)
+    read = load_obligations(db_url, as_of=later)
+    expected = Counter((o.rule, o.due.strftime("%Y-%m"), o.status) for o in read if o.due)
+    counted = Counter()
+    for row in rows:
+        for status in ("met", "breached", "pending", "not-assessable"):
+            if row[status]:
+                counted[(row["rule"], row["month"], status)] = row[status]
+    assert counted == expected
+    assert sum(r["obligations"] for r in rows) == 3
+    store.close()
