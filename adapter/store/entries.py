@@ -24,11 +24,13 @@ _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    """The Bundle an entry arrived in, as sent."""
+    """The Bundle an entry arrived in, as sent (`at`: where it was in the request, so two
+    Bundles that look alike stay two)."""
 
     bundle_type: str | None
     bundle_id: str | None
     timestamp: str | None
+    at: str = ""
 
 
 @dataclass(slots=True)
@@ -73,7 +75,7 @@ def _bundle_entries(bundle: dict[str, Any], prefix: str, depth: int) -> list[Ent
         entry.issues.append(_issue(entry, "too-costly", "Bundle.entry", problem))
         return [entry]
     container = Container(
-        _text(bundle.get("type")), _text(bundle.get("id")), _text(bundle.get("timestamp"))
+        _text(bundle.get("type")), _text(bundle.get("id")), _text(bundle.get("timestamp")), prefix
     )
     raw = bundle.get("entry", [])
     if not isinstance(raw, list):
