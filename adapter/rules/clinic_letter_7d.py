@@ -10,8 +10,8 @@ from adapter.facts import Attendance
 from adapter.instants import london_date
 from adapter.model import Obligation
 from adapter.params import ClinicLetter, Params
-from adapter.rules.base import Context, Parties, Rule, by_deadline, days, when
-from adapter.rules.letters import counting_letters, owes_clinic_letter
+from adapter.rules.base import Context, Rule, days
+from adapter.rules.letters import Wording, judge_letter, owes_clinic_letter, parties_of
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -19,49 +19,30 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     for attendance in world.of_type(Attendance):
         if not owes_clinic_letter(attendance, world):
             continue
-        parties = Parties(
-            patient=world.patient_label(attendance.patient),
-            owner=world.trust_of_encounter(attendance),
-            owed_to=world.practice_of_patient(attendance.patient),
-        )
-        subject = attendance.head.key
         attended = attendance.end or attendance.start
         if attended is None:
             yield RULE.obligation(
                 "not-assessable",
-                subject,
-                "The attendance has no date "
-                "(period.end or period.start), so the letter deadline cannot "
-                "be judged.",
-                parties,
+                attendance.head.key,
+                "The attendance has no date (period.end or period.start), so the letter "
+                "deadline cannot be judged.",
+                parties_of(attendance, world),
             )
             continue
         limit = params.max_days_on(london_date(attended))
-        due = attended + timedelta(days=limit)
-        letters = counting_letters(attendance, world)
-        if letters:
-            first = letters[0]
-            sent = first.sent or due
-            taken = (sent - attended).total_seconds() / 86400
-            yield RULE.obligation(
-                by_deadline(due, sent, ctx.as_of),
-                subject,
-                f"Clinic letter sent {days(taken)} days after the attendance; the limit is "
-                f"{days(limit)} days.",
-                parties,
-                due=due,
-                fulfilled_at=sent,
-                evidence=[first.head.key],
-            )
-            continue
-        status = by_deadline(due, None, ctx.as_of)
-        detail = (
-            f"No clinic letter sent {days((ctx.as_of - attended).total_seconds() / 86400)} "
-            f"days after the attendance; the limit is {days(limit)} days."
-            if status == "breached"
-            else f"No clinic letter yet; due by {when(due)}."
+        wording = Wording(
+            "Clinic letter",
+            "the attendance",
+            f"{days(limit)} days",
+            sent_span=_in_days,
+            waited_span=_in_days,
         )
-        yield RULE.obligation(status, subject, detail, parties, due=due)
+        due = attended + timedelta(days=limit)
+        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording)
+
+
+def _in_days(hours_: float) -> str:
+    return f"{days(hours_ / 24)} days"
 
 
 RULE = Rule(

@@ -7,59 +7,35 @@ from datetime import timedelta
 from typing import cast
 
 from adapter.facts import Attendance
-from adapter.instants import hours_between
 from adapter.model import Obligation
 from adapter.params import DischargeSummary, Params
-from adapter.rules.base import Context, Parties, Rule, by_deadline, elapsed, hours, when
-from adapter.rules.letters import counting_letters, owes_discharge_summary
+from adapter.rules.base import Context, Rule, elapsed, hours
+from adapter.rules.letters import Wording, judge_letter, owes_discharge_summary, parties_of
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     world, limit = ctx.world, cast(DischargeSummary, ctx.params).max_hours
+    wording = Wording(
+        "Discharge summary",
+        "discharge",
+        f"{hours(limit)} h",
+        sent_span=lambda h: f"{hours(h)} h",
+        waited_span=elapsed,
+    )
     for attendance in world.of_type(Attendance):
         if not owes_discharge_summary(attendance, world):
             continue
-        parties = Parties(
-            patient=world.patient_label(attendance.patient),
-            owner=world.trust_of_encounter(attendance),
-            owed_to=world.practice_of_patient(attendance.patient),
-        )
-        subject = attendance.head.key
         if attendance.end is None:
             yield RULE.obligation(
                 "not-assessable",
-                subject,
-                "The encounter has no discharge time "
-                "(period.end), so the 24 h limit cannot be judged.",
-                parties,
+                attendance.head.key,
+                "The encounter has no discharge time (period.end), so the 24 h limit cannot "
+                "be judged.",
+                parties_of(attendance, world),
             )
             continue
         due = attendance.end + timedelta(hours=limit)
-        letters = counting_letters(attendance, world)
-        if letters:
-            first = letters[0]
-            assert first.sent is not None  # noqa: S101 - counting_letters keeps sent ones only
-            late = hours_between(attendance.end, first.sent)
-            yield RULE.obligation(
-                by_deadline(due, first.sent, ctx.as_of),
-                subject,
-                f"Discharge summary sent {hours(late)} h after discharge; "
-                f"the limit is {hours(limit)} h.",
-                parties,
-                due=due,
-                fulfilled_at=first.sent,
-                evidence=[first.head.key],
-            )
-            continue
-        status = by_deadline(due, None, ctx.as_of)
-        waited = hours_between(attendance.end, ctx.as_of)
-        detail = (
-            f"No discharge summary sent {elapsed(waited)} after discharge; the limit is "
-            f"{hours(limit)} h."
-            if status == "breached"
-            else f"No discharge summary yet; due by {when(due)}."
-        )
-        yield RULE.obligation(status, subject, detail, parties, due=due)
+        yield judge_letter(RULE, attendance, world, attendance.end, due, ctx.as_of, wording)
 
 
 RULE = Rule(

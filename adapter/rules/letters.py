@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
 from adapter.facts import Attendance, Letter
+from adapter.instants import hours_between
 from adapter.link import World
-from adapter.rules.base import FINAL
+from adapter.model import Obligation
+from adapter.rules.base import FINAL, Parties, Rule, by_deadline, when
 
 
 def is_discharge_summary(letter: Letter, world: World) -> bool:
@@ -34,3 +40,60 @@ def counting_letters(attendance: Attendance, world: World) -> list[Letter]:
         return []
     sent = [x for x in wanted if x.status in FINAL and x.sent is not None]
     return sorted(sent, key=lambda x: (x.sent, x.head.key))
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a letter rule words its detail sentence."""
+
+    letter: str  # "Discharge summary"
+    since: str  # "discharge"
+    limit: str  # "24 h"
+    sent_span: Callable[[float], str]  # hours taken → "31.5 h"
+    waited_span: Callable[[float], str]  # hours waited → "3.5 days"
+
+
+def parties_of(attendance: Attendance, world: World) -> Parties:
+    return Parties(
+        patient=world.patient_label(attendance.patient),
+        owner=world.trust_of_encounter(attendance),
+        owed_to=world.practice_of_patient(attendance.patient),
+    )
+
+
+def judge_letter(
+    rule: Rule,
+    attendance: Attendance,
+    world: World,
+    start: datetime,
+    due: datetime,
+    as_of: datetime,
+    wording: Wording,
+) -> Obligation:
+    """The obligation of a letter due by `due` for an attendance that ended at `start`: the
+    earliest counting letter decides (rules.md §5.1, §5.2)."""
+    parties = parties_of(attendance, world)
+    subject = attendance.head.key
+    letters = counting_letters(attendance, world)
+    sent = letters[0].sent if letters else None
+    if sent is not None:
+        taken = wording.sent_span(hours_between(start, sent))
+        return rule.obligation(
+            by_deadline(due, sent, as_of),
+            subject,
+            f"{wording.letter} sent {taken} after {wording.since}; the limit is {wording.limit}.",
+            parties,
+            due=due,
+            fulfilled_at=sent,
+            evidence=[letters[0].head.key],
+        )
+    status = by_deadline(due, None, as_of)
+    if status == "breached":
+        waited = wording.waited_span(hours_between(start, as_of))
+        detail = (
+            f"No {wording.letter.lower()} sent {waited} after {wording.since}; "
+            f"the limit is {wording.limit}."
+        )
+    else:
+        detail = f"No {wording.letter.lower()} yet; due by {when(due)}."
+    return rule.obligation(status, subject, detail, parties, due=due)
