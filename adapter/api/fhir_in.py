@@ -20,7 +20,15 @@ from starlette.concurrency import run_in_threadpool
 from adapter import engine as pipeline
 from adapter.api.auth import requires, store_of
 from adapter.api.body import read_fhir
-from adapter.api.outcomes import FhirError, FhirResponse, JsonResponse, fhir, outcome, problem
+from adapter.api.outcomes import (
+    SUBMIT_ERRORS,
+    FhirError,
+    FhirResponse,
+    JsonResponse,
+    fhir,
+    outcome,
+    problem,
+)
 from adapter.errors import AdapterError
 from adapter.instants import parse_instant
 from adapter.model import Issue, Location, Severity
@@ -31,7 +39,7 @@ from adapter.store.service import SubmitReport
 from adapter.store.submit import Stored
 
 log = logging.getLogger("adapter.api")
-router = APIRouter(tags=["FHIR in"])
+router = APIRouter(responses=SUBMIT_ERRORS, tags=["FHIR in"])
 
 _FHIR_BODY = {
     "requestBody": {

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import requires, store_of
-from adapter.api.outcomes import FhirResponse, fhir
+from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir
 from adapter.model import Counts, Result, format_instant
 from adapter.report import fhir as fhir_report
 from adapter.store.access import KeyInfo
@@ -143,7 +143,7 @@ async def _report(request: Request, key: KeyInfo, kind: str, filters: Filters) -
 Text = Annotated[str | None, Query(max_length=2048)]
 
 
-@router.get("/fhir/DetectedIssue", response_class=FhirResponse)
+@router.get("/fhir/DetectedIssue", response_class=FhirResponse, responses=READ_ERRORS)
 async def detected_issues(
     request: Request,
     key: Annotated[KeyInfo, Depends(requires("read"))],
@@ -156,7 +156,7 @@ async def detected_issues(
     return await _report(request, key, "DetectedIssue", filters)
 
 
-@router.get("/fhir/MeasureReport", response_class=FhirResponse)
+@router.get("/fhir/MeasureReport", response_class=FhirResponse, responses=READ_ERRORS)
 async def measure_reports(
     request: Request,
     key: Annotated[KeyInfo, Depends(requires("read"))],

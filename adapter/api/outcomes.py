@@ -105,3 +105,25 @@ def outcome(issues: Sequence[Issue]) -> dict[str, Any]:
 
 def information(message: str) -> dict[str, Any]:
     return outcome([Issue("information", "informational", Location(file="request"), message)])
+
+
+def _documented(description: str) -> dict[str, Any]:
+    schema = {"type": "object", "description": "a FHIR R4 OperationOutcome"}
+    return {
+        "description": description,
+        "content": {"application/fhir+json": {"schema": schema}},
+    }
+
+
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _documented("a bad query parameter (OperationOutcome)"),
+    401: _documented("no API key, or not a live one (OperationOutcome)"),
+    403: _documented("the key's scope does not allow this (OperationOutcome)"),
+}
+SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    400: _documented("a body that does not parse, or does not fit the URL (OperationOutcome)"),
+    413: _documented("over the body size or Bundle entry limit (OperationOutcome)"),
+    415: _documented("not application/fhir+json or application/fhir+xml (OperationOutcome)"),
+    422: _documented("invalid FHIR, every issue located (OperationOutcome)"),
+}

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import requires, store_of
-from adapter.api.outcomes import JsonResponse, problem
+from adapter.api.outcomes import READ_ERRORS, JsonResponse, problem
 from adapter.instants import parse_instant
 from adapter.model import STATUSES
 from adapter.store.access import KeyInfo
 from adapter.store.reads import GROUPS, Filters, decode_cursor
 
-router = APIRouter(tags=["Obligations"])
+router = APIRouter(responses=READ_ERRORS, tags=["Obligations"])
 _DOMAINS = ("onward-referrals", "complete-care", "call-and-recall", "points-of-contact")
 
 
