@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from adapter.api import fhir_in, fhir_out, reads
 from adapter.api.outcomes import FhirError, fhir, outcome
-from adapter.api.settings import Settings
+from adapter.api.settings import Settings, resolve
 from adapter.model import Issue, Location
 from adapter.policy import load_policy
 from adapter.store.service import Store
@@ -55,6 +55,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     _handlers(app)
     app.middleware("http")(_access_log)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from REFEREE_* variables: for `uvicorn --factory adapter.api.app:app_from_env`
+    and for the worker processes of `referee serve --workers N`."""
+    return create_app(resolve())
 
 
 async def _access_log(

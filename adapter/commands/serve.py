@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from typing import Any
 
 DESCRIPTION = """\
@@ -48,6 +49,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--policy", metavar="FILE", help="local policy file (TOML)")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1); writes stay serialised, reads run in parallel",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     parser.set_defaults(run=run)
@@ -68,9 +75,38 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
     )
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    app = create_app(settings)
-    # uvicorn's access log prints query strings (?patient=<NHS number>): ours does not
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": args.log_level,
+        "access_log": False,  # uvicorn's prints query strings (?patient=...): ours does not
+    }
+    if args.workers <= 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    _migrate_once(settings.database_url)  # before the workers, so they never race to do it
+    os.environ.update(_environment(settings))
+    uvicorn.run("adapter.api.app:app_from_env", factory=True, workers=args.workers, **options)
     return 0
+
+
+def _migrate_once(url: str) -> None:
+    from adapter.store.database import migrate, open_engine
+
+    engine = open_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def _environment(settings: Any) -> dict[str, str]:
+    """The resolved settings as REFEREE_* variables, for worker processes to read."""
+    values = {
+        "REFEREE_DATABASE_URL": settings.database_url,
+        "REFEREE_MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "REFEREE_MAX_ENTRIES": str(settings.max_entries),
+    }
+    if settings.policy:
+        values["REFEREE_POLICY"] = settings.policy
+    return values

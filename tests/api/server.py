@@ -42,8 +42,9 @@ def make_key(url: str, name: str, scope: str = "admin", org: str | None = None) 
 
 
 class Server:
-    def __init__(self, database_url: str, log: Path) -> None:
+    def __init__(self, database_url: str, log: Path, workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -54,7 +55,7 @@ class Server:
         command = [sys.executable, "-m", "adapter", "serve", "--port", str(self.port)]
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [*command, "--log-level", "warning"],
+                [*command, "--workers", str(self.workers), "--log-level", "warning"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

@@ -117,7 +117,18 @@ def _key(url: str) -> str:
     return token
 
 
-def test_concurrent_overlapping_posts_store_each_resource_once(server: Server) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_concurrent_overlapping_posts_store_each_resource_once(
+    db_url: str, tmp_path: Path, workers: int
+) -> None:
+    server = Server(db_url, tmp_path / "server.log", workers).start()
+    try:
+        _post_overlapping(server)
+    finally:
+        server.stop()
+
+
+def _post_overlapping(server: Server) -> None:
     token = _key(server.database_url)
     patients = {n: patient_resources(n, letter=n % 2 == 0) for n in range(12)}
     everything = [TRUST, PRACTICE] + [r for rs in patients.values() for r in rs]
