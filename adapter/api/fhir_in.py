@@ -31,7 +31,7 @@ from adapter.api.outcomes import (
 )
 from adapter.errors import AdapterError
 from adapter.instants import parse_instant
-from adapter.model import Issue, Location, Severity
+from adapter.model import Issue, Location, Severity, format_instant
 from adapter.policy import Policy
 from adapter.store.access import KeyInfo
 from adapter.store.entries import Entry, flatten
@@ -140,7 +140,7 @@ async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"
     answer = {
         "resourceType": "Bundle",
         "type": "transaction-response" if transaction else "batch-response",
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "timestamp": format_instant(datetime.now(UTC)),
         "entry": [_response_entry(e, s) for e, s in report.entries],
     }
     return fhir(request, answer)

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from adapter.api.auth import requires, store_of
 from adapter.api.outcomes import READ_ERRORS, JsonResponse, problem
 from adapter.instants import parse_instant
-from adapter.model import STATUSES
+from adapter.model import STATUSES, format_instant
 from adapter.store.access import KeyInfo
 from adapter.store.reads import GROUPS, Filters, decode_cursor
 
@@ -109,7 +109,7 @@ async def list_obligations(
     store = store_of(request)
     rows, following = await run_in_threadpool(store.page, filters, now, cursor, limit)
     body = {
-        "as_of": now.isoformat().replace("+00:00", "Z"),
+        "as_of": format_instant(now),
         "obligations": [{"id": ident, **ob.to_json()} for ident, ob in rows],
         "next": following,
     }
@@ -163,7 +163,7 @@ async def summary(
     counted = sum(row["obligations"] for row in rows)
     detail = {"count": counted, "group_by": groups, "filters": _audited(filters)}
     await run_in_threadpool(store.audit, key.name, "read GET /summary", 200, detail)
-    body = {"as_of": now.isoformat().replace("+00:00", "Z"), "group_by": groups, "groups": rows}
+    body = {"as_of": format_instant(now), "group_by": groups, "groups": rows}
     return JsonResponse(body)
 
 
