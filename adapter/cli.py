@@ -25,7 +25,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage by itself, which is our code for it too."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `referee` parser. With `only`, just that sub-command is imported: the service
+    and report commands pull in SQLAlchemy and matplotlib, which `check` does not need."""
     parser = _Parser(
         prog="referee",
         description=(
@@ -35,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = f"adapter.commands.{name}"
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).register(sub)
@@ -43,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
