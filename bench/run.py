@@ -242,11 +242,21 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     sizes = {**saved.get("sizes", {}), **results}
+    stamp = {
+        "commit": machine()["commit"],
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     for label, size in results.items():  # keep earlier numbers for runs not run this time
         before = saved.get("sizes", {}).get(label, {}).get("runs", {})
         for name, run in size["runs"].items():
             if run == "not run" and name in before:
                 size["runs"][name] = before[name]
+            elif isinstance(run, dict):
+                run.update(stamp)
+        floor = size["runs"]["parse"]["seconds"]
+        for run in size["runs"].values():
+            if isinstance(run, dict) and "seconds" in run:
+                run["ratio_to_parse"] = round(run["seconds"] / floor, 1)
     RESULTS.write_text(
         json.dumps(
             {
