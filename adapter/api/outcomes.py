@@ -75,17 +75,20 @@ def problem(status: int, code: str, message: str, field: str | None = None) -> F
 
 
 def issue_json(issue: Issue) -> dict[str, Any]:
-    """One OperationOutcome.issue; the location is given as a FHIRPath-like expression
-    and in full in `diagnostics`-free `details.text` (the message)."""
+    """One OperationOutcome.issue: `expression` is the FHIRPath of the field at fault
+    (`Bundle.entry[3].resource.status`, or `Encounter.status` for a single resource),
+    `location` the short human form, `details.text` the message."""
     where = issue.location
     expression = []
-    if where.entry is not None:
+    if where.entry:
         path = where.entry.replace("][", "].resource.entry[")
         expression.append(
             f"Bundle.entry{path}.resource" + (f".{where.field}" if where.field else "")
         )
     elif where.field is not None:
-        expression.append(where.field)
+        kind = (where.resource or "").split("/", 1)[0]
+        typed = bool(kind) and kind[0].isupper() and not where.field.startswith(f"{kind}.")
+        expression.append(f"{kind}.{where.field}" if typed else where.field)
     body: dict[str, Any] = {
         "severity": issue.severity,
         "code": issue.code,

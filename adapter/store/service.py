@@ -77,14 +77,15 @@ class Store:
         for entry in entries:
             check_entry(entry)
         candidates = [e for e in entries if not e.issues]
-        items = [(e.resource, Location(file="request", entry=e.index)) for e in candidates]
+        items = [(e.resource, Location(file="request", entry=e.index or None)) for e in candidates]
         if not items:
             return
         result = self.evaluator(items, datetime.now(UTC))
         by_index = {e.index: e for e in candidates}
         for issue in result.issues:
-            if issue.severity in _REJECTING and issue.location.entry in by_index:
-                by_index[issue.location.entry].issues.append(issue)
+            where = issue.location.entry or ""
+            if issue.severity in _REJECTING and where in by_index:
+                by_index[where].issues.append(issue)
 
     def submit(
         self,

@@ -14,9 +14,12 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from adapter import engine
+from adapter.api.app import create_app
+from adapter.api.settings import Settings
 from adapter.model import Location
+from adapter.store.service import Store
 from adapter.xml import fhir_json_to_xml, fhir_xml_to_json, parse_xml_bytes
-from api.conftest import Service, make_service
+from api.conftest import Service, TestClient, make_service
 
 NHS_NUMBER = "9990011117"
 
@@ -446,3 +449,20 @@ def test_a_pending_discharge_reads_as_breached_a_day_later_without_any_write(
     assert not service.client.get(
         "/obligations", params={"status": "breached"}, headers=service.auth("icb")
     ).json()["obligations"]
+
+
+def test_the_engines_rejection_of_a_single_resource_is_located_by_fhirpath(db_url: str) -> None:
+    store = Store(db_url)  # the real engine decides what is rejected
+    token = store.create_key("feed", "submit", None)
+    with TestClient(create_app(Settings(database_url=db_url), store=store)) as client:
+        body = {"resourceType": "Encounter", "id": "x", "status": "finished"}
+        response = client.post(
+            "/fhir/Encounter",
+            content=orjson.dumps(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
+        )
+    store.close()
+    assert response.status_code == 422
+    [problem] = issues(response)
+    assert problem["expression"] == ["Encounter.class"]
+    assert "class is required" in problem["details"]["text"]
