@@ -21,6 +21,8 @@ from adapter.synth.population import Clinician, PatientInfo, Population, Trust, 
 
 Resource = dict[str, Any]
 
+SERVER = "https://fhir.synthetic-trust.example.nhs.uk/R4/"
+
 RULES = (
     "discharge-summary-24h",
     "clinic-letter-7d",
@@ -94,6 +96,13 @@ class Episode:
         return render(instant.astimezone(UTC), self.rng, self.local_times and not zoned)
 
     def emit(self, resource: Resource) -> None:
+        """Write a resource; one in ten names its patient, encounter or focus by an
+        absolute URL (rules.md §1: a URL ending in Type/id resolves like Type/id)."""
+        if self.rng.random() < 0.1:
+            for key in ("subject", "encounter", "focus"):
+                target = resource.get(key)
+                if isinstance(target, dict) and "reference" in target:
+                    target["reference"] = SERVER + target["reference"]
         self.sink(resource)
 
     def truth(self, rule: str, subject: str, status: str) -> None:
