@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, Literal, TypeVar
 
 from adapter.link import World
@@ -98,10 +99,15 @@ def combine(statuses: Iterable[Status]) -> Status:
     return min(statuses, key=_ORDER.__getitem__, default="not-assessable")
 
 
+def one_place(value: float) -> str:
+    """31.5, 24: one decimal place, half up, none when whole. Half up on a value already
+    rounded to the microsecond, so 3.55 days reads 3.6 however it was computed."""
+    tenths = Decimal(repr(round(value, 6))).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{tenths.normalize():f}"
+
+
 def hours(value: float) -> str:
-    """31.5 h, 24 h: one decimal place, none when whole."""
-    rounded = round(value, 1)
-    return f"{rounded:g}"
+    return one_place(value)
 
 
 def elapsed(hours_: float) -> str:
@@ -110,7 +116,7 @@ def elapsed(hours_: float) -> str:
 
 
 def days(value: float) -> str:
-    return f"{round(value, 1):g}"
+    return one_place(value)
 
 
 def when(value: datetime) -> str:

@@ -42,7 +42,8 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
 
 
 def _in_days(hours_: float) -> str:
-    return f"{days(hours_ / 24)} days"
+    text = days(hours_ / 24)
+    return f"{text} day" if text == "1" else f"{text} days"
 
 
 RULE = Rule(

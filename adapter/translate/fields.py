@@ -7,6 +7,7 @@ resource is rejected with all of them at once (style.md "Errors").
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -133,12 +134,12 @@ class Fields:
             where = f"{path}.coding[{index}]"
             codings.append(
                 (
-                    self.string(coding, "system", f"{where}.system"),
-                    self.string(coding, "code", f"{where}.code"),
-                    self.string(coding, "display", f"{where}.display"),
+                    _shared(self.string(coding, "system", f"{where}.system")),
+                    _shared(self.string(coding, "code", f"{where}.code")),
+                    _shared(self.string(coding, "display", f"{where}.display")),
                 )
             )
-        return Concept(tuple(codings), self.string(value, "text", f"{path}.text"))
+        return Concept(tuple(codings), _shared(self.string(value, "text", f"{path}.text")))
 
     def coding(self, parent: JSON, key: str, path: str) -> tuple[str | None, str | None] | None:
         value = self.obj(parent, key, path)
@@ -159,10 +160,10 @@ class Fields:
     def _ref(self, value: JSON, path: str) -> Ref:
         identifier = self.obj(value, "identifier", f"{path}.identifier") or {}
         return Ref(
-            reference=self.string(value, "reference", f"{path}.reference"),
-            system=self.string(identifier, "system", f"{path}.identifier.system"),
+            reference=_shared(self.string(value, "reference", f"{path}.reference")),
+            system=_shared(self.string(identifier, "system", f"{path}.identifier.system")),
             value=self.string(identifier, "value", f"{path}.identifier.value"),
-            type=self.string(value, "type", f"{path}.type"),
+            type=_shared(self.string(value, "type", f"{path}.type")),
         )
 
     def quantity(
@@ -200,10 +201,14 @@ class Fields:
             system = self.string(ident, "system", f"identifier[{index}].system")
             value = self.string(ident, "value", f"identifier[{index}].value")
             if system and value:
-                identifiers.append((system, value))
+                identifiers.append((sys.intern(system), value))
         meta = self.obj(resource, "meta", "meta") or {}
         version = self.string(meta, "versionId", "meta.versionId")
-        key = f"{kind}/{rid}" if rid else (self.full_url or f"{kind}@{self.location.describe()}")
+        label = self.location.resource  # unpack's `Type/id`: reuse it, do not build it twice
+        if rid:
+            key = label if label == f"{kind}/{rid}" and label is not None else f"{kind}/{rid}"
+        else:
+            key = self.full_url or f"{kind}@{self.location.describe()}"
         return Head(kind, key, self.full_url, tuple(identifiers), self.location, version)
 
     def extension_codes(
@@ -216,6 +221,17 @@ class Fields:
                 continue
             found.extend(_codings_in(ext))
         return found
+
+
+def _shared(text: str | None) -> str | None:
+    """One copy of a short, much-repeated string (code systems, codes, displays): the
+    parser makes a new one per resource, and a run keeps millions of facts."""
+    if text is None or len(text) > _SHARE_LIMIT:
+        return text
+    return sys.intern(text)
+
+
+_SHARE_LIMIT = 200
 
 
 def _codings_in(value: Any) -> list[tuple[str | None, str | None]]:
