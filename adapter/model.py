@@ -173,13 +173,23 @@ class Result:
         return sum(1 for o in self.obligations if o.status == "breached")
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        return {
+            **self.to_json_head(),
+            "obligations": [o.to_json() for o in self.obligations],
+            **self.to_json_tail(),
+        }
+
+    def to_json_head(self) -> dict[str, Any]:
+        """The members before `obligations` (for writers that stream them)."""
+        return {
             "as_of": format_instant(self.as_of),
             "counts": self.counts.to_json(),
             "summary": self.summary(),
-            "obligations": [o.to_json() for o in self.obligations],
-            "issues": [i.to_json() for i in self.issues],
         }
+
+    def to_json_tail(self) -> dict[str, Any]:
+        """The members after `obligations`."""
+        tail: dict[str, Any] = {"issues": [i.to_json() for i in self.issues]}
         if self.policy:
-            body["policy"] = self.policy
-        return body
+            tail["policy"] = self.policy
+        return tail

@@ -12,7 +12,7 @@ from adapter.engine import check
 from adapter.instants import parse_instant
 from adapter.model import Result
 from adapter.policy import load_policy
-from adapter.report import FORMATS, renderer
+from adapter.report import FORMATS, write_report
 
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -109,11 +109,11 @@ def run(args: argparse.Namespace) -> int:
         validate=args.validate,
         jobs=args.jobs,
     )
-    body = renderer(args.format)(result)
     if args.output:
-        args.output.write_bytes(body)
+        with args.output.open("wb") as stream:
+            write_report(args.format, result, stream)
     else:
-        sys.stdout.buffer.write(body)
+        write_report(args.format, result, sys.stdout.buffer)
         sys.stdout.flush()
     return exit_code(result, strict=args.strict)
 
