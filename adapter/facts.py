@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from adapter.model import Location
+from adapter.model import Compact, Location
 
 Coding = tuple[str | None, str | None, str | None]  # system, code, display
 
 
 @dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(Compact):
     """A FHIR Reference: literal (`reference`), logical (`identifier`), or both."""
 
     reference: str | None = None
@@ -26,7 +26,7 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class Concept:
+class Concept(Compact):
     """A CodeableConcept: its codings and text."""
 
     codings: tuple[Coding, ...] = ()
@@ -47,7 +47,7 @@ class Concept:
 
 
 @dataclass(frozen=True, slots=True)
-class Head:
+class Head(Compact):
     """What every fact has: its key (`Type/id`, else the Bundle fullUrl), identifiers for
     logical references, and where it came from."""
 
@@ -60,14 +60,14 @@ class Head:
 
 
 @dataclass(frozen=True, slots=True)
-class Organisation:
+class Organisation(Compact):
     head: Head
     ods: str | None
     types: tuple[Concept, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class Person(Compact):
     """A Practitioner."""
 
     head: Head
@@ -75,7 +75,7 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
-class Role:
+class Role(Compact):
     """A PractitionerRole."""
 
     head: Head
@@ -85,7 +85,7 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
-class PatientFact:
+class PatientFact(Compact):
     head: Head
     nhs_number: str | None
     birth_date: date | None
@@ -93,7 +93,7 @@ class PatientFact:
 
 
 @dataclass(frozen=True, slots=True)
-class Attendance:
+class Attendance(Compact):
     """An Encounter."""
 
     head: Head
@@ -109,7 +109,7 @@ class Attendance:
 
 
 @dataclass(frozen=True, slots=True)
-class Findings:
+class Findings(Compact):
     """What a Composition's narrative says, by the phrase lists (rules.md §5, §6)."""
 
     fit_note: frozenset[str] = frozenset()  # not-needed, asked-of-gp, issued, needed
@@ -121,7 +121,7 @@ class Findings:
 
 
 @dataclass(frozen=True, slots=True)
-class Letter:
+class Letter(Compact):
     """A Composition."""
 
     head: Head
@@ -136,7 +136,7 @@ class Letter:
 
 
 @dataclass(frozen=True, slots=True)
-class Supply:
+class Supply(Compact):
     """Days of medicine supplied, or why that cannot be worked out."""
 
     days: float | None
@@ -144,7 +144,7 @@ class Supply:
 
 
 @dataclass(frozen=True, slots=True)
-class MedicationOrder:
+class MedicationOrder(Compact):
     """A MedicationRequest."""
 
     head: Head
@@ -164,7 +164,7 @@ class MedicationOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class Request:
+class Request(Compact):
     """A ServiceRequest (a referral or a test request)."""
 
     head: Head
@@ -185,7 +185,7 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskFact:
+class TaskFact(Compact):
     head: Head
     status: str
     focus: Ref | None
@@ -194,7 +194,7 @@ class TaskFact:
 
 
 @dataclass(frozen=True, slots=True)
-class Booking:
+class Booking(Compact):
     """An Appointment."""
 
     head: Head
@@ -206,14 +206,14 @@ class Booking:
 
 
 @dataclass(frozen=True, slots=True)
-class ObservationFact:
+class ObservationFact(Compact):
     head: Head
     encounter: Ref | None
     concepts: tuple[Concept, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentFact:
+class DocumentFact(Compact):
     """A DocumentReference."""
 
     head: Head
@@ -222,7 +222,7 @@ class DocumentFact:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanFact:
+class PlanFact(Compact):
     """A CarePlan."""
 
     head: Head
@@ -230,7 +230,7 @@ class PlanFact:
 
 
 @dataclass(frozen=True, slots=True)
-class Other:
+class Other(Compact):
     """Any other accepted resource: counted, indexed for references, otherwise ignored."""
 
     head: Head

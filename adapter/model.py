@@ -23,6 +23,17 @@ Domain4 = Literal["onward-referrals", "complete-care", "call-and-recall", "point
 Severity = Literal["fatal", "error", "warning", "information"]
 
 
+class Compact:
+    """Mixin for frozen slotted dataclasses that cross process boundaries (`--jobs`):
+    pickled as (class, field values), several times cheaper than the default."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        names: tuple[str, ...] = self.__slots__  # a slotted dataclass lists its fields
+        return (type(self), tuple(getattr(self, name) for name in names))
+
+
 def format_instant(value: datetime | None) -> str | None:
     """An instant as ISO 8601 in UTC with a `Z`, seconds precision unless it has fractions."""
     if value is None:
@@ -71,7 +82,7 @@ class Obligation:
 
 
 @dataclass(frozen=True, slots=True)
-class Location:
+class Location(Compact):
     """Where an issue is: the file, then a line (NDJSON) or entry index (Bundle), the
     resource reference when known, and the FHIR path of the field at fault."""
 
@@ -106,7 +117,7 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
-class Issue:
+class Issue(Compact):
     """One problem with the input. `code` is a FHIR issue-type code (`invalid`,
     `structure`, `required`, `value`, `security`, `too-costly`, `not-supported`,
     `processing`); `message` says what was expected, what was found and what to do."""

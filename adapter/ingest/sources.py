@@ -165,6 +165,30 @@ def _ndjson(read: list[bytes], handle: IO[bytes], label: str, limits: Limits) ->
             yield from _ndjson_line(line, number, label, limits)
 
 
+def read_ndjson_range(
+    path: Path,
+    start: int,
+    end: int,
+    first_line: int,
+    limits: Limits = Limits(),  # noqa: B008
+) -> Iterator[Item]:
+    """The NDJSON lines that start in bytes [start, end) of `path`, numbered from
+    `first_line` (for reading one file in several processes; `start` begins a line)."""
+    label = str(path)
+    with path.open("rb") as handle:
+        handle.seek(start)
+        number = first_line - 1
+        while handle.tell() < end:
+            line = handle.readline(limits.max_line_bytes + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > limits.max_line_bytes and not line.endswith(b"\n"):
+                _skip_rest_of_line(handle, limits)
+            if line.strip():
+                yield from _ndjson_line(line, number, label, limits)
+
+
 def _skip_rest_of_line(handle: IO[bytes], limits: Limits) -> None:
     while chunk := handle.readline(limits.max_line_bytes + 1):
         if chunk.endswith(b"\n"):
