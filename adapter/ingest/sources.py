@@ -88,7 +88,9 @@ def read_stream(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]
 
 def _sniff(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
     first = handle.readline(limits.max_line_bytes + 1)
+    blank = 0  # leading blank lines, so NDJSON line numbers stay true
     while first and not first.strip():
+        blank += 1
         first = handle.readline(limits.max_line_bytes + 1)
     head = first.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
@@ -104,23 +106,32 @@ def _sniff(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
     if head[:1] == b"<":
         yield from _xml(first + _rest(handle, limits, len(first)), label, limits)
         return
-    if head[:1] not in (b"{", b"["):
-        yield _unreadable(
-            label,
-            "structure",
-            "is not JSON, NDJSON or FHIR XML (it starts with "
-            f"{_preview(head)}); send FHIR R4 resources",
-        )
-        return
     if isinstance(_json_line(first), dict):
-        yield from _ndjson([first], handle, label, limits)
+        yield from _ndjson([first], handle, label, limits, blank)
         return
-    second = handle.readline(limits.max_line_bytes + 1)
-    if head[:1] == b"{" and isinstance(_json_line(second), dict):  # NDJSON, bad first line
-        yield from _ndjson([first, second], handle, label, limits)
+    ahead = [handle.readline(limits.max_line_bytes + 1) for _ in range(_LOOKAHEAD)]
+    if _opens_document(head) or not any(isinstance(_json_line(x), dict) for x in ahead):
+        if head[:1] not in (b"{", b"["):
+            yield _unreadable(
+                label,
+                "structure",
+                "is not JSON, NDJSON or FHIR XML (it starts with "
+                f"{_preview(head)}); send FHIR R4 resources",
+            )
+            return
+        data = first + b"".join(ahead)
+        yield from _json(data + _rest(handle, limits, len(data)), label, limits)
         return
-    data = first + second
-    yield from _json(data + _rest(handle, limits, len(data)), label, limits)
+    # NDJSON whose first lines are bad: they are rejected resources, the rest is read
+    yield from _ndjson([first, *ahead], handle, label, limits, blank)
+
+
+_LOOKAHEAD = 8  # lines read ahead to tell NDJSON with bad first lines from one JSON document
+
+
+def _opens_document(head: bytes) -> bool:
+    """Does the first line open a multi-line JSON document (`{`, `[`, `"key": [`, ...)?"""
+    return head.rstrip()[-1:] in (b"{", b"[", b",", b":")
 
 
 def _rest(handle: IO[bytes], limits: Limits, already: int) -> bytes:
@@ -149,10 +160,13 @@ def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     yield from unpack(value, where, limits=limits)
 
 
-def _ndjson(read: list[bytes], handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
+def _ndjson(
+    read: list[bytes], handle: IO[bytes], label: str, limits: Limits, skipped: int = 0
+) -> Iterator[Item]:
     """One resource per line, streamed; a bad line is a rejected resource, not a bad file.
-    `read` holds the lines already read while sniffing the format."""
-    number = 0
+    `read` holds the lines already read while sniffing the format, after `skipped` blank
+    ones."""
+    number = skipped
     pending = list(read)
     while True:
         line = pending.pop(0) if pending else handle.readline(limits.max_line_bytes + 1)

@@ -312,13 +312,6 @@ def test_ndjson_whose_first_line_is_bad_rejects_that_line_and_reads_the_rest(
     assert_balanced(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/ingest/sources.py _sniff: NDJSON is recognised only when line 1 or line 2 "
-    "is a JSON object, so two bad lines at the start make the whole file unreadable; "
-    "rules.md §1/§7: a bad line is one rejected resource, exit 2 only for a file that is "
-    "'not JSON, XML or NDJSON at all'",
-)
 def test_ndjson_whose_first_two_lines_are_bad_rejects_them_and_reads_the_rest(
     tmp_path: Path,
 ) -> None:
@@ -339,12 +332,6 @@ def test_ndjson_whose_first_two_lines_are_bad_rejects_them_and_reads_the_rest(
     assert_balanced(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/ingest/sources.py _sniff: an NDJSON file whose first line is a JSON "
-    "string (not an object) is reported as 'not JSON, NDJSON or FHIR XML'; rules.md §1: a "
-    "value that is not a JSON object is a rejected resource and the rest is read",
-)
 def test_ndjson_whose_first_line_is_not_an_object_rejects_that_line_and_reads_the_rest(
     tmp_path: Path,
 ) -> None:
@@ -812,3 +799,15 @@ def test_references_resolve_across_files_read_in_one_run(tmp_path: Path) -> None
     assert (obligation.owner, obligation.owed_to) == ("RZZ", "Y01234")
     assert counts(result) == (5, 5, 0)
     assert_balanced(result)
+
+
+def test_ndjson_after_blank_lines_keeps_true_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "export.ndjson"
+    path.write_text(
+        '\n\n{"resourceType": "Patient", "id": "p1"}\n{"resourceType": "Patient", "id": 7}\n'
+    )
+
+    result = check([path], as_of=AS_OF)
+
+    assert [issue.location.line for issue in result.issues] == [4]
+    assert result.counts.to_json() == {"received": 2, "accepted": 1, "rejected": 1}
