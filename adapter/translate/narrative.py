@@ -83,8 +83,8 @@ _LOCAL = threading.local()
 
 def _parse(div: str) -> Any:
     """Plain XHTML (no DOCTYPE, comment or CDATA, no HTML named entities) goes straight to
-    a hardened parser; anything else takes the full path of adapter.xml."""
-    from adapter.xml import safe_parser, xhtml_fragment
+    a hardened parser; anything else takes the full path of adapter.safexml."""
+    from adapter.safexml import safe_parser, xhtml_fragment
 
     if "<!" not in div:
         parser = getattr(_LOCAL, "parser", None)
