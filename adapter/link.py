@@ -56,7 +56,8 @@ class World:
         self.policy = policy
         self.by_key: dict[str, Fact] = {}
         self.by_url: dict[str, str] = {}
-        self.by_identifier: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # identifier → keys, in first-seen order (a dict: many may share one identifier)
+        self.by_identifier: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
         self._ods_systems = policy.codes["ods-systems"]
         self._nhs_system = policy.codes.values["nhs-number-system"]
 
@@ -71,8 +72,7 @@ class World:
         if head.full_url:
             self.by_url[head.full_url] = head.key
         for pair in head.identifiers:
-            if head.key not in self.by_identifier[pair]:
-                self.by_identifier[pair].append(head.key)
+            self.by_identifier[pair][head.key] = None
 
     def build(self) -> None:
         """Index the facts the rules look up by what they point at."""
@@ -126,7 +126,7 @@ class World:
             if text in self.by_key:
                 return text
         if ref.system and ref.value:
-            keys = self.by_identifier.get((ref.system, ref.value), [])
+            keys = self.by_identifier.get((ref.system, ref.value), {})
             for key in keys:
                 if ref.type is None or key.startswith(f"{ref.type}/"):
                     return key

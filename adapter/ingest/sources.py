@@ -148,7 +148,7 @@ class _TooBig(Exception):
 
 def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     try:
-        value = orjson.loads(data)
+        value = orjson.loads(_without_bom(data))
     except orjson.JSONDecodeError as exc:
         yield _unreadable(label, "structure", f"is not valid JSON: {exc}")
         return
@@ -216,7 +216,7 @@ def _ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterat
         yield Refused(Issue("error", "too-costly", where, message))
         return
     try:
-        value = orjson.loads(line)
+        value = orjson.loads(_without_bom(line) if number == 1 else line)
     except orjson.JSONDecodeError as exc:
         message = (
             f"{where.describe()}: expected one JSON resource on the line, "
@@ -247,9 +247,14 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     yield from unpack(value, Location(file=label), limits=limits)
 
 
+def _without_bom(data: bytes) -> bytes:
+    """JSON text may start with a UTF-8 byte order mark (RFC 8259 §8.1 lets readers skip it)."""
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
 def _json_line(line: bytes) -> Any:
     try:
-        return orjson.loads(line)
+        return orjson.loads(_without_bom(line))
     except orjson.JSONDecodeError:
         return None
 

@@ -91,7 +91,7 @@ def judge_letter(
     if status == "breached":
         waited = wording.waited_span(hours_between(start, as_of))
         detail = (
-            f"No {wording.letter.lower()} sent {waited} after {wording.since}; "
+            f"No {wording.letter.lower()} had been sent {waited} after {wording.since}; "
             f"the limit is {wording.limit}."
         )
     else:

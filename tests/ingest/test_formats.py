@@ -811,3 +811,20 @@ def test_ndjson_after_blank_lines_keeps_true_line_numbers(tmp_path: Path) -> Non
 
     assert [issue.location.line for issue in result.issues] == [4]
     assert result.counts.to_json() == {"received": 2, "accepted": 1, "rejected": 1}
+
+
+def test_json_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
+    single = tmp_path / "patient.json"
+    single.write_bytes(b'\xef\xbb\xbf{"resourceType": "Patient", "id": "p1"}')
+    lines = tmp_path / "patients.ndjson"
+    lines.write_bytes(
+        b'\xef\xbb\xbf{"resourceType": "Patient", "id": "p1"}\n{"resourceType": "Patient", "id": "p2"}\n'
+    )
+    pretty = tmp_path / "bundle.json"
+    pretty.write_bytes(
+        b'\xef\xbb\xbf{\n "resourceType": "Bundle", "type": "collection",\n "entry": []\n}\n'
+    )
+
+    for path, received in ((single, 1), (lines, 2), (pretty, 0)):
+        result = check([path], as_of=AS_OF)
+        assert (result.unreadable_files, result.counts.accepted) == (0, received), path
