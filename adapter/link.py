@@ -82,7 +82,9 @@ class World:
         self.documents_by_encounter: dict[str, list[DocumentFact]] = defaultdict(list)
         self.roles_by_practitioner: dict[str, list[Role]] = defaultdict(list)
         self.requests_by_patient: dict[str | None, list[Request]] = defaultdict(list)
+        self._by_type: dict[type, list[Fact]] = defaultdict(list)
         for fact in self.by_key.values():
+            self._by_type[type(fact)].append(fact)
             if isinstance(fact, Request):
                 self.requests_by_patient[self.patient_key(fact.patient)].append(fact)
             elif isinstance(fact, Role):
@@ -103,7 +105,9 @@ class World:
             table[key].append(fact)
 
     def of_type(self, kind: type[F]) -> list[F]:
-        return [f for f in self.by_key.values() if isinstance(f, kind)]
+        """The facts of one kind, in the order read (indexed once by `build`)."""
+        found: list[F] = self._by_type.get(kind, [])  # type: ignore[assignment]
+        return found
 
     # -- references -------------------------------------------------------------------------
 
@@ -181,10 +185,6 @@ class World:
             if any(w in words for w in codes["trust-type-words"]):
                 return "trust"
         return None
-
-    def practice_of(self, ref: Ref | None) -> str | None:
-        """ODS of the practice a reference names (Organization or a role of one)."""
-        return self.ods(ref) if self.role(ref) == "practice" else None
 
     def _roles_of(self, person: Person) -> Iterable[Role]:
         return self.roles_by_practitioner.get(person.head.key, [])

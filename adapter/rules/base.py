@@ -4,7 +4,7 @@ pending until due passes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -122,7 +122,3 @@ def days(value: float) -> str:
 def when(value: datetime) -> str:
     """A UTC instant for a detail sentence."""
     return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def sorted_by(items: Iterable[Obligation]) -> Iterator[Obligation]:
-    return iter(sorted(items, key=lambda o: o.sort_key))

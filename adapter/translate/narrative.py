@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 
-from adapter.errors import UnreadableInput
 from adapter.facts import Findings
 from adapter.policy import Policy
 
@@ -95,20 +93,6 @@ def _parse(div: str) -> Any:
         except etree.XMLSyntaxError:
             pass  # e.g. &nbsp;: the full path converts HTML entities or reports the error
     return xhtml_fragment(div)
-
-
-def section_texts(
-    sections: list[dict[str, Any]], heading_of: Any
-) -> Iterator[tuple[str | None, str]]:
-    """(heading code, div) for every section and nested section, depth first."""
-    for section in sections:
-        text = section.get("text")
-        div = text.get("div") if isinstance(text, dict) else None
-        if isinstance(div, str):
-            yield heading_of(section), div
-        nested = section.get("section")
-        if isinstance(nested, list):
-            yield from section_texts([s for s in nested if isinstance(s, dict)], heading_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,4 +178,4 @@ def _fit_kinds(sentence: str, policy: Policy) -> set[str]:
     return kinds
 
 
-__all__ = ["UnreadableInput", "read_findings", "section_texts", "sentences"]
+__all__ = ["read_findings", "sentences"]
