@@ -1,4 +1,5 @@
-"""Golden pairs: every case under fixtures/rules/<rule>/<case>/ is checked whole.
+"""Golden pairs: every case under fixtures/rules/<rule>/<case>/ and fixtures/real/<case>/ is
+checked whole.
 
 A case is its FHIR input files, `case.toml` (as_of, optional policy) and `expected.json`
 (counts and every obligation, all fields of rules.md §4 but `detail`).
@@ -18,8 +19,14 @@ from adapter.policy import load_policy
 from adapter.rules import RULES
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
+# Cases built from real public NHS examples (docs/contract.md); same layout, with `source`.
+REAL = FIXTURES.parent / "real"
 NOT_INPUT = {"case.toml", "expected.json", "policy.toml"}
-CASES = sorted(p for p in FIXTURES.glob("*/*") if (p / "expected.json").is_file())
+CASES = sorted(
+    p
+    for p in [*FIXTURES.glob("*/*"), *REAL.glob("*")]
+    if (p / "expected.json").is_file()
+)
 
 
 def inputs(case: Path) -> list[Path]:
