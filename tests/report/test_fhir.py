@@ -250,6 +250,29 @@ def test_the_rule_code_system_has_exactly_the_ten_rule_ids_with_their_titles():
     assert data["count"] == 10
 
 
+def test_the_published_fhir_definitions_are_the_ones_the_rule_objects_generate():
+    from adapter.report.measures import published
+
+    generated = published()
+    on_disk = {p.name for p in FHIR_DIR.glob("*.json")}
+    assert on_disk == set(generated), "run python -m adapter.report.measures"
+    for name, text in generated.items():
+        assert (FHIR_DIR / name).read_text("utf-8") == text, f"{name}: regenerate it"
+
+
+def test_a_measure_describes_the_rule_with_the_national_defaults():
+    from adapter.report.measures import measure
+
+    data = measure(RULES["discharge-summary-24h"])
+    Measure.model_validate(data)
+    assert "within 24 hours of discharge (parameter max_hours)" in data["description"]
+    assert data["name"] == "DischargeSummary24h"
+    assert data["group"][0]["description"] == (
+        "Obligations of rule discharge-summary-24h owed by one trust."
+    )
+    assert measure(RULES["referral-complete"])["group"][0]["description"].endswith("one practice.")
+
+
 @pytest.mark.parametrize("rule", RULE_IDS)
 def test_each_rule_has_a_valid_proportion_measure_with_the_rule_title_and_clause(rule):
     data = json.loads((FHIR_DIR / f"Measure-{rule}.json").read_text("utf-8"))
