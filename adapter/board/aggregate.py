@@ -271,10 +271,7 @@ def _area(obligation: Obligation) -> str:
 
 
 def _tally(obligations: Iterable[Obligation]) -> Tally:
-    tally = Tally()
-    for obligation in obligations:
-        tally.add(obligation.status)
-    return tally
+    return Tally.of(o.status for o in obligations)
 
 
 def _line(
