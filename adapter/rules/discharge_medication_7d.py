@@ -12,7 +12,7 @@ from adapter.facts import Letter, MedicationOrder, MedicationUse, Ref, Supply
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import DischargeMedication, Params
-from adapter.rules.base import Context, Parties, Rule, days
+from adapter.rules.base import Board, Context, Parties, Rule, days
 from adapter.rules.discharge_medicines import DischargeMedicines
 
 ACTIVE = frozenset({"active", "completed"})
@@ -164,5 +164,27 @@ RULE = Rule(
     "antibiotic course (boundsDuration 5 d) with 5 days supplied: met.",
     breached_example="28 tablets, 1 tablet four times a day (7 × 4 = 28 per week): 7 days, met; "
     "14 tablets at that dose: 3.5 days, breached.",
+    definition="A discharge MedicationRequest or MedicationStatement (by category, or listed in "
+    "a discharge document's medication section or List) supplies at least {min_days} days of "
+    "medicine (parameter min_days), or the whole course when the course is shorter.",
+    board=Board(
+        "At least {min_days} days' medicines on discharge",
+        "Medicines supplied on discharge cover at least min_days ({min_days}), or the whole course "
+        "when it is shorter.",
+        deadline=False,
+    ),
+    params=DischargeMedication,
     evaluate=evaluate,
+    codes=(
+        "medication-category-systems",
+        "discharge-category-codes",
+        "not-discharge-category-codes",
+        "medication-section-codes",
+        "discharge-medication-list-codes",
+        "discharge-summary-types",
+        "discharge-medicine-classes",
+        "stopped-change-codes",
+        "stopped-change-words",
+        "medication-change-extension-words",
+    ),
 )
