@@ -9,6 +9,7 @@ from typing import Any
 
 from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
+from adapter.limits import too_deep
 from adapter.model import Issue, Location
 
 
@@ -29,7 +30,7 @@ def unpack(
         return
     kind = value.get("resourceType")
     if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
-        found = "no resourceType" if kind is None else f"resourceType {kind!r}"
+        found = "no resourceType" if kind is None else f"resourceType {_show(kind)}"
         yield _refuse(
             where,
             "structure",
@@ -40,6 +41,11 @@ def unpack(
     # Built directly: dataclasses.replace costs more than the rest of this function.
     where = Location(where.file, where.line, where.entry, _label(value, full_url), where.field)
     if kind != "Bundle":
+        deep = too_deep(value, limits.max_nesting)
+        if deep is not None:
+            message = f"nested deeper than {limits.max_nesting} levels; not read"
+            yield _refuse(where, "too-costly", message, field=deep)
+            return
         yield Received(value, where, full_url, sent_at)
         return
     yield from _bundle(value, where, limits, sent_at, depth)
@@ -95,6 +101,12 @@ def _refuse(where: Location, code: str, message: str, field: str | None = None) 
     if field:
         where = replace(where, field=field)
     return Refused(Issue("error", code, where, f"{where.describe()}: {message}"))
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a value found where a string belongs (never the repr of
+    a hostile nested value, which can overflow the stack)."""
+    return repr(value[:60]) if isinstance(value, str) else _kind(value)
 
 
 def _kind(value: Any) -> str:
