@@ -9,7 +9,7 @@ from typing import cast
 from adapter.facts import MedicationOrder
 from adapter.model import Obligation, Status
 from adapter.params import DischargeMedication, Params
-from adapter.rules.base import Context, Parties, Rule, days
+from adapter.rules.base import Board, Context, Parties, Rule, days
 
 ACTIVE = frozenset({"active", "completed"})
 ORDERS = frozenset({"order", "original-order", "instance-order"})
@@ -79,5 +79,15 @@ RULE = Rule(
     "antibiotic course (boundsDuration 5 d) with 5 days supplied: met.",
     breached_example="28 tablets, 1 tablet four times a day (7 × 4 = 28 per week): 7 days, met; "
     "14 tablets at that dose: 3.5 days, breached.",
+    definition="A discharge MedicationRequest supplies at least {min_days} days of medicine "
+    "(parameter min_days), or the whole course when the course is shorter.",
+    board=Board(
+        "At least {min_days} days' medicines on discharge",
+        "Medicines supplied on discharge cover at least min_days ({min_days}), or the whole course "
+        "when it is shorter.",
+        deadline=False,
+    ),
+    params=DischargeMedication,
     evaluate=evaluate,
+    codes=("medication-category-system", "discharge-category-codes"),
 )

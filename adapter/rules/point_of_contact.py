@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from adapter.facts import Letter, Person, Role
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import FINAL, Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import FINAL, Board, Context, Parties, Rule
 from adapter.rules.letters import is_discharge_summary, owes_clinic_letter, owes_discharge_summary
 
 
@@ -88,5 +88,16 @@ RULE = Rule(
     "met.",
     breached_example="A discharge summary with no contact section and an author without phone "
     "or email (a switchboard on the Organization alone does not count): breached.",
+    definition="Every discharge summary and clinic letter gives a clear point of contact for "
+    "questions: a phone number or email address in the contact section, or on its author.",
+    board=Board(
+        "Clear point of contact",
+        "Every discharge summary and clinic letter names a phone number or email address for the "
+        "responsible team.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types", "contact-section"),
+    phrases=("phone", "email"),
 )

@@ -8,8 +8,8 @@ from dataclasses import replace
 from adapter.facts import Letter, Request
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import AGREED, WITHDRAWN, Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import AGREED, WITHDRAWN, Board, Context, Parties, Rule
 from adapter.rules.requests import is_referral, is_test, practice_performer
 
 
@@ -112,5 +112,16 @@ RULE = Rule(
     "the practice with the practice's accepted Task: met.",
     breached_example="Plan: 'Please could the GP repeat U&Es in 2 weeks.' with no agreement from "
     "the practice: breached.",
+    definition="The trust arranges and follows up the tests it orders, and tells the patient the "
+    "results, instead of asking the GP to do them (unless the practice agreed).",
+    board=Board(
+        "Trust arranges its own tests",
+        "Tests the trust orders are arranged and followed up by the trust, not passed to the "
+        "practice unless the practice agreed.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("test-categories", "test-codes", "referral-codes", "referral-words", "plan-section"),
+    phrases=("gp-asked-to-test",),
 )
