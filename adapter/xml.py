@@ -19,6 +19,7 @@ import types
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
@@ -147,22 +148,32 @@ def _build_spec(model: type[Any]) -> _Spec:
     return _Spec(fields, {n: i for i, n in enumerate(order)}, attributes)
 
 
-_RESOURCE_MODELS: dict[str, type[Any]] = {}
+_RESOURCE_MODELS: dict[tuple[str, str], type[Any]] = {}
+# The release being converted: R4, or STU3 for a document read as STU3 (docs/contract.md §1).
+_RELEASE: ContextVar[str] = ContextVar("fhir_release", default="R4")
 
 
-def _resource_model(name: str) -> type[Any] | None:
+def _resource_model(name: str, release: str = "R4") -> type[Any] | None:
     """The model class of a concrete resource type, or None for anything else."""
-    found = _RESOURCE_MODELS.get(name)
+    found = _RESOURCE_MODELS.get((release, name))
     if found is not None or not name.isidentifier() or name in ("Resource", "DomainResource"):
         return found
     try:
-        model = get_fhir_model_class(name)
-    except (ValueError, ImportError):
+        model = _model_class(name, release)
+    except (ValueError, ImportError, AttributeError):
         return None
     if not model.has_resource_base() or model.__name__ != name:
         return None
-    _RESOURCE_MODELS[name] = model
+    _RESOURCE_MODELS[release, name] = model
     return model
+
+
+def _model_class(name: str, release: str) -> type[Any]:
+    if release == "STU3":
+        from fhir.resources.STU3 import get_fhir_model_class as stu3_model_class
+
+        return stu3_model_class(name)
+    return get_fhir_model_class(name)
 
 
 _R4_ONLY: Final = frozenset(
@@ -173,7 +184,7 @@ _R4_ONLY: Final = frozenset(
 def _resource_spec(name: str) -> _Spec | None:
     """How to read a resource type: its R4B model, or no model for an R4 type that R4B
     dropped (read as found, so that it is still a resource with a known type)."""
-    model = _resource_model(name)
+    model = _resource_model(name, _RELEASE.get())
     if model is not None:
         return _spec(model)
     return _EMPTY_SPEC if name in _R4_ONLY else None
@@ -189,9 +200,17 @@ _DECIMAL: Final = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _INTEGERS: Final = frozenset({"integer", "positiveInt", "unsignedInt", "integer64"})
 
 
-def fhir_xml_to_json(source: bytes | Element) -> Json:
-    """A FHIR R4 XML resource (document bytes or a parsed root) as FHIR JSON."""
-    root = parse_xml_bytes(source) if isinstance(source, bytes) else source
+def fhir_xml_to_json(source: bytes | Element, release: str = "R4") -> Json:
+    """A FHIR R4 XML resource (document bytes or a parsed root) as FHIR JSON; with
+    `release="STU3"`, read by the STU3 structure definitions instead."""
+    token = _RELEASE.set(release)
+    try:
+        return _root_to_json(parse_xml_bytes(source) if isinstance(source, bytes) else source)
+    finally:
+        _RELEASE.reset(token)
+
+
+def _root_to_json(root: Element) -> Json:
     tag = str(root.tag)
     spec = _resource_spec(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
     if spec is None:

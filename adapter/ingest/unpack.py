@@ -11,6 +11,9 @@ from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
 from adapter.limits import too_deep
 from adapter.model import Issue, Location
+from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
+
+FOREIGN_TYPES = DSTU2_ONLY | R5_ONLY
 
 
 def unpack(
@@ -21,15 +24,21 @@ def unpack(
     full_url: str | None = None,
     sent_at: str | None = None,
     depth: int = 0,
+    release: str | None = None,
 ) -> Iterator[Item]:
-    """The resources in one parsed JSON value, each Received or Refused."""
+    """The resources in one parsed JSON value, each Received or Refused. `release` is the
+    enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries."""
     if not isinstance(value, dict):
         yield _refuse(
             where, "structure", f"expected a FHIR resource (a JSON object), found {_kind(value)}"
         )
         return
     kind = value.get("resourceType")
-    if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
+    if isinstance(kind, str) and kind in FOREIGN_TYPES:
+        where = replace(where, resource=_label(value, full_url))
+        yield _refuse(where, "not-supported", _unsupported(kind, release_of(value)))
+        return
+    if not isinstance(kind, str) or (kind not in RESOURCE_TYPES and kind not in STU3_ONLY):
         found = "no resourceType" if kind is None else f"resourceType {_show(kind)}"
         yield _refuse(
             where,
@@ -40,23 +49,43 @@ def unpack(
         return
     # Built directly: dataclasses.replace costs more than the rest of this function.
     where = Location(where.file, where.line, where.entry, _label(value, full_url), where.field)
+    own = release_of(value) if kind != "Bundle" else None
+    if own in ("DSTU2", "R5") or (own is None and release in ("DSTU2", "R5")):
+        yield _refuse(where, "not-supported", _unsupported(kind, own or release))
+        return
     if kind != "Bundle":
         deep = too_deep(value, limits.max_nesting)
         if deep is not None:
             message = f"nested deeper than {limits.max_nesting} levels; not read"
             yield _refuse(where, "too-costly", message, field=deep)
             return
-        yield Received(value, where, full_url, sent_at)
+        stu3 = own == "STU3" or (own is None and release == "STU3")
+        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None)
         return
-    yield from _bundle(value, where, limits, sent_at, depth)
+    yield from _bundle(value, where, limits, sent_at, depth, release)
+
+
+def _unsupported(kind: str, release: str | None) -> str:
+    name = {"DSTU2": "FHIR DSTU2 (1.0)", "R5": "FHIR R5"}.get(release or "", str(release))
+    return (
+        f"{kind} is written in {name}; only FHIR R4 and STU3 are read "
+        "(docs/contract.md §1); send it as R4"
+    )
 
 
 def _bundle(
-    bundle: dict[str, Any], where: Location, limits: Limits, sent_at: str | None, depth: int
+    bundle: dict[str, Any],
+    where: Location,
+    limits: Limits,
+    sent_at: str | None,
+    depth: int,
+    release: str | None,
 ) -> Iterator[Item]:
     if depth >= limits.max_depth:
         yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
         return
+    if depth == 0 or release is None:
+        release = bundle_release(bundle) or release
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
@@ -86,6 +115,7 @@ def _bundle(
             full_url=url if isinstance(url, str) else None,
             sent_at=sent_at,
             depth=depth + 1,
+            release=release,
         )
 
 

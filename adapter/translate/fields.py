@@ -23,8 +23,11 @@ SINGLE_IDENTIFIER = frozenset({"Composition", "Bundle", "QuestionnaireResponse"}
 
 
 class Fields:
-    def __init__(self, resource: JSON, location: Location, full_url: str | None) -> None:
+    def __init__(
+        self, resource: JSON, location: Location, full_url: str | None, sent_type: str = ""
+    ) -> None:
         self.resource = resource
+        self.sent_type = sent_type  # the type as sent, when up-converted (STU3 ReferralRequest)
         self.location = location
         self.full_url = full_url
         self.problems: list[tuple[str, str]] = []  # (FHIR path, message)
@@ -200,7 +203,7 @@ class Fields:
 
     def head(self) -> Head:
         resource = self.resource
-        kind = str(resource["resourceType"])
+        kind = self.sent_type or str(resource["resourceType"])
         rid = self.string(resource, "id", "id")
         identifiers = []
         if kind in SINGLE_IDENTIFIER and isinstance(resource.get("identifier"), dict):
