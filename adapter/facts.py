@@ -133,14 +133,17 @@ class Letter(Compact):
     custodian: Ref | None
     authors: tuple[Ref, ...]
     findings: Findings
+    medicines: tuple[Ref, ...] = ()  # entries of its medication sections (docs/contract.md §7)
 
 
 @dataclass(frozen=True, slots=True)
 class Supply(Compact):
     """Days of medicine supplied, or why that cannot be worked out."""
 
-    days: float | None
+    days: float | None  # the shortest reading (the whole supply when it is exact)
     how: str  # "expectedSupplyDuration", "quantity ÷ daily dose", or the reason it is unknown
+    most: float | None = None  # the longest reading, when the dosage is a range
+    whole: bool = False  # the quantity lasts the whole (bounded) course
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,40 @@ class MedicationOrder(Compact):
     supply: Supply
     course_days: float | None
     medicine: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationUse(Compact):
+    """A MedicationStatement (docs/contract.md §7)."""
+
+    head: Head
+    status: str
+    categories: tuple[Concept, ...]
+    changes: tuple[Concept, ...]  # change status carried by extensions
+    based_on: tuple[Ref, ...]
+    context: Ref | None
+    patient: Ref | None
+    source: Ref | None  # informationSource
+    supply: Supply
+    course_days: float | None
+    medicine: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry(Compact):
+    item: Ref
+    flag: Concept | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListFact(Compact):
+    """A List (a medication list, with each entry's change-status flag)."""
+
+    head: Head
+    status: str
+    code: Concept | None
+    encounter: Ref | None
+    entries: tuple[ListEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +307,8 @@ Fact = (
     | Attendance
     | Letter
     | MedicationOrder
+    | MedicationUse
+    | ListFact
     | Request
     | TaskFact
     | Booking

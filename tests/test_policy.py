@@ -34,6 +34,9 @@ def supply_of(days: int) -> dict[str, object]:
             }
         ],
         "subject": {"reference": "Patient/p1"},
+        "requester": {
+            "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RZZ"}
+        },
         "medicationCodeableConcept": {"text": "Amlodipine 5mg tablets"},
         "dispenseRequest": {
             "expectedSupplyDuration": {

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
+from adapter.limits import too_deep
 from adapter.model import Issue, Location
 from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
 
@@ -39,7 +40,7 @@ def unpack(
         yield _refuse(where, "not-supported", _unsupported(kind, release_of(value)))
         return
     if not isinstance(kind, str) or (kind not in RESOURCE_TYPES and kind not in STU3_ONLY):
-        found = "no resourceType" if kind is None else f"resourceType {kind!r}"
+        found = "no resourceType" if kind is None else f"resourceType {_show(kind)}"
         yield _refuse(
             where,
             "structure",
@@ -54,6 +55,11 @@ def unpack(
         yield _refuse(where, "not-supported", _unsupported(kind, own or release))
         return
     if kind != "Bundle":
+        deep = too_deep(value, limits.max_nesting)
+        if deep is not None:
+            message = f"nested deeper than {limits.max_nesting} levels; not read"
+            yield _refuse(where, "too-costly", message, field=deep)
+            return
         stu3 = own == "STU3" or (own is None and release == "STU3")
         yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None, message_at)
         return
@@ -133,6 +139,12 @@ def _refuse(where: Location, code: str, message: str, field: str | None = None) 
     if field:
         where = replace(where, field=field)
     return Refused(Issue("error", code, where, f"{where.describe()}: {message}"))
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a value found where a string belongs (never the repr of
+    a hostile nested value, which can overflow the stack)."""
+    return repr(value[:60]) if isinstance(value, str) else _kind(value)
 
 
 def _kind(value: Any) -> str:

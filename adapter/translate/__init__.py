@@ -26,6 +26,7 @@ from adapter.translate.context import (
 from adapter.translate.encounter import encounter_to_attendance
 from adapter.translate.fields import Fields
 from adapter.translate.medication_request import medication_request_to_order
+from adapter.translate.medication_statement import list_to_list, medication_statement_to_use
 from adapter.translate.message import message_header_to_message, operation_outcome_to_outcome
 from adapter.translate.parties import (
     organization_to_organisation,
@@ -46,6 +47,8 @@ TRANSLATORS: dict[str, Translator] = {
     "Encounter": encounter_to_attendance,
     "Appointment": appointment_to_booking,
     "MedicationRequest": medication_request_to_order,
+    "MedicationStatement": medication_statement_to_use,
+    "List": list_to_list,
     "ServiceRequest": service_request_to_request,
     "Task": task_to_task,
     "Observation": observation_to_observation,

@@ -11,6 +11,7 @@ from adapter.facts import Letter
 from adapter.instants import parse_instant
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
+from adapter.translate.medicine_sections import medication_entries
 from adapter.translate.narrative import read_findings, sentences
 
 
@@ -33,6 +34,7 @@ def composition_to_letter(f: Fields, policy: Policy, sent_at: str | None) -> Let
         custodian=f.ref(r, "custodian", "custodian"),
         authors=f.refs(r, "author", "author"),
         findings=read_findings(_sections(f, r, "section"), policy),
+        medicines=medication_entries(r, policy),
     )
 
 
