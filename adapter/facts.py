@@ -2,7 +2,7 @@
 
 Translators (`adapter/translate/`) make these from FHIR JSON; the linker
 (`adapter/link.py`) indexes them; rules read them. A run at ICB scale keeps millions, so
-they hold parsed values (instants, code sets, narrative findings), never the source dicts.
+they hold parsed values (instants, code sets, narrative sentences), never the source dicts.
 """
 
 from __future__ import annotations
@@ -108,16 +108,8 @@ class Attendance(Compact):
     based_on: tuple[Ref, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Findings(Compact):
-    """What a Composition's narrative says, by the phrase lists (rules.md §5, §6)."""
-
-    fit_note: frozenset[str] = frozenset()  # not-needed, asked-of-gp, issued, needed
-    discharged: bool = False
-    refer_asks: tuple[tuple[str, bool, bool], ...] = ()  # sentence, urgent, unrelated
-    test_asks: tuple[str, ...] = ()
-    contact_section: bool = False
-    fit_note_sentence: str | None = None
+# A letter's narrative as (section heading code, its sentences), nested sections flattened.
+Sections = tuple[tuple[str | None, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +124,7 @@ class Letter(Compact):
     sent: datetime | None
     custodian: Ref | None
     authors: tuple[Ref, ...]
-    findings: Findings
+    sections: Sections
     medicines: tuple[Ref, ...] = ()  # entries of its medication sections (docs/contract.md §7)
 
 

@@ -15,6 +15,7 @@ from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import DnaDischarge, Params
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def dnas(world: World) -> list[Dna]:
             letters = [
                 x.head.key
                 for x in world.letters_by_encounter.get(a.head.key, [])
-                if x.status not in WITHDRAWN and x.findings.discharged
+                if x.status not in WITHDRAWN and findings(x, world.policy).discharged
             ]
             found.append(
                 _dna(

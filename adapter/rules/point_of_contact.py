@@ -10,6 +10,7 @@ from adapter.model import Obligation
 from adapter.params import NoParams, Params
 from adapter.rules.base import FINAL, Board, Context, Parties, Rule
 from adapter.rules.letters import is_discharge_summary, owes_clinic_letter, owes_discharge_summary
+from adapter.rules.narrative import findings
 
 
 def counts_as_interface_letter(letter: Letter, world: World) -> bool:
@@ -50,7 +51,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             owed_to=world.practice_of_patient(letter.patient),
         )
         author = contact_author(letter, world)
-        if letter.findings.contact_section:
+        if findings(letter, world.policy).contact_section:
             yield RULE.obligation(
                 "met",
                 letter.head.key,
