@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ COMMANDS: dict[str, str] = {
 }
 
 EXIT_OK, EXIT_BREACH, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool cut off by `| head`
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _pipe_closed()
     except Exception:
         traceback.print_exc()
         sys.stderr.write(
@@ -101,6 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_BUG
     return code
+
+
+def _pipe_closed() -> int:
+    """The reader of standard output went away (`referee check ... | head`): stop quietly,
+    as Unix tools do. Standard output is pointed at /dev/null so that the interpreter's
+    final flush does not raise again (the recipe of the Python signal documentation)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE_CLOSED
 
 
 def entry() -> None:
