@@ -10,6 +10,7 @@ from adapter.model import Obligation
 from adapter.params import NoParams, Params
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
 from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
+from adapter.rules.narrative import findings
 
 # rules.md §5.5: this precedence replaces the general combination of §6.
 PRECEDENCE = ("not-needed", "asked-of-gp", "issued", "needed")
@@ -26,7 +27,7 @@ def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
     key = attendance.head.key
     for letter in world.letters_by_encounter.get(key, []):
         if letter.status not in WITHDRAWN:
-            for kind in letter.findings.fit_note:
+            for kind in findings(letter, world.policy).fit_note:
                 found[kind].append(letter.head.key)
     codes = world.policy.codes["fit-note-observations"]
     for observation in world.observations_by_encounter.get(key, []):

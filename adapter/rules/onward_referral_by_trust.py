@@ -11,6 +11,7 @@ from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import NoParams, Params
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 from adapter.rules.requests import is_referral, is_urgent, practice_performer
 
 
@@ -90,7 +91,7 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
 def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
     world = ctx.world
     for letter in world.of_type(Letter):
-        asks = letter.findings.refer_asks
+        asks = findings(letter, world.policy).refer_asks
         if not asks or letter.status in WITHDRAWN:
             continue
         urgent = any(u for _, u, _ in asks)

@@ -10,6 +10,7 @@ from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import NoParams, Params
 from adapter.rules.base import AGREED, WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 from adapter.rules.requests import is_referral, is_test, practice_performer
 
 
@@ -66,7 +67,7 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
 def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
     world = ctx.world
     for letter in world.of_type(Letter):
-        asks = letter.findings.test_asks
+        asks = findings(letter, world.policy).test_asks
         if not asks or letter.status in WITHDRAWN:
             continue
         practice = world.practice_of_patient(letter.patient)
