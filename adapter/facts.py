@@ -2,7 +2,7 @@
 
 Translators (`adapter/translate/`) make these from FHIR JSON; the linker
 (`adapter/link.py`) indexes them; rules read them. A run at ICB scale keeps millions, so
-they hold parsed values (instants, code sets, narrative findings), never the source dicts.
+they hold parsed values (instants, code sets, narrative sentences), never the source dicts.
 """
 
 from __future__ import annotations
@@ -108,16 +108,8 @@ class Attendance(Compact):
     based_on: tuple[Ref, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Findings(Compact):
-    """What a Composition's narrative says, by the phrase lists (rules.md §5, §6)."""
-
-    fit_note: frozenset[str] = frozenset()  # not-needed, asked-of-gp, issued, needed
-    discharged: bool = False
-    refer_asks: tuple[tuple[str, bool, bool], ...] = ()  # sentence, urgent, unrelated
-    test_asks: tuple[str, ...] = ()
-    contact_section: bool = False
-    fit_note_sentence: str | None = None
+# A letter's narrative as (section heading code, its sentences), nested sections flattened.
+Sections = tuple[tuple[str | None, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +124,7 @@ class Letter(Compact):
     sent: datetime | None
     custodian: Ref | None
     authors: tuple[Ref, ...]
-    findings: Findings
+    sections: Sections
     medicines: tuple[Ref, ...] = ()  # entries of its medication sections (docs/contract.md §7)
 
 
@@ -265,7 +257,7 @@ class DocumentFact(Compact):
 
     head: Head
     encounters: tuple[Ref, ...]
-    names_fit_note: bool
+    types: tuple[Concept, ...]  # DocumentReference.type
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +265,33 @@ class PlanFact(Compact):
     """A CarePlan."""
 
     head: Head
-    shared_care: bool
+    categories: tuple[Concept, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFact(Compact):
+    """A MessageHeader (ITK3, BaRS): who sent the message to whom, about what, when, and
+    for a response, which message it answers and how (docs/contract.md §2)."""
+
+    head: Head
+    message_id: str | None  # MessageHeader.id, which a response's response.identifier names
+    sender: Ref | None
+    receivers: tuple[Ref, ...]  # destination[].receiver (STU3 receiver)
+    responsible: Ref | None
+    focus: tuple[Ref, ...]
+    event: str | None
+    sent: datetime | None  # STU3 MessageHeader.timestamp, else the message Bundle's timestamp
+    response_to: str | None  # response.identifier
+    response_code: str | None  # response.code: ok, transient-error, fatal-error
+    response_details: Ref | None  # the OperationOutcome with the ITK3 response codes
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFact(Compact):
+    """An OperationOutcome: the codings of its issues' details (ITK3 response codes)."""
+
+    head: Head
+    codes: frozenset[str]  # "system|code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +318,8 @@ Fact = (
     | ObservationFact
     | DocumentFact
     | PlanFact
+    | MessageFact
+    | OutcomeFact
     | Other
 )
 

@@ -30,8 +30,9 @@ from fhir_core.constraints import FHIR_PRIMITIVES_MAPS
 from fhir_core.types import FhirBase
 from lxml import etree
 
-from adapter.errors import UnreadableInput
+from adapter.errors import TooLarge, UnreadableInput
 from adapter.fhir import RESOURCE_TYPES
+from adapter.limits import MAX_XML_ATTRIBUTES
 from adapter.safexml import (
     DEFAULT_MAX_XML_BYTES,
     HOSTILE_MESSAGE,
@@ -248,6 +249,13 @@ def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
     text = elem.text
     if text and not text.isspace():
         out["@text"] = text.strip()
+    if len(elem.attrib) > MAX_XML_ATTRIBUTES:  # counted in linear time; items() is not
+        raise _fail(
+            TooLarge,
+            "too-costly",
+            f"<{etree.QName(elem).localname}> has {len(elem.attrib)} attributes; a FHIR "
+            f"element has at most value, id and url (the limit is {MAX_XML_ATTRIBUTES})",
+        )
     for key, value in elem.items():
         attr = str(key)
         if attr in spec.attributes:
@@ -366,14 +374,20 @@ def _square_primitive_list(out: Json, name: str) -> None:
         out.pop(name, None)
 
 
+def _fits_64_bits(number: int) -> bool:
+    """JSON integers this wide are what every reader (orjson, the store) can hold."""
+    return -(2**63) <= number < 2**63
+
+
 def _convert(primitive: str, raw: str) -> Any:
     """The JSON value of a primitive, or the raw string when it does not convert."""
     if primitive == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
     if primitive in _INTEGERS:
-        return int(raw) if _INTEGER.fullmatch(raw) else raw
+        # outside 64 bits the raw string is kept, so validation reports it (issue 15)
+        return int(raw) if _INTEGER.fullmatch(raw) and _fits_64_bits(int(raw)) else raw
     if primitive == "decimal" and _DECIMAL.fullmatch(raw):
-        if _INTEGER.fullmatch(raw):
+        if _INTEGER.fullmatch(raw) and _fits_64_bits(int(raw)):
             return int(raw)
         number = float(raw)
         return number if math.isfinite(number) else raw
@@ -420,7 +434,7 @@ def _fill(elem: Element, obj: Json, spec: _Spec) -> None:
     for attr in attributes:
         value = obj.get(attr)
         if isinstance(value, str):
-            elem.set(attr, value)
+            elem.set(attr, _xml_text(value))
     position = spec.position
     names = {key[1:] if key[:1] == "_" else key for key in obj}
     names.difference_update(attributes)
@@ -430,7 +444,7 @@ def _fill(elem: Element, obj: Json, spec: _Spec) -> None:
     for key, value in obj.items():  # what the model does not know, kept as found
         plain = key[1:] if key[:1] == "_" else key
         if key == "@text":
-            elem.text = str(value)
+            elem.text = _xml_text(value)
         elif key[:1] == "@":
             elem.set(key[1:], _xml_text(value))
         elif plain not in position and plain in names and value is not None:
@@ -507,9 +521,17 @@ def _primitive_to_xml(parent: Element, name: str, value: Any, extra: Any) -> Non
 
 
 def _xml_text(value: Any) -> str:
+    """A JSON value as XML text. Characters XML 1.0 cannot carry at all, not even as a
+    character reference (control characters, lone surrogates), become U+FFFD: FHIR strings
+    may not hold them either, and one stored ODS code "R\u0001" must not stop every report
+    (issue 15)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    text = str(value)
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+
+
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _indent(root: Element) -> None:

@@ -186,7 +186,9 @@ def test_ukcore_discharge_composition_is_sent_at_its_date() -> None:
 
 def test_ukcore_discharge_composition_contact_section_has_a_phone_number() -> None:
     # "Dr Paul Rastall Tel: 0113 6323200" under contact-for-further-information
-    assert composition_letter().findings.contact_section is True
+    from adapter.rules.narrative import findings
+
+    assert findings(composition_letter(), load_policy()).contact_section is True
 
 
 def test_ukcore_discharge_composition_references_are_urn_uuids() -> None:

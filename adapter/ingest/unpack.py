@@ -9,6 +9,7 @@ from typing import Any
 
 from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
+from adapter.limits import too_deep
 from adapter.model import Issue, Location
 from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
 
@@ -24,6 +25,7 @@ def unpack(
     sent_at: str | None = None,
     depth: int = 0,
     release: str | None = None,
+    message_at: str | None = None,
 ) -> Iterator[Item]:
     """The resources in one parsed JSON value, each Received or Refused. `release` is the
     enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries."""
@@ -38,7 +40,7 @@ def unpack(
         yield _refuse(where, "not-supported", _unsupported(kind, release_of(value)))
         return
     if not isinstance(kind, str) or (kind not in RESOURCE_TYPES and kind not in STU3_ONLY):
-        found = "no resourceType" if kind is None else f"resourceType {kind!r}"
+        found = "no resourceType" if kind is None else f"resourceType {_show(kind)}"
         yield _refuse(
             where,
             "structure",
@@ -53,10 +55,15 @@ def unpack(
         yield _refuse(where, "not-supported", _unsupported(kind, own or release))
         return
     if kind != "Bundle":
+        deep = too_deep(value, limits.max_nesting)
+        if deep is not None:
+            message = f"nested deeper than {limits.max_nesting} levels; not read"
+            yield _refuse(where, "too-costly", message, field=deep)
+            return
         stu3 = own == "STU3" or (own is None and release == "STU3")
-        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None)
+        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None, message_at)
         return
-    yield from _bundle(value, where, limits, sent_at, depth, release)
+    yield from _bundle(value, where, limits, (sent_at, message_at), depth, release)
 
 
 def _unsupported(kind: str, release: str | None) -> str:
@@ -71,10 +78,14 @@ def _bundle(
     bundle: dict[str, Any],
     where: Location,
     limits: Limits,
-    sent_at: str | None,
+    times: tuple[str | None, str | None],
     depth: int,
     release: str | None,
 ) -> Iterator[Item]:
+    """The entries of a Bundle. `times` are the enclosing document's and message's
+    timestamps: a document's own timestamp dates its letters (rules.md §3), a message's
+    dates its MessageHeader (docs/contract.md §2); neither replaces the other."""
+    sent_at, message_at = times
     if depth >= limits.max_depth:
         yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
         return
@@ -82,6 +93,8 @@ def _bundle(
         release = bundle_release(bundle) or release
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
+    if bundle.get("type") == "message" and isinstance(bundle.get("timestamp"), str):
+        message_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         yield _refuse(
@@ -110,6 +123,7 @@ def _bundle(
             sent_at=sent_at,
             depth=depth + 1,
             release=release,
+            message_at=message_at,
         )
 
 
@@ -125,6 +139,12 @@ def _refuse(where: Location, code: str, message: str, field: str | None = None) 
     if field:
         where = replace(where, field=field)
     return Refused(Issue("error", code, where, f"{where.describe()}: {message}"))
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a value found where a string belongs (never the repr of
+    a hostile nested value, which can overflow the stack)."""
+    return repr(value[:60]) if isinstance(value, str) else _kind(value)
 
 
 def _kind(value: Any) -> str:

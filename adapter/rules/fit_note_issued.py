@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from adapter.facts import Attendance
+from adapter.facts import Attendance, DocumentFact
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import NoParams, Params
+from adapter.policy import Policy
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
 from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
+from adapter.rules.narrative import findings
 
 # rules.md §5.5: this precedence replaces the general combination of §6.
 PRECEDENCE = ("not-needed", "asked-of-gp", "issued", "needed")
@@ -20,20 +22,26 @@ DETAIL = {
 }
 
 
+def is_fit_note(document: DocumentFact, policy: Policy) -> bool:
+    """A DocumentReference whose type names a fit note (phrase list document-fit-note)."""
+    names = policy.phrases["document-fit-note"]
+    return any(names.search(kind.words()) for kind in document.types)
+
+
 def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
     """Each kind of fit-note evidence about the attendance, with the resources that say it."""
     found: dict[str, list[str]] = {kind: [] for kind in PRECEDENCE}
     key = attendance.head.key
     for letter in world.letters_by_encounter.get(key, []):
         if letter.status not in WITHDRAWN:
-            for kind in letter.findings.fit_note:
+            for kind in findings(letter, world.policy).fit_note:
                 found[kind].append(letter.head.key)
     codes = world.policy.codes["fit-note-observations"]
     for observation in world.observations_by_encounter.get(key, []):
         if any(c.has_code(codes) for c in observation.concepts):
             found["needed"].append(observation.head.key)
     for document in world.documents_by_encounter.get(key, []):
-        if document.names_fit_note:
+        if is_fit_note(document, world.policy):
             found["issued"].append(document.head.key)
     return found
 
