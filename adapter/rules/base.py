@@ -155,6 +155,11 @@ def days(value: float) -> str:
     return one_place(value)
 
 
+def clip(sentence: str, limit: int = 120) -> str:
+    """A quoted sentence for a detail, cut to `limit` characters with an ellipsis."""
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
 def when(value: datetime) -> str:
     """A UTC instant for a detail sentence."""
     return value.strftime("%Y-%m-%d %H:%M UTC")
