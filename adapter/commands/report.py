@@ -118,10 +118,10 @@ def run(args: argparse.Namespace) -> int:
     )
     period = Period(args.start, args.end)
     if args.database_url:
-        obligations, events = _from_database(args.database_url, as_of)
-        board = build_board(obligations, period, as_of or datetime.now(UTC), options, events=events)
+        obligations = _from_database(args.database_url, as_of)
+        board = build_board(obligations, period, as_of or datetime.now(UTC), options)
     else:
-        result, events = _from_paths(args.paths, as_of, policy)
+        result = _from_paths(args.paths, as_of, policy)
         board = build_board(
             result.obligations,
             period,
@@ -129,7 +129,6 @@ def run(args: argparse.Namespace) -> int:
             options,
             inputs=result.counts,
             issues=result.issues,
-            events=events,
         )
     out = args.out or DEFAULT_OUT[args.format]
     try:
@@ -157,23 +156,17 @@ def _write(board: Any, kind: str, out: str) -> None:
     )
 
 
-def _from_paths(paths: list[str], as_of: datetime | None, policy: Any) -> tuple[Any, Any]:
-    """The engine's result for `paths` (as `engine.check`), noting each subject's event
-    time as the resources stream past, so the input is read once."""
-    from adapter.board.dating import EventDates
-    from adapter.engine import run
-    from adapter.ingest import Limits, read_paths
+def _from_paths(paths: list[str], as_of: datetime | None, policy: Any) -> Any:
+    """The engine's result for `paths`, exactly as `referee check` judges them."""
+    from adapter.engine import check
 
-    events = EventDates()
-    result = run(events.watch(read_paths(paths, Limits())), as_of=as_of, policy=policy)
-    return result, events
+    return check(paths, as_of=as_of, policy=policy)
 
 
-def _from_database(url: str, as_of: datetime | None) -> tuple[list[Any], Any]:
-    from adapter.board.store_dates import stored_event_dates
+def _from_database(url: str, as_of: datetime | None) -> list[Any]:
     from adapter.store import load_obligations
 
-    return list(load_obligations(url, as_of=as_of)), stored_event_dates(url)
+    return list(load_obligations(url, as_of=as_of))
 
 
 def _date(text: str) -> date:

@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from adapter.deadline import judge_open
 from adapter.facts import MedicationOrder, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import Params
-from adapter.rules.base import AGREED, Context, Parties, Rule, by_deadline, combine, hours, when
+from adapter.rules.base import (
+    AGREED,
+    Clock,
+    Context,
+    Parties,
+    Rule,
+    combine,
+    hours,
+    status_at,
+    when,
+)
 
 
 def is_shared_care(order: MedicationOrder, world: World) -> bool:
@@ -67,10 +78,18 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         agreements = sorted(
             (t for t in tasks if t.status in AGREED and t.when), key=lambda t: t.when or transfer
         )
+        if not refusals and not agreements:
+            clock = Clock(
+                pending=f"No practice agreement yet; prescribing transfers at {when(transfer)}.",
+                overdue=_UNAGREED,
+            )
+            status, detail = judge_open(transfer, clock, transfer, ctx.as_of)
+            yield RULE.obligation(
+                status, order.head.key, detail, parties, due=transfer, clock=clock
+            )
+            continue
         statuses: list[Status] = ["breached" for _ in refusals]
-        statuses += [by_deadline(transfer, t.when, ctx.as_of) for t in agreements]
-        if not statuses:
-            statuses.append(by_deadline(transfer, None, ctx.as_of))
+        statuses += [status_at(transfer, t.when, ctx.as_of) for t in agreements]
         status = combine(statuses)
         evidence = [t.head.key for t in refusals + agreements]
         first = agreements[0].when if agreements else None
@@ -85,6 +104,9 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         )
 
 
+_UNAGREED = "Prescribing was transferred under shared care without the practice's agreement."
+
+
 def _detail(
     status: Status, refusals: list[TaskFact], agreed: datetime | None, transfer: datetime
 ) -> str:
@@ -95,9 +117,7 @@ def _detail(
     if agreed is not None:
         late = hours((agreed - transfer).total_seconds() / 3600)
         return f"Prescribing was transferred {late} h before the practice agreed to shared care."
-    if status == "pending":
-        return f"No practice agreement yet; prescribing transfers at {when(transfer)}."
-    return "Prescribing was transferred under shared care without the practice's agreement."
+    return _UNAGREED
 
 
 RULE = Rule(
