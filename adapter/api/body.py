@@ -14,6 +14,7 @@ from fastapi import Request
 from adapter import xml
 from adapter.api.outcomes import problem
 from adapter.errors import HostileXml, UnreadableInput
+from adapter.ingest.decode import to_utf8
 
 JSON_TYPES = frozenset({"application/fhir+json", "application/json", "application/json+fhir"})
 XML_TYPES = frozenset(
@@ -61,8 +62,13 @@ def _too_large(size: int, limit: int) -> Exception:
     )
 
 
-def parse(data: bytes, kind: str, limit: int) -> Any:
-    """The JSON value of the body (FHIR XML converted to FHIR JSON)."""
+def parse(data: bytes, kind: str, limit: int, charset: str | None = None) -> Any:
+    """The JSON value of the body (FHIR XML converted to FHIR JSON). Bytes are decoded by
+    the front door `referee check` uses too (byte order marks, UTF-16, `charset`)."""
+    try:
+        data = to_utf8(data, charset)
+    except UnreadableInput as exc:
+        raise problem(400, "structure", f"the body {exc.message}") from exc
     if not data.strip():
         raise problem(400, "structure", "the body is empty; send a FHIR resource or Bundle")
     if kind == "json":
@@ -78,6 +84,15 @@ def parse(data: bytes, kind: str, limit: int) -> Any:
         raise problem(400, "structure", f"the body is not FHIR XML: {exc.message}") from exc
 
 
+def charset(request: Request) -> str | None:
+    """The `charset` parameter of Content-Type, if any."""
+    for part in request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip()
+    return None
+
+
 async def read_fhir(request: Request, limit: int) -> Any:
     kind = media_type(request)
-    return parse(await read_limited(request, limit), kind, limit)
+    return parse(await read_limited(request, limit), kind, limit, charset(request))

@@ -55,7 +55,10 @@ def register(subparsers: Any) -> None:
         help="worker processes (default 1); writes stay serialised, reads run in parallel",
     )
     parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much the service logs (default info); never patient identifiers",
     )
     parser.set_defaults(run=run)
 

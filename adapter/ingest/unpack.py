@@ -9,7 +9,11 @@ from typing import Any
 
 from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
+from adapter.limits import too_deep
 from adapter.model import Issue, Location
+from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
+
+FOREIGN_TYPES = DSTU2_ONLY | R5_ONLY
 
 _NO_RESOURCE = (
     "the entry has no resource; only entries that carry a resource are accepted "
@@ -25,12 +29,14 @@ def unpack(
     full_url: str | None = None,
     sent_at: str | None = None,
     depth: int = 0,
+    release: str | None = None,
     requests: bool = False,
 ) -> Iterator[Item]:
-    """The resources in one parsed JSON value, each Received or Refused. A Bundle entry
-    without a `resource` (a request-only or response-only entry) carries nothing to count
-    and is passed over; with `requests` (the service, where such an entry would be a DELETE
-    or GET it does not carry out) it is Refused instead."""
+    """The resources in one parsed JSON value, each Received or Refused. `release` is the
+    enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries. A Bundle
+    entry without a `resource` (a request-only or response-only entry) carries nothing to
+    count and is passed over; with `requests` (the service, where such an entry would be a
+    DELETE or GET it does not carry out) it is Refused instead."""
     if not isinstance(value, dict):
         yield _refuse(
             where,
@@ -40,8 +46,12 @@ def unpack(
         )
         return
     kind = value.get("resourceType")
-    if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
-        found = "no resourceType" if kind is None else f"resourceType {kind!r}"
+    if isinstance(kind, str) and kind in FOREIGN_TYPES:
+        where = replace(where, resource=_label(value, full_url))
+        yield _refuse(where, "not-supported", _unsupported(kind, release_of(value)))
+        return
+    if not isinstance(kind, str) or (kind not in RESOURCE_TYPES and kind not in STU3_ONLY):
+        found = "no resourceType" if kind is None else f"resourceType {_show(kind)}"
         yield _refuse(
             where,
             "structure",
@@ -51,12 +61,29 @@ def unpack(
         )
         return
     # Built directly: dataclasses.replace costs more than the rest of this function.
-    label = resource_key(value, full_url) or kind
-    where = Location(where.file, where.line, where.entry, label, where.field)
-    if kind != "Bundle":
-        yield Received(value, where, full_url, sent_at)
+    where = Location(where.file, where.line, where.entry, _label(value, full_url), where.field)
+    own = release_of(value) if kind != "Bundle" else None
+    if own in ("DSTU2", "R5") or (own is None and release in ("DSTU2", "R5")):
+        yield _refuse(where, "not-supported", _unsupported(kind, own or release))
         return
-    yield from _bundle(value, where, limits, sent_at, depth, requests)
+    if kind != "Bundle":
+        deep = too_deep(value, limits.max_nesting)
+        if deep is not None:
+            message = f"nested deeper than {limits.max_nesting} levels; not read"
+            yield _refuse(where, "too-costly", message, field=deep)
+            return
+        stu3 = own == "STU3" or (own is None and release == "STU3")
+        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None)
+        return
+    yield from _bundle(value, where, limits, sent_at, depth, release, requests)
+
+
+def _unsupported(kind: str, release: str | None) -> str:
+    name = {"DSTU2": "FHIR DSTU2 (1.0)", "R5": "FHIR R5"}.get(release or "", str(release))
+    return (
+        f"{kind} is written in {name}; only FHIR R4 and STU3 are read "
+        "(docs/contract.md §1); send it as R4"
+    )
 
 
 def _bundle(
@@ -65,11 +92,14 @@ def _bundle(
     limits: Limits,
     sent_at: str | None,
     depth: int,
+    release: str | None,
     requests: bool,
 ) -> Iterator[Item]:
     if depth >= limits.max_depth:
         yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
         return
+    if depth == 0 or release is None:
+        release = bundle_release(bundle) or release
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
@@ -101,16 +131,25 @@ def _bundle(
             full_url=url if isinstance(url, str) else None,
             sent_at=sent_at,
             depth=depth + 1,
+            release=release,
             requests=requests,
         )
 
 
-def resource_key(resource: dict[str, Any], full_url: str | None) -> str | None:
+def _label(resource: dict[str, Any], full_url: str | None) -> str:
+    """`Type/id`, else the Bundle fullUrl, else just the type."""
+    return resource_key(resource, full_url) or str(resource["resourceType"])
+
+
+def resource_key(
+    resource: dict[str, Any], full_url: str | None, kind: str | None = None
+) -> str | None:
     """The one key of a resource (rules.md §4 `subject`): `Type/id`, else its Bundle
-    fullUrl, else None. Facts, obligations and the store all key resources by it."""
+    fullUrl, else None. Facts, obligations and the store all key resources by it. `kind`
+    is the type as sent when it differs (an up-converted STU3 resource)."""
     rid = resource.get("id")
     if isinstance(rid, str) and rid:
-        return f"{resource['resourceType']}/{rid}"
+        return f"{kind or resource['resourceType']}/{rid}"
     return full_url
 
 
@@ -120,6 +159,12 @@ def _refuse(
     if field:
         where = replace(where, field=field)
     return Refused(Issue("error", code, where, f"{where.describe()}: {message}"), value)
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a value found where a string belongs (never the repr of
+    a hostile nested value, which can overflow the stack)."""
+    return repr(value[:60]) if isinstance(value, str) else _kind(value)
 
 
 def _kind(value: Any) -> str:

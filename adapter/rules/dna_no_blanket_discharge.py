@@ -14,7 +14,8 @@ from adapter.instants import london_date
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import DnaDischarge, Params
-from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
+from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def dnas(world: World) -> list[Dna]:
             letters = [
                 x.head.key
                 for x in world.letters_by_encounter.get(a.head.key, [])
-                if x.status not in WITHDRAWN and x.findings.discharged
+                if x.status not in WITHDRAWN and findings(x, world.policy).discharged
             ]
             found.append(
                 _dna(
@@ -180,5 +181,18 @@ RULE = Rule(
     "(outcome of attendance 1): met.",
     breached_example="A 12-year-old, or an adult after a first DNA, discharged with 'please "
     "re-refer if needed': breached.",
+    definition="A patient who did not attend is discharged back to the GP only when an adult and "
+    "after at least {min_dnas_before_discharge} missed appointments on the same referral "
+    "(parameter min_dnas_before_discharge), under a published access policy.",
+    board=Board(
+        "No blanket discharge after a missed appointment",
+        "A patient who did not attend is discharged back to the GP only if an adult (aged "
+        "{adult_age_years} or over) and after at least min_dnas_before_discharge "
+        "({min_dnas_before_discharge}) missed appointments on the referral.",
+        deadline=False,
+    ),
+    params=DnaDischarge,
     evaluate=evaluate,
+    codes=("did-not-attend", "outcome-discharged"),
+    phrases=("discharged-after-dna",),
 )

@@ -9,8 +9,9 @@ from dataclasses import replace
 from adapter.facts import Letter, Request
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 from adapter.rules.requests import is_referral, is_urgent, practice_performer
 
 
@@ -90,7 +91,7 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
 def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
     world = ctx.world
     for letter in world.of_type(Letter):
-        asks = letter.findings.refer_asks
+        asks = findings(letter, world.policy).refer_asks
         if not asks or letter.status in WITHDRAWN:
             continue
         urgent = any(u for _, u, _ in asks)
@@ -141,5 +142,16 @@ RULE = Rule(
     "wish to refer to dermatology.': met. A trust referral to another trust: met.",
     breached_example="ServiceRequest from the trust to the practice, priority urgent, or "
     "'Please ask the GP to re-refer.': breached.",
+    definition="The trust refers the patient onward itself when the need is urgent or related "
+    "to the original referral; only non-urgent, unrelated needs go back to the GP.",
+    board=Board(
+        "Trust makes related or urgent onward referrals",
+        "The trust refers onward itself when the need is urgent or related to the original "
+        "referral; only non-urgent, unrelated needs go back to the GP.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("referral-codes", "referral-words", "urgent-priorities", "ers-urgent-priorities"),
+    phrases=("gp-asked-to-refer", "urgent", "unrelated"),
 )

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from adapter.facts import Letter, Person, Role
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import FINAL, Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import FINAL, Board, Context, Parties, Rule
 from adapter.rules.letters import is_discharge_summary, owes_clinic_letter, owes_discharge_summary
+from adapter.rules.narrative import findings
 
 
 def counts_as_interface_letter(letter: Letter, world: World) -> bool:
@@ -50,7 +51,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             owed_to=world.practice_of_patient(letter.patient),
         )
         author = contact_author(letter, world)
-        if letter.findings.contact_section:
+        if findings(letter, world.policy).contact_section:
             yield RULE.obligation(
                 "met",
                 letter.head.key,
@@ -88,5 +89,16 @@ RULE = Rule(
     "met.",
     breached_example="A discharge summary with no contact section and an author without phone "
     "or email (a switchboard on the Organization alone does not count): breached.",
+    definition="Every discharge summary and clinic letter gives a clear point of contact for "
+    "questions: a phone number or email address in the contact section, or on its author.",
+    board=Board(
+        "Clear point of contact",
+        "Every discharge summary and clinic letter names a phone number or email address for the "
+        "responsible team.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types", "contact-section"),
+    phrases=("phone", "email"),
 )

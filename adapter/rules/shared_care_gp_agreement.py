@@ -9,9 +9,10 @@ from adapter.deadline import judge_open
 from adapter.facts import MedicationOrder, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
-from adapter.params import Params
+from adapter.params import NoParams, Params
 from adapter.rules.base import (
     AGREED,
+    Board,
     Clock,
     Context,
     Parties,
@@ -132,5 +133,16 @@ RULE = Rule(
     "(status accepted) started 8 May: met.",
     breached_example="Transfer on 10 May with no practice Task by then (breached), or a Task "
     "with status rejected (a refusal: breached).",
+    definition="Prescribing moves to a practice under shared care only after that practice's prior "
+    "agreement (an accepted Task); a hospital letter is not agreement, and a refusal is a "
+    "breach.",
+    board=Board(
+        "GP agrees before shared-care prescribing moves",
+        "Prescribing passes to a practice under shared care only after that practice has agreed; a"
+        " letter is not agreement.",
+        deadline=True,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("shared-care-category-codes", "shared-care-words"),
 )

@@ -8,8 +8,9 @@ from dataclasses import replace
 from adapter.facts import Letter, Request
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import AGREED, WITHDRAWN, Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import AGREED, WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 from adapter.rules.requests import is_referral, is_test, practice_performer
 
 
@@ -66,7 +67,7 @@ def coded(ctx: Context[Params]) -> Iterator[Obligation]:
 def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
     world = ctx.world
     for letter in world.of_type(Letter):
-        asks = letter.findings.test_asks
+        asks = findings(letter, world.policy).test_asks
         if not asks or letter.status in WITHDRAWN:
             continue
         practice = world.practice_of_patient(letter.patient)
@@ -112,5 +113,16 @@ RULE = Rule(
     "the practice with the practice's accepted Task: met.",
     breached_example="Plan: 'Please could the GP repeat U&Es in 2 weeks.' with no agreement from "
     "the practice: breached.",
+    definition="The trust arranges and follows up the tests it orders, and tells the patient the "
+    "results, instead of asking the GP to do them (unless the practice agreed).",
+    board=Board(
+        "Trust arranges its own tests",
+        "Tests the trust orders are arranged and followed up by the trust, not passed to the "
+        "practice unless the practice agreed.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("test-categories", "test-codes", "referral-codes", "referral-words", "plan-section"),
+    phrases=("gp-asked-to-test",),
 )

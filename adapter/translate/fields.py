@@ -14,6 +14,7 @@ from typing import Any
 from adapter.facts import Concept, Head, Ref
 from adapter.ingest.unpack import resource_key
 from adapter.instants import parse_date, parse_instant
+from adapter.limits import EARLIEST_YEAR, LATEST_YEAR, amount_problem
 from adapter.model import Location
 
 JSON = dict[str, Any]
@@ -23,8 +24,11 @@ SINGLE_IDENTIFIER = frozenset({"Composition", "Bundle", "QuestionnaireResponse"}
 
 
 class Fields:
-    def __init__(self, resource: JSON, location: Location, full_url: str | None) -> None:
+    def __init__(
+        self, resource: JSON, location: Location, full_url: str | None, sent_type: str = ""
+    ) -> None:
         self.resource = resource
+        self.sent_type = sent_type  # the type as sent, when up-converted (STU3 ReferralRequest)
         self.location = location
         self.full_url = full_url
         self.problems: list[tuple[str, str]] = []  # (FHIR path, message)
@@ -89,7 +93,7 @@ class Fields:
             return None
         parsed = parse_instant(value)
         if parsed is None:
-            self.bad(path, "a FHIR dateTime such as 2024-03-01T10:30:00Z", value)
+            self.bad(path, _expected("a FHIR dateTime such as 2024-03-01T10:30:00Z", value), value)
         return parsed
 
     def date(self, parent: JSON, key: str, path: str) -> date | None:
@@ -98,7 +102,7 @@ class Fields:
             return None
         parsed = parse_date(value)
         if parsed is None:
-            self.bad(path, "a FHIR date such as 1970-01-31", value)
+            self.bad(path, _expected("a FHIR date such as 1970-01-31", value), value)
         return parsed
 
     def decimal(self, parent: JSON, key: str, path: str) -> float | None:
@@ -108,7 +112,7 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.bad(path, "a JSON number (FHIR decimal)", value, "send a number without quotes")
             return None
-        return float(value)
+        return self._amount(path, float(value))
 
     def integer(self, parent: JSON, key: str, path: str) -> int | None:
         value = parent.get(key)
@@ -117,7 +121,16 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             self.bad(path, "a JSON integer", value)
             return None
-        return value
+        return None if self._amount(path, float(value)) is None else value
+
+    def _amount(self, path: str, value: float) -> float | None:
+        """Every number a rule reads is an amount (adapter.limits): bounded before any
+        arithmetic, so 1e300 days or a period of 5e-324 s is a located rejection."""
+        problem = amount_problem(value)
+        if problem is None:
+            return value
+        self.bad(path, problem, value)
+        return None
 
     # -- FHIR datatypes ---------------------------------------------------------------------
 
@@ -191,7 +204,7 @@ class Fields:
 
     def head(self) -> Head:
         resource = self.resource
-        kind = str(resource["resourceType"])
+        kind = self.sent_type or str(resource["resourceType"])
         self.string(resource, "id", "id")  # type-checked: a non-string id rejects it
         identifiers = []
         if kind in SINGLE_IDENTIFIER and isinstance(resource.get("identifier"), dict):
@@ -205,7 +218,7 @@ class Fields:
                 identifiers.append((sys.intern(system), value))
         meta = self.obj(resource, "meta", "meta") or {}
         version = self.string(meta, "versionId", "meta.versionId")
-        key = resource_key(resource, self.full_url) or f"{kind}@{self.location.describe()}"
+        key = resource_key(resource, self.full_url, kind) or f"{kind}@{self.location.describe()}"
         if key == self.location.resource:  # unpack's label: share the one string in memory
             key = self.location.resource
         return Head(kind, key, self.full_url, tuple(identifiers), self.location, version)
@@ -231,6 +244,14 @@ def _shared(text: str | None) -> str | None:
 
 
 _SHARE_LIMIT = 200
+
+
+def _expected(what: str, value: str) -> str:
+    """What a date field must hold; the year range is named when the year is what is wrong."""
+    year = value[:4]
+    if year.isdigit() and not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
+        return f"{what}, in the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+    return what
 
 
 def _codings_in(value: Any) -> list[tuple[str | None, str | None]]:
