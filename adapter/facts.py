@@ -259,6 +259,32 @@ class PlanFact(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageFact(Compact):
+    """A MessageHeader (ITK3, BaRS): who sent the message to whom, about what, when, and
+    for a response, which message it answers and how (docs/contract.md §2)."""
+
+    head: Head
+    message_id: str | None  # MessageHeader.id, which a response's response.identifier names
+    sender: Ref | None
+    receivers: tuple[Ref, ...]  # destination[].receiver (STU3 receiver)
+    responsible: Ref | None
+    focus: tuple[Ref, ...]
+    event: str | None
+    sent: datetime | None  # STU3 MessageHeader.timestamp, else the message Bundle's timestamp
+    response_to: str | None  # response.identifier
+    response_code: str | None  # response.code: ok, transient-error, fatal-error
+    response_details: Ref | None  # the OperationOutcome with the ITK3 response codes
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFact(Compact):
+    """An OperationOutcome: the codings of its issues' details (ITK3 response codes)."""
+
+    head: Head
+    codes: frozenset[str]  # "system|code"
+
+
+@dataclass(frozen=True, slots=True)
 class Other(Compact):
     """Any other accepted resource: counted, indexed for references, otherwise ignored."""
 
@@ -281,6 +307,8 @@ Fact = (
     | ObservationFact
     | DocumentFact
     | PlanFact
+    | MessageFact
+    | OutcomeFact
     | Other
 )
 

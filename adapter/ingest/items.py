@@ -18,6 +18,7 @@ class Received:
     full_url: str | None = None
     sent_at: str | None = None  # timestamp of the document Bundle that carried it
     release: str | None = None  # "STU3" when read as STU3 (adapter/version.py), else None (R4)
+    message_at: str | None = None  # timestamp of the message Bundle that carried it
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ def unpack(
     sent_at: str | None = None,
     depth: int = 0,
     release: str | None = None,
+    message_at: str | None = None,
     requests: bool = False,
 ) -> Iterator[Item]:
     """The resources in one parsed JSON value, each Received or Refused. `release` is the
@@ -73,9 +74,9 @@ def unpack(
             yield _refuse(where, "too-costly", message, field=deep)
             return
         stu3 = own == "STU3" or (own is None and release == "STU3")
-        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None)
+        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None, message_at)
         return
-    yield from _bundle(value, where, limits, sent_at, depth, release, requests)
+    yield from _bundle(value, where, limits, (sent_at, message_at), depth, release, requests)
 
 
 def _unsupported(kind: str, release: str | None) -> str:
@@ -90,11 +91,15 @@ def _bundle(
     bundle: dict[str, Any],
     where: Location,
     limits: Limits,
-    sent_at: str | None,
+    times: tuple[str | None, str | None],
     depth: int,
     release: str | None,
     requests: bool,
 ) -> Iterator[Item]:
+    """The entries of a Bundle. `times` are the enclosing document's and message's
+    timestamps: a document's own timestamp dates its letters (rules.md §3), a message's
+    dates its MessageHeader (docs/contract.md §2); neither replaces the other."""
+    sent_at, message_at = times
     if depth >= limits.max_depth:
         yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
         return
@@ -102,6 +107,8 @@ def _bundle(
         release = bundle_release(bundle) or release
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
+    if bundle.get("type") == "message" and isinstance(bundle.get("timestamp"), str):
+        message_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         yield _refuse(
@@ -132,6 +139,7 @@ def _bundle(
             sent_at=sent_at,
             depth=depth + 1,
             release=release,
+            message_at=message_at,
             requests=requests,
         )
 

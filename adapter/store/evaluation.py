@@ -140,12 +140,9 @@ def _facts(
     for row in rows:
         fact = posted.get((row.resource_type, row.resource_key))
         if fact is None:
-            item = Received(
-                orjson.loads(row.body),
-                Location(file="store", resource=_ref(row)),
-                row.full_url,
-                row.sent_at,
-            )
+            where = Location(file="store", resource=_ref(row))
+            resource = orjson.loads(row.body)
+            item = Received(resource, where, row.full_url, row.sent_at, row.release, row.message_at)
             fact = translate(item, policy).fact
         if fact is not None:
             yield fact

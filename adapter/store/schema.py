@@ -51,8 +51,9 @@ class Base(DeclarativeBase):
 
 class StoredResource(Base):
     """The current version of one accepted resource. `resource_key` is its id, or its Bundle
-    fullUrl when it has none; `sent_at` the timestamp of the document Bundle that carried it
-    (rules.md §3 "sent" time of a Composition)."""
+    fullUrl when it has none; `sent_at` and `message_at` the timestamps of the document and
+    message Bundles that carried it, `release` "STU3" when it was read as STU3: what
+    `adapter.ingest.Received` carries besides the resource, so it is judged as when posted."""
 
     __tablename__ = "resources"
     __table_args__ = (UniqueConstraint("resource_type", "resource_key", name="uq_resource"),)
@@ -66,6 +67,8 @@ class StoredResource(Base):
     body: Mapped[str] = mapped_column(Text)
     full_url: Mapped[str | None] = mapped_column(String(2048))
     sent_at: Mapped[str | None] = mapped_column(String(64))
+    message_at: Mapped[str | None] = mapped_column(String(64))
+    release: Mapped[str | None] = mapped_column(String(8))
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

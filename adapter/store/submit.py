@@ -141,6 +141,8 @@ class Writer:
             "body": orjson.dumps(entry.resource).decode(),
             "full_url": entry.full_url,
             "sent_at": entry.item.sent_at if entry.item is not None else None,
+            "message_at": entry.item.message_at if entry.item is not None else None,
+            "release": entry.item.release if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
         }

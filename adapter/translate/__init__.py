@@ -27,6 +27,7 @@ from adapter.translate.encounter import encounter_to_attendance
 from adapter.translate.fields import Fields
 from adapter.translate.medication_request import medication_request_to_order
 from adapter.translate.medication_statement import list_to_list, medication_statement_to_use
+from adapter.translate.message import message_header_to_message, operation_outcome_to_outcome
 from adapter.translate.parties import (
     organization_to_organisation,
     patient_to_patient,
@@ -53,6 +54,7 @@ TRANSLATORS: dict[str, Translator] = {
     "Observation": observation_to_observation,
     "DocumentReference": document_reference_to_document,
     "CarePlan": care_plan_to_plan,
+    "OperationOutcome": operation_outcome_to_outcome,
 }
 
 
@@ -73,6 +75,8 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
     fact: Fact
     if kind == "Composition":
         fact = composition_to_letter(f, policy, item.sent_at)
+    elif kind == "MessageHeader":
+        fact = message_header_to_message(f, policy, item.message_at)
     elif kind in TRANSLATORS:
         fact = TRANSLATORS[kind](f, policy)
     else:

@@ -1,6 +1,7 @@
 """Status judged when read: obligations keep their event time and, when only the clock
 decides them, the wording to re-judge them at any instant; resources keep the document's
-sent time instead of the Bundle they came in (the origins table goes).
+and message timestamps and the FHIR release they were read as, instead of the Bundle they
+came in (the origins table goes).
 
 Obligations stored before this revision were judged at the moment they were stored and
 cannot be re-judged, so they are cleared; re-posting the resources (or any change to a
@@ -29,10 +30,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("clock", sa.Text(), nullable=True))
     with op.batch_alter_table("resources") as batch:
         batch.add_column(sa.Column("sent_at", sa.String(64), nullable=True))
-    op.execute(
-        "UPDATE resources SET sent_at = (SELECT o.timestamp FROM origins o "
-        "WHERE o.id = resources.origin_id AND o.bundle_type = 'document')"
-    )
+        batch.add_column(sa.Column("message_at", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("release", sa.String(8), nullable=True))
+    for column, kind in (("sent_at", "document"), ("message_at", "message")):
+        op.execute(
+            f"UPDATE resources SET {column} = (SELECT o.timestamp FROM origins o "
+            f"WHERE o.id = resources.origin_id AND o.bundle_type = '{kind}')"
+        )
     with op.batch_alter_table("resources") as batch:
         batch.drop_column("origin_id")
         batch.drop_column("entry_index")
@@ -51,6 +55,8 @@ def downgrade() -> None:
     with op.batch_alter_table("resources") as batch:
         batch.add_column(sa.Column("origin_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("entry_index", sa.Integer(), nullable=False, server_default="0"))
+        batch.drop_column("release")
+        batch.drop_column("message_at")
         batch.drop_column("sent_at")
     with op.batch_alter_table("obligations") as batch:
         batch.drop_column("clock")
