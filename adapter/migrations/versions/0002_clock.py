@@ -32,11 +32,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sent_at", sa.String(64), nullable=True))
         batch.add_column(sa.Column("message_at", sa.String(64), nullable=True))
         batch.add_column(sa.Column("release", sa.String(8), nullable=True))
-    for column, kind in (("sent_at", "document"), ("message_at", "message")):
-        op.execute(
-            f"UPDATE resources SET {column} = (SELECT o.timestamp FROM origins o "
-            f"WHERE o.id = resources.origin_id AND o.bundle_type = '{kind}')"
-        )
+    op.execute(
+        "UPDATE resources SET sent_at = (SELECT o.timestamp FROM origins o "
+        "WHERE o.id = resources.origin_id AND o.bundle_type = 'document')"
+    )
+    op.execute(
+        "UPDATE resources SET message_at = (SELECT o.timestamp FROM origins o "
+        "WHERE o.id = resources.origin_id AND o.bundle_type = 'message')"
+    )
     with op.batch_alter_table("resources") as batch:
         batch.drop_column("origin_id")
         batch.drop_column("entry_index")
