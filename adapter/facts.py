@@ -247,7 +247,7 @@ class DocumentFact(Compact):
 
     head: Head
     encounters: tuple[Ref, ...]
-    names_fit_note: bool
+    types: tuple[Concept, ...]  # DocumentReference.type
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +255,7 @@ class PlanFact(Compact):
     """A CarePlan."""
 
     head: Head
-    shared_care: bool
+    categories: tuple[Concept, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,9 @@ LATEST_YEAR: Final = 8999
 # frequencies, supply durations): never negative, never astronomically large, and a
 # non-zero one never so small that dividing by it overflows.
 MAX_AMOUNT: Final = 1e9
+# Attributes on one XML element: FHIR uses at most value, id and url (namespace declarations
+# are not attributes); lxml lists attributes in time quadratic in their number.
+MAX_XML_ATTRIBUTES: Final = 16
 MIN_NONZERO_AMOUNT: Final = 1e-9
 
 
@@ -75,3 +78,11 @@ def amount_problem(value: float) -> str | None:
     if 0 < value < MIN_NONZERO_AMOUNT:
         return f"zero or at least {MIN_NONZERO_AMOUNT:g}"
     return None
+
+
+# The service: a client has this long to send a request's headers (from connecting, or from
+# the previous answer on a kept-alive connection) and then its whole body; a slow or silent
+# client is disconnected instead of holding a connection (REFEREE_HEADER_TIMEOUT and
+# REFEREE_BODY_TIMEOUT, in seconds, override them).
+HEADER_TIMEOUT_SECONDS: Final = 10.0
+BODY_TIMEOUT_SECONDS: Final = 60.0

@@ -30,8 +30,9 @@ from fhir_core.constraints import FHIR_PRIMITIVES_MAPS
 from fhir_core.types import FhirBase
 from lxml import etree
 
-from adapter.errors import UnreadableInput
+from adapter.errors import TooLarge, UnreadableInput
 from adapter.fhir import RESOURCE_TYPES
+from adapter.limits import MAX_XML_ATTRIBUTES
 from adapter.safexml import (
     DEFAULT_MAX_XML_BYTES,
     HOSTILE_MESSAGE,
@@ -248,6 +249,13 @@ def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
     text = elem.text
     if text and not text.isspace():
         out["@text"] = text.strip()
+    if len(elem.attrib) > MAX_XML_ATTRIBUTES:  # counted in linear time; items() is not
+        raise _fail(
+            TooLarge,
+            "too-costly",
+            f"<{etree.QName(elem).localname}> has {len(elem.attrib)} attributes; a FHIR "
+            f"element has at most value, id and url (the limit is {MAX_XML_ATTRIBUTES})",
+        )
     for key, value in elem.items():
         attr = str(key)
         if attr in spec.attributes:

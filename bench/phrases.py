@@ -12,7 +12,8 @@ import argparse
 import time
 
 from adapter.policy import load_policy
-from adapter.translate.narrative import read_findings, sentences
+from adapter.rules.narrative import read_findings
+from adapter.translate.narrative import sentences
 
 XHTML = "http://www.w3.org/1999/xhtml"
 
@@ -21,7 +22,7 @@ def one(size: int) -> float:
     policy = load_policy(None)
     started = time.perf_counter()
     found = sentences(f'<div xmlns="{XHTML}">{"A" * size}</div>')
-    read_findings([(None, found)], policy)
+    read_findings(((None, found),), policy)
     return time.perf_counter() - started
 
 

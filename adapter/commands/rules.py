@@ -107,23 +107,19 @@ def _page(d: dict[str, Any], policy: Policy) -> str:
     overridden = (
         f" (overridden by {policy.name}: {', '.join(d['overridden'])})" if d["overridden"] else ""
     )
-    return "\n".join(
-        [
-            f"{d['id']}: {d['title']}",
-            f"side: {d['side']}   Delivery Plan area: {d['domain4']}   clause: {d['clause']}",
-            f"parameters: {_params_text(d['parameters'])}{overridden}",
-            "",
-            "Definition:",
-            wrap.fill(d["definition"]),
-            "",
-            "Why:",
-            wrap.fill(d["why"]),
-            "",
-            "Met, for example:",
-            wrap.fill(d["met_example"]),
-            "",
-            "Breached, for example:",
-            wrap.fill(d["breached_example"]),
-            "",
-        ]
-    )
+    lines = [
+        f"{d['id']}: {d['title']}",
+        f"side: {d['side']}   Delivery Plan area: {d['domain4']}   clause: {d['clause']}",
+        f"parameters: {_params_text(d['parameters'])}{overridden}",
+    ]
+    for heading, key in _PAGE:
+        lines += ["", f"{heading}:", wrap.fill(d[key])]
+    return "\n".join([*lines, ""])
+
+
+_PAGE = (
+    ("Definition", "definition"),
+    ("Why", "why"),
+    ("Met, for example", "met_example"),
+    ("Breached, for example", "breached_example"),
+)

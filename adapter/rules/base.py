@@ -131,6 +131,11 @@ def combine(statuses: Iterable[Status]) -> Status:
     return min(statuses, key=_ORDER.__getitem__, default="not-assessable")
 
 
+def clip(sentence: str, limit: int = 120) -> str:
+    """A quoted sentence for a detail, cut to `limit` characters with an ellipsis."""
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
 def when(value: datetime) -> str:
     """A UTC instant for a detail sentence."""
     return value.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,4 +1,6 @@
 """Task, Observation, DocumentReference and CarePlan → the context facts the rules read.
+Neutral facts only: whether a document is a fit note or a plan is shared care is read by the
+rules (fit-note-issued, shared-care-gp-agreement) with their phrase lists and words.
 Profiles: UK Core Task (https://fhir.hl7.org.uk/StructureDefinition/UKCore-Task), Observation,
 DocumentReference, CarePlan."""
 
@@ -38,11 +40,8 @@ def document_reference_to_document(f: Fields, policy: Policy) -> DocumentFact:
     kind = f.concept(r, "type", "type")
     context = f.obj(r, "context", "context") or {}
     encounters: tuple[Ref, ...] = f.refs(context, "encounter", "context.encounter")
-    names = policy.phrases["document-fit-note"]
-    return DocumentFact(f.head(), encounters, bool(kind and names.search(kind.words())))
+    return DocumentFact(f.head(), encounters, (kind,) if kind else ())
 
 
 def care_plan_to_plan(f: Fields, policy: Policy) -> PlanFact:
-    categories = f.concepts(f.resource, "category", "category")
-    words = policy.codes["shared-care-words"]
-    return PlanFact(f.head(), any(w in c.words() for c in categories for w in words))
+    return PlanFact(f.head(), f.concepts(f.resource, "category", "category"))

@@ -16,7 +16,8 @@ from adapter.cli import main
 from adapter.errors import PolicyError
 from adapter.ingest.decode import to_utf8
 from adapter.policy import load_policy
-from adapter.translate.narrative import read_findings, sentences
+from adapter.rules.narrative import read_findings
+from adapter.translate.narrative import sentences
 from tests.ingest.test_bad_input import collection, context, encounter, organisation
 
 REFEREE = Path(sys.executable).parent / "referee"
@@ -39,7 +40,7 @@ def test_a_narrative_of_40000_letters_is_read_with_nothing_found() -> None:
     policy = load_policy(None)
     found = sentences(f'<div xmlns="{XHTML}">{"A" * 40_000}</div>')
     assert [len(s) for s in found] == [40_000]
-    findings = read_findings([(None, found)], policy)
+    findings = read_findings(((None, found),), policy)
     assert not findings.contact_section and not findings.fit_note and not findings.refer_asks
 
 
