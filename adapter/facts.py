@@ -156,6 +156,7 @@ class MedicationOrder(Compact):
     supply: Supply
     course_days: float | None
     medicine: str | None
+    medication: Ref | None = None  # medicationReference, for the name when not inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,15 @@ class MedicationUse(Compact):
     supply: Supply
     course_days: float | None
     medicine: str | None
+    medication: Ref | None = None  # medicationReference, for the name when not inline
+
+
+@dataclass(frozen=True, slots=True)
+class MedicineFact(Compact):
+    """A Medication: only its name, for the sentences about it."""
+
+    head: Head
+    name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +310,7 @@ Fact = (
     | Letter
     | MedicationOrder
     | MedicationUse
+    | MedicineFact
     | ListFact
     | Request
     | TaskFact
