@@ -4,6 +4,7 @@ the board dates an obligation by (docs/contract.md §8).
     Composition        sent (the document Bundle's timestamp, else `date`)
     ServiceRequest     `authoredOn`
     MedicationRequest  `authoredOn`, else the transfer time (`validityPeriod.start`)
+    MedicationStatement `dateAsserted`, else `effectiveDateTime`, else `effectivePeriod.start`
     Encounter          `period.end`, else `period.start`
     Appointment        `start`
 """
@@ -12,7 +13,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from adapter.facts import Attendance, Booking, Fact, Letter, MedicationOrder, Request
+from adapter.facts import (
+    Attendance,
+    Booking,
+    Fact,
+    Letter,
+    MedicationOrder,
+    MedicationUse,
+    Request,
+)
 
 
 def event_time(fact: Fact | None) -> datetime | None:
@@ -22,6 +31,8 @@ def event_time(fact: Fact | None) -> datetime | None:
         return fact.sent
     if isinstance(fact, MedicationOrder):
         return fact.authored or fact.transfer_at
+    if isinstance(fact, MedicationUse):
+        return fact.asserted
     if isinstance(fact, Request):
         return fact.authored
     if isinstance(fact, Booking):
