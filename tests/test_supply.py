@@ -403,6 +403,11 @@ def test_supplied_days_says_what_is_missing(
         ("taper: the sum of its steps", TAPER, 9),
         ("count 6 at 3 a week", [line(frequency=3, period=1, period_unit="wk", count=6)], 14),
         (
+            "count 7 at night (when HS, no period): 7 days",
+            [line(period=None, period_unit=None, frequency=None, when=1, count=7)],
+            7,
+        ),
+        (
             "count with a ranged frequency: unknown",
             [line(frequency=1, frequency_max=2, count=6)],
             None,
