@@ -36,8 +36,7 @@ def nothing_accepted(result: Result, paths: Sequence[str]) -> str | None:
     where = ", ".join("standard input" if p == "-" else p for p in paths)
     if counts.received == 0 and result.unreadable_files:
         return (
-            f"nothing could be read from {where} (see above); fix the input, or pass "
-            "--allow-empty"
+            f"nothing could be read from {where} (see above); fix the input, or pass --allow-empty"
         )
     if counts.received == 0 and list(paths) == ["-"]:
         return "no FHIR resources on standard input; send some, or pass --allow-empty"
