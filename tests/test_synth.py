@@ -321,6 +321,14 @@ def test_medication_statement_share_outside_0_to_1_is_refused(tmp_path: Path) ->
         _synth(tmp_path, "icb", patients=1, statements=1.5)
 
 
+def test_synth_medication_statements_option_writes_lists(tmp_path: Path) -> None:
+    out = tmp_path / "icb"
+    args = ["synth", "--out", str(out), "--patients", "60", "--as-of", AS_OF, "--quiet"]
+    assert main([*args, "--medication-statements", "1"]) == 0
+    assert (out / "MedicationStatement.ndjson").exists()
+    assert main([*args, "--medication-statements", "1.5"]) == 2
+
+
 def test_stu3_transfer_of_care_share_keeps_the_truth_exact(tmp_path: Path) -> None:
     out = _synth(tmp_path, "icb", patients=300, stu3=0.5, statements=0.3, local_times=True)
     found, rejected = _engine_truth(out, AS_OF)
