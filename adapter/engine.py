@@ -18,7 +18,7 @@ from adapter.link import World
 from adapter.model import Counts, Issue, Location, Obligation, Result
 from adapter.policy import Policy, load_policy
 from adapter.rules import CATALOGUE
-from adapter.rules.base import Context
+from adapter.rules.base import Context, attribute
 from adapter.translate import translate
 
 Validation = Literal["rules", "full"]
@@ -101,7 +101,7 @@ def finish(world: World, tally: Tally, policy: Policy, as_of: datetime) -> Resul
         as_of=as_of,
         counts=tally.counts,
         obligations=judge(world, policy, as_of),
-        issues=tally.issues,
+        issues=tally.issues + world.issues,
         files=tally.files,
         unreadable_files=tally.unreadable,
         policy=policy.describe(),
@@ -112,7 +112,8 @@ def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:
     """Every rule over the linked facts, sorted by rule then subject."""
     obligations: list[Obligation] = []
     for rule in CATALOGUE:
-        obligations.extend(rule.evaluate(Context(world, policy.params[rule.id], as_of)))
+        made = rule.evaluate(Context(world, policy.params[rule.id], as_of))
+        obligations.extend(owned for owned in map(attribute, made) if owned is not None)
     obligations.sort(key=lambda o: o.sort_key)
     return obligations
 

@@ -34,6 +34,14 @@ def supply_of(days: int) -> dict[str, object]:
             }
         ],
         "subject": {"reference": "Patient/p1"},
+        # a known owner: an obligation owed by no one is not-assessable (contract.md §4)
+        "requester": {
+            "type": "Organization",
+            "identifier": {
+                "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                "value": "RZZ",
+            },
+        },
         "medicationCodeableConcept": {"text": "Amlodipine 5mg tablets"},
         "dispenseRequest": {
             "expectedSupplyDuration": {

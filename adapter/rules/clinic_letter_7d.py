@@ -38,7 +38,9 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             waited_span=_in_days,
         )
         due = attended + timedelta(days=limit)
-        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording)
+        latest = attendance.end_latest if attendance.end else attendance.start_latest
+        latest_due = latest + timedelta(days=limit) if latest else None
+        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording, latest_due)
 
 
 def _in_days(hours_: float) -> str:

@@ -35,7 +35,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             )
             continue
         due = attendance.end + timedelta(hours=limit)
-        yield judge_letter(RULE, attendance, world, attendance.end, due, ctx.as_of, wording)
+        latest = attendance.end_latest
+        latest_due = latest + timedelta(hours=limit) if latest else None
+        yield judge_letter(
+            RULE, attendance, world, attendance.end, due, ctx.as_of, wording, latest_due
+        )
 
 
 RULE = Rule(

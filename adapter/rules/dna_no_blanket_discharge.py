@@ -59,7 +59,7 @@ def dnas(world: World) -> list[Dna]:
                     b.head.key,
                     b.start,
                     world.booking_patient(b),
-                    None,
+                    world.trust_of_booking(b),
                     b.based_on,
                     [b.head.key] if b.discharged_outcome else [],
                 )

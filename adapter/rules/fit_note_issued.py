@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from adapter.facts import Attendance
+from adapter.facts import Attendance, Concept
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import Params
@@ -20,6 +20,14 @@ DETAIL = {
 }
 
 
+def coded_as_issued(concept: Concept, world: World) -> bool:
+    """A coding that records a fit note (Med3) as issued (docs/contract.md §6): a code in
+    `fit-note-issued-codes`, or a display or text naming a Med3 / fit note as issued."""
+    if concept.has_code(world.policy.codes["fit-note-issued-codes"]):
+        return True
+    return bool(world.policy.phrases["fit-note-coded-issued"].search(concept.words()))
+
+
 def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
     """Each kind of fit-note evidence about the attendance, with the resources that say it."""
     found: dict[str, list[str]] = {kind: [] for kind in PRECEDENCE}
@@ -30,7 +38,9 @@ def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
                 found[kind].append(letter.head.key)
     codes = world.policy.codes["fit-note-observations"]
     for observation in world.observations_by_encounter.get(key, []):
-        if any(c.has_code(codes) for c in observation.concepts):
+        if any(coded_as_issued(c, world) for c in observation.concepts):
+            found["issued"].append(observation.head.key)
+        elif any(c.has_code(codes) for c in observation.concepts):
             found["needed"].append(observation.head.key)
     for document in world.documents_by_encounter.get(key, []):
         if document.names_fit_note:

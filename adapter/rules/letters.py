@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapter.facts import Attendance, Letter
-from adapter.instants import hours_between
+from adapter.instants import hours_between, london_date
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.rules.base import FINAL, Parties, Rule, by_deadline, when
@@ -21,12 +21,33 @@ def is_discharge_summary(letter: Letter, world: World) -> bool:
 
 def owes_discharge_summary(attendance: Attendance, world: World) -> bool:
     classes = world.policy.codes["inpatient-classes"]
-    return attendance.status == "finished" and attendance.klass in classes
+    return (
+        attendance.status == "finished"
+        and attendance.klass in classes
+        and owes_letters(attendance, world)
+    )
 
 
 def owes_clinic_letter(attendance: Attendance, world: World) -> bool:
     classes = world.policy.codes["outpatient-classes"]
-    return attendance.status == "finished" and attendance.klass in classes
+    return (
+        attendance.status == "finished"
+        and attendance.klass in classes
+        and owes_letters(attendance, world)
+    )
+
+
+def owes_letters(attendance: Attendance, world: World) -> bool:
+    """Letter duties fall on trusts for inpatient, day case, A&E and outpatient care only
+    (docs/contract.md §4): not on an ambulance, 111/CAS, practice or pharmacy provider, not
+    for an ambulance call, and not for the 111, 999, CAD or primary care contact a BaRS
+    referral comes from. An unknown provider still owes (and is judged not-assessable)."""
+    codes = world.policy.codes
+    if world.provider_class(attendance.provider) in codes["no-letter-providers"]:
+        return False
+    if any(t.has_code(codes["no-letter-encounter-types"]) for t in attendance.types):
+        return False
+    return attendance.head.key not in world.referral_contacts
 
 
 def counting_letters(attendance: Attendance, world: World) -> list[Letter]:
@@ -53,6 +74,17 @@ class Wording:
     waited_span: Callable[[float], str]  # hours waited → "3.5 days"
 
 
+def undated_letters(attendance: Attendance, world: World) -> list[Letter]:
+    """Final letters of the kind owed that give no time at all (a DocumentReference with no
+    date): the letter exists, so its absence cannot be judged either."""
+    letters = world.letters_by_encounter.get(attendance.head.key, [])
+    if owes_discharge_summary(attendance, world):
+        wanted = [x for x in letters if is_discharge_summary(x, world)]
+    else:
+        wanted = [x for x in letters if not is_discharge_summary(x, world)]
+    return [x for x in wanted if x.status in FINAL and x.sent is None]
+
+
 def parties_of(attendance: Attendance, world: World) -> Parties:
     return Parties(
         patient=world.patient_label(attendance.patient),
@@ -69,11 +101,49 @@ def judge_letter(
     due: datetime,
     as_of: datetime,
     wording: Wording,
+    latest_due: datetime | None = None,
 ) -> Obligation:
     """The obligation of a letter due by `due` for an attendance that ended at `start`: the
-    earliest counting letter decides (rules.md §5.1, §5.2)."""
+    earliest counting letter decides (rules.md §5.1, §5.2). `latest_due` is the due time
+    when the attendance time is given only to the day, month or year and means its last
+    instant: when the two do not agree, the deadline cannot be judged at that precision
+    (docs/contract.md §5)."""
+    judged = _judge_letter(rule, attendance, world, start, due, as_of, wording)
+    if latest_due is None or judged.status == "not-assessable":
+        return judged
+    sent = judged.fulfilled_at
+    if by_deadline(latest_due, sent, as_of) == judged.status:
+        return judged
+    return rule.obligation(
+        "not-assessable",
+        judged.subject,
+        f"The time of {wording.since} is given only as a date, month or year (from "
+        f"{london_date(start)}), so whether the {wording.letter.lower()} was within "
+        f"{wording.limit} cannot be judged at that precision.",
+        parties_of(attendance, world),
+    )
+
+
+def _judge_letter(
+    rule: Rule,
+    attendance: Attendance,
+    world: World,
+    start: datetime,
+    due: datetime,
+    as_of: datetime,
+    wording: Wording,
+) -> Obligation:
     parties = parties_of(attendance, world)
     subject = attendance.head.key
+    undated = undated_letters(attendance, world)
+    if undated:
+        return rule.obligation(
+            "not-assessable",
+            subject,
+            f"{undated[0].head.key} is a {wording.letter.lower()} with no date, so when it was "
+            "sent cannot be judged.",
+            parties,
+        )
     letters = counting_letters(attendance, world)
     sent = letters[0].sent if letters else None
     if sent is not None:

@@ -66,6 +66,15 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 parties,
                 evidence=[author],
             )
+        elif letter.attachment is not None:
+            yield RULE.obligation(
+                "not-assessable",
+                letter.head.key,
+                f"The letter is an attachment ({letter.attachment}) the referee does not read, "
+                "and its author has no phone number or email, so its point of contact cannot "
+                "be judged.",
+                parties,
+            )
         else:
             yield RULE.obligation(
                 "breached",

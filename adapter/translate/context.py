@@ -46,3 +46,16 @@ def care_plan_to_plan(f: Fields, policy: Policy) -> PlanFact:
     categories = f.concepts(f.resource, "category", "category")
     words = policy.codes["shared-care-words"]
     return PlanFact(f.head(), any(w in c.words() for c in categories for w in words))
+
+
+def questionnaire_response_to_document(f: Fields, policy: Policy) -> DocumentFact:
+    """A completed UK Core FitnessForWork QuestionnaireResponse is the fit note itself
+    (docs/contract.md §6): read like a DocumentReference naming a fit note. Profile:
+    https://fhir.hl7.org.uk/StructureDefinition/UKCore-QuestionnaireResponse"""
+    r = f.resource
+    status = f.code(r, "status", "status", required="send the QuestionnaireResponse status")
+    form = f.string(r, "questionnaire", "questionnaire") or ""
+    forms = policy.codes["fit-note-questionnaires"]
+    is_fit_note = status in ("completed", "amended") and any(name in form for name in forms)
+    encounter = f.ref(r, "encounter", "encounter")
+    return DocumentFact(f.head(), (encounter,) if encounter else (), is_fit_note)

@@ -23,9 +23,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 REAL = FIXTURES.parent / "real"
 NOT_INPUT = {"case.toml", "expected.json", "policy.toml"}
 CASES = sorted(
-    p
-    for p in [*FIXTURES.glob("*/*"), *REAL.glob("*")]
-    if (p / "expected.json").is_file()
+    p for p in [*FIXTURES.glob("*/*"), *REAL.glob("*")] if (p / "expected.json").is_file()
 )
 
 
