@@ -126,6 +126,7 @@ class Tally:
         self.files: dict[str, Counts] = {}
         self.issues: list[Issue] = []
         self.unreadable = 0
+        self.stu3_files: set[str] = set()
 
     def take(self, item: Item, sink: Callable[[Fact], None], policy: Policy, *, full: bool) -> None:
         if isinstance(item, Unreadable):
@@ -142,18 +143,30 @@ class Tally:
     def accept(
         self, item: Received, sink: Callable[[Fact], None], policy: Policy, *, full: bool
     ) -> None:
+        if item.release == "STU3":
+            self._note_stu3(item.location)
         translated = translate(item, policy, full=full)
         if translated.fact is not None:
             sink(translated.fact)
         self._count(item.location, accepted=translated.fact is not None)
         self.issues.extend(translated.issues)
 
+    def _note_stu3(self, location: Location) -> None:
+        """One information issue per file read (wholly or partly) as STU3 (contract §1)."""
+        name = location.file or "<input>"
+        if name in self.stu3_files:
+            return
+        self.stu3_files.add(name)
+        self.issues.append(stu3_notice(name))
+
     def merge(self, other: Tally) -> None:
         """Add another tally (a worker's) after this one, file order kept."""
         self.counts.merge(other.counts)
         for name, counts in other.files.items():
             self.files.setdefault(name, Counts()).merge(counts)
-        self.issues.extend(other.issues)
+        notice = {stu3_notice(name) for name in other.stu3_files & self.stu3_files}
+        self.issues.extend(i for i in other.issues if i not in notice)
+        self.stu3_files |= other.stu3_files
         self.unreadable += other.unreadable
 
     def _count(self, location: Location, *, accepted: bool) -> None:
@@ -162,3 +175,13 @@ class Tally:
 
     def _file(self, location: Location) -> Counts:
         return self.files.setdefault(location.file or "<input>", Counts())
+
+
+def stu3_notice(file: str) -> Issue:
+    return Issue(
+        "information",
+        "informational",
+        Location(file=None if file == "<input>" else file),
+        f"{file}: read as FHIR STU3 (3.0) and up-converted to R4 for the rules "
+        "(docs/contract.md §1)",
+    )

@@ -2,7 +2,7 @@
 
 Translators (`adapter/translate/`) make these from FHIR JSON; the linker
 (`adapter/link.py`) indexes them; rules read them. A run at ICB scale keeps millions, so
-they hold parsed values (instants, code sets, narrative findings), never the source dicts.
+they hold parsed values (instants, code sets, narrative sentences), never the source dicts.
 """
 
 from __future__ import annotations
@@ -122,16 +122,8 @@ class Attendance(Compact):
     end_latest: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Findings(Compact):
-    """What a Composition's narrative says, by the phrase lists (rules.md §5, §6)."""
-
-    fit_note: frozenset[str] = frozenset()  # not-needed, asked-of-gp, issued, needed
-    discharged: bool = False
-    refer_asks: tuple[tuple[str, bool, bool], ...] = ()  # sentence, urgent, unrelated
-    test_asks: tuple[str, ...] = ()
-    contact_section: bool = False
-    fit_note_sentence: str | None = None
+# A letter's narrative as (section heading code, its sentences), nested sections flattened.
+Sections = tuple[tuple[str | None, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +138,8 @@ class Letter(Compact):
     sent: datetime | None
     custodian: Ref | None
     authors: tuple[Ref, ...]
-    findings: Findings
+    sections: Sections
+    medicines: tuple[Ref, ...] = ()  # entries of its medication sections (docs/contract.md §7)
     # A DocumentReference letter: the attachment's content type (its text is not read).
     attachment: str | None = None
 
@@ -155,8 +148,10 @@ class Letter(Compact):
 class Supply(Compact):
     """Days of medicine supplied, or why that cannot be worked out."""
 
-    days: float | None
+    days: float | None  # the shortest reading (the whole supply when it is exact)
     how: str  # "expectedSupplyDuration", "quantity ÷ daily dose", or the reason it is unknown
+    most: float | None = None  # the longest reading, when the dosage is a range
+    whole: bool = False  # the quantity lasts the whole (bounded) course
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +172,40 @@ class MedicationOrder(Compact):
     supply: Supply
     course_days: float | None
     medicine: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationUse(Compact):
+    """A MedicationStatement (docs/contract.md §7)."""
+
+    head: Head
+    status: str
+    categories: tuple[Concept, ...]
+    changes: tuple[Concept, ...]  # change status carried by extensions
+    based_on: tuple[Ref, ...]
+    context: Ref | None
+    patient: Ref | None
+    source: Ref | None  # informationSource
+    supply: Supply
+    course_days: float | None
+    medicine: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry(Compact):
+    item: Ref
+    flag: Concept | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListFact(Compact):
+    """A List (a medication list, with each entry's change-status flag)."""
+
+    head: Head
+    status: str
+    code: Concept | None
+    encounter: Ref | None
+    entries: tuple[ListEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +275,32 @@ class PlanFact(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageFact(Compact):
+    """A MessageHeader (ITK3, BaRS): who sent the message to whom, about what, when, and
+    for a response, which message it answers and how (docs/contract.md §2)."""
+
+    head: Head
+    message_id: str | None  # MessageHeader.id, which a response's response.identifier names
+    sender: Ref | None
+    receivers: tuple[Ref, ...]  # destination[].receiver (STU3 receiver)
+    responsible: Ref | None
+    focus: tuple[Ref, ...]
+    event: str | None
+    sent: datetime | None  # STU3 MessageHeader.timestamp, else the message Bundle's timestamp
+    response_to: str | None  # response.identifier
+    response_code: str | None  # response.code: ok, transient-error, fatal-error
+    response_details: Ref | None  # the OperationOutcome with the ITK3 response codes
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFact(Compact):
+    """An OperationOutcome: the codings of its issues' details (ITK3 response codes)."""
+
+    head: Head
+    codes: frozenset[str]  # "system|code"
+
+
+@dataclass(frozen=True, slots=True)
 class Other(Compact):
     """Any other accepted resource: counted, indexed for references, otherwise ignored."""
 
@@ -260,6 +315,8 @@ Fact = (
     | Attendance
     | Letter
     | MedicationOrder
+    | MedicationUse
+    | ListFact
     | Request
     | TaskFact
     | Booking
@@ -267,6 +324,8 @@ Fact = (
     | DocumentFact
     | PlanFact
     | Service
+    | MessageFact
+    | OutcomeFact
     | Other
 )
 

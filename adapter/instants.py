@@ -10,6 +10,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from adapter.limits import EARLIEST_YEAR, LATEST_YEAR
+
 LONDON = ZoneInfo("Europe/London")
 
 # The FHIR R4 dateTime regex (https://hl7.org/fhir/R4/datatypes.html#dateTime).
@@ -24,7 +26,7 @@ def parse_instant(text: str) -> datetime | None:
     """The UTC instant a FHIR date/dateTime/instant string denotes, or None when the string
     is not one (the caller reports it)."""
     match = _DATETIME.fullmatch(text)
-    if match is None:
+    if match is None or not _in_range(match):
         return None
     year, month, day = int(match["y"]), int(match["m"] or 1), int(match["d"] or 1)
     try:
@@ -44,12 +46,18 @@ def parse_instant(text: str) -> datetime | None:
 def parse_date(text: str) -> date | None:
     """A FHIR date (or the date part of a dateTime) as a calendar date."""
     match = _DATETIME.fullmatch(text)
-    if match is None:
+    if match is None or not _in_range(match):
         return None
     try:
         return date(int(match["y"]), int(match["m"] or 1), int(match["d"] or 1))
     except ValueError:
         return None
+
+
+def _in_range(match: re.Match[str]) -> bool:
+    """Years outside adapter.limits' range are refused: a deadline added to 9999-12-31
+    overflows, and no letter or prescription is dated there (issue 15)."""
+    return EARLIEST_YEAR <= int(match["y"]) <= LATEST_YEAR
 
 
 def london_date(instant: datetime) -> date:

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from adapter.facts import (
@@ -21,8 +22,10 @@ from adapter.facts import (
     Fact,
     Letter,
     MedicationOrder,
+    MessageFact,
     ObservationFact,
     Organisation,
+    OutcomeFact,
     PatientFact,
     Person,
     PlanFact,
@@ -32,10 +35,10 @@ from adapter.facts import (
     Service,
     TaskFact,
 )
-from adapter.model import Issue
+from adapter.model import Issue, Location
 from adapter.policy import Policy
 from adapter.providers import ProviderClass, provider_class
-from adapter.scopes import plain, widening
+from adapter.scopes import plain, transmission, widening
 
 PartyRole = Literal["practice", "trust", "other"]
 F = TypeVar("F")
@@ -61,6 +64,7 @@ class World:
         self.policy = policy
         self.by_key: dict[str, Fact] = {}
         self.by_url: dict[str, str] = {}
+        self.by_transmission: dict[str, str | None] = {}
         # identifier → keys, in first-seen order (a dict: many may share one identifier)
         self.by_identifier: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
         self._ods_systems = policy.codes["ods-systems"]
@@ -80,6 +84,10 @@ class World:
         self.by_key[head.key] = fact
         if head.full_url:
             self.by_url[head.full_url] = head.key
+            outer = transmission(head.full_url)
+            if outer is not None:  # None marks a fullUrl used twice in one transmission
+                seen = self.by_transmission.get(outer, head.key)
+                self.by_transmission[outer] = head.key if seen == head.key else None
         for pair in head.identifiers:
             self.by_identifier[pair][head.key] = None
 
@@ -132,6 +140,81 @@ class World:
             elif isinstance(fact, DocumentFact):
                 for ref in fact.encounters:
                     self._index(self.documents_by_encounter, ref, fact)
+        self._index_messages()
+
+    # -- messages (docs/contract.md §2) -----------------------------------------------------
+
+    def _index_messages(self) -> None:
+        """Each MessageHeader by the place of its Bundle and by what it focuses on; and the
+        earliest positive ITK3 business acknowledgement of each message id."""
+        self.messages_by_place: dict[tuple[str | None, int | None, str], MessageFact] = {}
+        self.messages_by_focus: dict[str, MessageFact] = {}
+        self.acknowledged: dict[str, datetime] = {}
+        for message in self.of_type(MessageFact):
+            place = _place(message.head.location)
+            if place is not None:
+                self.messages_by_place.setdefault(place, message)
+            for ref in message.focus:
+                key = self.key_of(ref)
+                if key is not None:
+                    self.messages_by_focus.setdefault(key, message)
+        for message in self.of_type(MessageFact):
+            if message.response_to and message.sent and self._delivers(message):
+                held = self.acknowledged.get(message.response_to)
+                if held is None or message.sent < held:
+                    self.acknowledged[message.response_to] = message.sent
+
+    def _delivers(self, ack: MessageFact) -> bool:
+        """A response with code ok and an ITK3 code that says the message arrived."""
+        if ack.response_code != "ok":
+            return False
+        wanted = self.policy.codes["itk-delivered-codes"]
+        outcomes = [self.resolve(ack.response_details)]
+        place = _place(ack.head.location)
+        outcomes += [
+            o for o in self.of_type(OutcomeFact) if place and _within(o.head.location, place)
+        ]
+        return any(isinstance(o, OutcomeFact) and o.codes & wanted for o in outcomes)
+
+    def message_of(self, fact: Fact) -> MessageFact | None:
+        """The message that carried `fact`: its MessageHeader's focus, else the message
+        Bundle it (or the document holding it) arrived in."""
+        if not self.messages_by_place and not self.messages_by_focus:
+            return None
+        found = self.messages_by_focus.get(fact.head.key)
+        if found is not None:
+            return found
+        location = fact.head.location
+        entry = location.entry
+        while entry:
+            entry = entry[: entry.rindex("[")]
+            found = self.messages_by_place.get((location.file, location.line, entry))
+            if found is not None:
+                return found
+        return None
+
+    def delivered_at(self, fact: Fact) -> datetime | None:
+        """When the receiver acknowledged the message that carried `fact` (ITK3 business
+        acknowledgement), or None."""
+        message = self.message_of(fact)
+        if message is None or message.message_id is None:
+            return None
+        return self.acknowledged.get(message.message_id)
+
+    def _sender_ods(self, fact: Fact) -> str | None:
+        """The ODS code of the sender (else the responsible organisation) of the message
+        that carried `fact`: a fallback after rules.md §2, never in place of it."""
+        message = self.message_of(fact)
+        if message is None:
+            return None
+        return self.ods(message.sender) or self.ods(message.responsible)
+
+    def _receiving_practice(self, fact: Fact) -> str | None:
+        message = self.message_of(fact)
+        for receiver in message.receivers if message is not None else ():
+            if self.role(receiver) == "practice":
+                return self.ods(receiver)
+        return None
 
     def _index(self, table: dict[str, list[F]], ref: Ref | None, fact: F) -> None:
         key = self.key_of(ref)
@@ -159,6 +242,10 @@ class World:
             for url in widening(text):
                 if url in self.by_url:
                     return self.by_url[url]
+            outer = transmission(text)
+            found = self.by_transmission.get(outer) if outer is not None else None
+            if found is not None:
+                return found
             match = _TYPE_ID.search(plain(text))
             if match:
                 return f"{match[1]}/{match[2]}"
@@ -296,7 +383,8 @@ class World:
             ods = self.ods(gp)
             if ods is not None:
                 return ods
-        return None
+        # the Patient names no practice: the practice its message was sent to (§2 of the contract)
+        return self._receiving_practice(found)
 
     def booking_patient(self, booking: Booking) -> Ref | None:
         for actor in booking.actors:
@@ -316,7 +404,9 @@ class World:
         return fact if isinstance(fact, Attendance) else None
 
     def trust_of_encounter(self, attendance: Attendance | None) -> str | None:
-        return self.ods(attendance.provider) if attendance else None
+        if attendance is None:
+            return None
+        return self.ods(attendance.provider) or self._sender_ods(attendance)
 
     def trust_of_booking(self, booking: Booking) -> str | None:
         """An Appointment's trust (docs/contract.md §4): the trust the referral it was booked
@@ -333,12 +423,18 @@ class World:
         return None
 
     def trust_of_letter(self, letter: Letter) -> str | None:
-        return self.ods(letter.custodian) or self.trust_of_encounter(
-            self.encounter(letter.encounter)
+        return (
+            self.ods(letter.custodian)
+            or self.trust_of_encounter(self.encounter(letter.encounter))
+            or self._sender_ods(letter)
         )
 
     def trust_of_order(self, order: MedicationOrder | Request) -> str | None:
-        return self.ods(order.requester) or self.trust_of_encounter(self.encounter(order.encounter))
+        return (
+            self.ods(order.requester)
+            or self.trust_of_encounter(self.encounter(order.encounter))
+            or self._sender_ods(order)
+        )
 
     def care_plan(self, ref: Ref | None) -> PlanFact | None:
         fact = self.resolve(ref)
@@ -354,3 +450,16 @@ def _older(new: str | None, old: str | None) -> bool:
     if new is None or old is None or not (new.isdigit() and old.isdigit()):
         return False
     return int(new) < int(old)
+
+
+def _place(location: Location) -> tuple[str | None, int | None, str] | None:
+    """Where a MessageHeader's Bundle is: file, line, and the entry path of the Bundle."""
+    entry = location.entry
+    if not entry or "[" not in entry:
+        return None
+    return (location.file, location.line, entry[: entry.rindex("[")])
+
+
+def _within(location: Location, place: tuple[str | None, int | None, str]) -> bool:
+    entry = location.entry or ""
+    return (location.file, location.line) == place[:2] and entry.startswith(place[2] + "[")

@@ -1,5 +1,9 @@
 """Each rule's parameters as a typed model. Unknown keys and wrong types fail at load time
-(style.md "extra=forbid"), so a typo in a policy file is an error, not a silent default."""
+(style.md "extra=forbid"), so a typo in a policy file is an error, not a silent default.
+
+The models hold no defaults: the national values are data, in `mappings/rules.toml`, and a
+rule reads its defaults from there (`Rule.defaults`). `wording()` gives each value as the
+board, the `referee rules` page and the FHIR definitions print it."""
 
 from __future__ import annotations
 
@@ -11,13 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
+    def wording(self) -> dict[str, str]:
+        """Each parameter as text (`24`, `7.5`), by name, for wording templates."""
+        return {name: _number(getattr(self, name)) for name in type(self).model_fields}
+
 
 class NoParams(Params):
     pass
 
 
 class DischargeSummary(Params):
-    max_hours: float = Field(24, gt=0)
+    max_hours: float = Field(gt=0)
 
 
 class ScheduleEntry(Params):
@@ -47,26 +55,34 @@ class ClinicLetter(Params):
                 chosen = entry.max_days
         return chosen
 
+    def wording(self) -> dict[str, str]:
+        """`max_days` and `since`: the latest entry; `schedule`: every entry in words
+        ("14 days before April 2017, 10 days from April 2017, 7 days from April 2018")."""
+        latest = self.schedule[-1]
+        parts = [f"{_number(self.schedule[0].max_days)} days"]
+        if len(self.schedule) > 1:
+            parts[0] += f" before {_month(self.schedule[1].from_)}"
+        parts += [f"{_number(e.max_days)} days from {_month(e.from_)}" for e in self.schedule[1:]]
+        return {
+            "max_days": _number(latest.max_days),
+            "since": _month(latest.from_),
+            "schedule": ", ".join(parts),
+        }
+
 
 class DischargeMedication(Params):
-    min_days: float = Field(7, gt=0)
+    min_days: float = Field(gt=0)
 
 
 class DnaDischarge(Params):
-    min_dnas_before_discharge: int = Field(2, ge=1)
-    adult_age_years: int = Field(18, ge=0)
-    same_referral_window_days: int = Field(365, ge=1)
+    min_dnas_before_discharge: int = Field(ge=1)
+    adult_age_years: int = Field(ge=0)
+    same_referral_window_days: int = Field(ge=1)
 
 
-PARAMS: dict[str, type[Params]] = {
-    "discharge-summary-24h": DischargeSummary,
-    "clinic-letter-7d": ClinicLetter,
-    "discharge-medication-7d": DischargeMedication,
-    "shared-care-gp-agreement": NoParams,
-    "fit-note-issued": NoParams,
-    "dna-no-blanket-discharge": DnaDischarge,
-    "onward-referral-by-trust": NoParams,
-    "trust-arranges-own-tests": NoParams,
-    "point-of-contact": NoParams,
-    "referral-complete": NoParams,
-}
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _month(day: date) -> str:
+    return day.strftime("%B %Y")

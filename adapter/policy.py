@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from adapter.errors import PolicyError
 from adapter.mappings import read_toml, shipped
 from adapter.model import Issue, Location
-from adapter.params import PARAMS, Params
+from adapter.params import Params
 from adapter.phrases import PhraseList, any_phrase, compile_phrases
 
 _TOP_LEVEL = {"name", "rules", "phrases", "codes", "trusts"}
@@ -90,6 +90,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 
 def _params(local: Any, where: _Locator) -> dict[str, Params]:
+    """Each rule's parameters: its national defaults (mappings/rules.toml) under the local
+    values, validated by the rule's own model."""
+    from adapter.rules import PARAMS  # the rules read the policy: import them when called
+
     defaults = shipped("rules")["rules"]
     if not isinstance(local, dict):
         where.fail("rules", None, "must be a table of [rules.<rule-id>] tables")

@@ -4,7 +4,9 @@ Bundles in one run must not resolve into each other.
 
 A urn reference and a urn fullUrl are kept with the Bundle they were read in, as
 `"<urn> @<scope>"`; the scope names the file, line and entry path of that Bundle. A
-resource in a Bundle nested in another Bundle also sees its outer Bundles' entries.
+reference resolves in its own Bundle, then in each Bundle around it, and last anywhere
+inside the same outermost Bundle when only one entry there has that fullUrl (an ITK3
+MessageHeader names the sender Organization held in the document Bundle it carries).
 """
 
 from __future__ import annotations
@@ -45,3 +47,11 @@ def widening(reference: str) -> Iterator[str]:
     while scope.endswith("]"):
         scope = scope[: scope.rfind("[")]
         yield f"{head}{_MARK}{scope}"
+
+
+def transmission(reference: str) -> str | None:
+    """The reference tied to its outermost Bundle (file and line), for the last resort."""
+    head, mark, scope = reference.partition(_MARK)
+    if not mark:
+        return None
+    return f"{head}{_MARK}{scope.rsplit(':', 1)[0]}:*"

@@ -19,6 +19,7 @@ import types
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
@@ -29,8 +30,9 @@ from fhir_core.constraints import FHIR_PRIMITIVES_MAPS
 from fhir_core.types import FhirBase
 from lxml import etree
 
-from adapter.errors import UnreadableInput
+from adapter.errors import TooLarge, UnreadableInput
 from adapter.fhir import RESOURCE_TYPES
+from adapter.limits import MAX_XML_ATTRIBUTES
 from adapter.safexml import (
     DEFAULT_MAX_XML_BYTES,
     HOSTILE_MESSAGE,
@@ -147,22 +149,32 @@ def _build_spec(model: type[Any]) -> _Spec:
     return _Spec(fields, {n: i for i, n in enumerate(order)}, attributes)
 
 
-_RESOURCE_MODELS: dict[str, type[Any]] = {}
+_RESOURCE_MODELS: dict[tuple[str, str], type[Any]] = {}
+# The release being converted: R4, or STU3 for a document read as STU3 (docs/contract.md §1).
+_RELEASE: ContextVar[str] = ContextVar("fhir_release", default="R4")
 
 
-def _resource_model(name: str) -> type[Any] | None:
+def _resource_model(name: str, release: str = "R4") -> type[Any] | None:
     """The model class of a concrete resource type, or None for anything else."""
-    found = _RESOURCE_MODELS.get(name)
+    found = _RESOURCE_MODELS.get((release, name))
     if found is not None or not name.isidentifier() or name in ("Resource", "DomainResource"):
         return found
     try:
-        model = get_fhir_model_class(name)
-    except (ValueError, ImportError):
+        model = _model_class(name, release)
+    except (ValueError, ImportError, AttributeError):
         return None
     if not model.has_resource_base() or model.__name__ != name:
         return None
-    _RESOURCE_MODELS[name] = model
+    _RESOURCE_MODELS[release, name] = model
     return model
+
+
+def _model_class(name: str, release: str) -> type[Any]:
+    if release == "STU3":
+        from fhir.resources.STU3 import get_fhir_model_class as stu3_model_class
+
+        return stu3_model_class(name)
+    return get_fhir_model_class(name)
 
 
 _R4_ONLY: Final = frozenset(
@@ -173,7 +185,7 @@ _R4_ONLY: Final = frozenset(
 def _resource_spec(name: str) -> _Spec | None:
     """How to read a resource type: its R4B model, or no model for an R4 type that R4B
     dropped (read as found, so that it is still a resource with a known type)."""
-    model = _resource_model(name)
+    model = _resource_model(name, _RELEASE.get())
     if model is not None:
         return _spec(model)
     return _EMPTY_SPEC if name in _R4_ONLY else None
@@ -189,9 +201,17 @@ _DECIMAL: Final = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _INTEGERS: Final = frozenset({"integer", "positiveInt", "unsignedInt", "integer64"})
 
 
-def fhir_xml_to_json(source: bytes | Element) -> Json:
-    """A FHIR R4 XML resource (document bytes or a parsed root) as FHIR JSON."""
-    root = parse_xml_bytes(source) if isinstance(source, bytes) else source
+def fhir_xml_to_json(source: bytes | Element, release: str = "R4") -> Json:
+    """A FHIR R4 XML resource (document bytes or a parsed root) as FHIR JSON; with
+    `release="STU3"`, read by the STU3 structure definitions instead."""
+    token = _RELEASE.set(release)
+    try:
+        return _root_to_json(parse_xml_bytes(source) if isinstance(source, bytes) else source)
+    finally:
+        _RELEASE.reset(token)
+
+
+def _root_to_json(root: Element) -> Json:
     tag = str(root.tag)
     spec = _resource_spec(tag[_FHIR_LEN:]) if tag.startswith(_FHIR) else None
     if spec is None:
@@ -229,6 +249,13 @@ def _attributes(elem: Element, out: Json, spec: _Spec) -> None:
     text = elem.text
     if text and not text.isspace():
         out["@text"] = text.strip()
+    if len(elem.attrib) > MAX_XML_ATTRIBUTES:  # counted in linear time; items() is not
+        raise _fail(
+            TooLarge,
+            "too-costly",
+            f"<{etree.QName(elem).localname}> has {len(elem.attrib)} attributes; a FHIR "
+            f"element has at most value, id and url (the limit is {MAX_XML_ATTRIBUTES})",
+        )
     for key, value in elem.items():
         attr = str(key)
         if attr in spec.attributes:
@@ -347,14 +374,20 @@ def _square_primitive_list(out: Json, name: str) -> None:
         out.pop(name, None)
 
 
+def _fits_64_bits(number: int) -> bool:
+    """JSON integers this wide are what every reader (orjson, the store) can hold."""
+    return -(2**63) <= number < 2**63
+
+
 def _convert(primitive: str, raw: str) -> Any:
     """The JSON value of a primitive, or the raw string when it does not convert."""
     if primitive == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
     if primitive in _INTEGERS:
-        return int(raw) if _INTEGER.fullmatch(raw) else raw
+        # outside 64 bits the raw string is kept, so validation reports it (issue 15)
+        return int(raw) if _INTEGER.fullmatch(raw) and _fits_64_bits(int(raw)) else raw
     if primitive == "decimal" and _DECIMAL.fullmatch(raw):
-        if _INTEGER.fullmatch(raw):
+        if _INTEGER.fullmatch(raw) and _fits_64_bits(int(raw)):
             return int(raw)
         number = float(raw)
         return number if math.isfinite(number) else raw
@@ -401,7 +434,7 @@ def _fill(elem: Element, obj: Json, spec: _Spec) -> None:
     for attr in attributes:
         value = obj.get(attr)
         if isinstance(value, str):
-            elem.set(attr, value)
+            elem.set(attr, _xml_text(value))
     position = spec.position
     names = {key[1:] if key[:1] == "_" else key for key in obj}
     names.difference_update(attributes)
@@ -411,7 +444,7 @@ def _fill(elem: Element, obj: Json, spec: _Spec) -> None:
     for key, value in obj.items():  # what the model does not know, kept as found
         plain = key[1:] if key[:1] == "_" else key
         if key == "@text":
-            elem.text = str(value)
+            elem.text = _xml_text(value)
         elif key[:1] == "@":
             elem.set(key[1:], _xml_text(value))
         elif plain not in position and plain in names and value is not None:
@@ -488,9 +521,17 @@ def _primitive_to_xml(parent: Element, name: str, value: Any, extra: Any) -> Non
 
 
 def _xml_text(value: Any) -> str:
+    """A JSON value as XML text. Characters XML 1.0 cannot carry at all, not even as a
+    character reference (control characters, lone surrogates), become U+FFFD: FHIR strings
+    may not hold them either, and one stored ODS code "R\u0001" must not stop every report
+    (issue 15)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    text = str(value)
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+
+
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _indent(root: Element) -> None:

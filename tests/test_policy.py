@@ -34,13 +34,8 @@ def supply_of(days: int) -> dict[str, object]:
             }
         ],
         "subject": {"reference": "Patient/p1"},
-        # a known owner: an obligation owed by no one is not-assessable (contract.md §4)
         "requester": {
-            "type": "Organization",
-            "identifier": {
-                "system": "https://fhir.nhs.uk/Id/ods-organization-code",
-                "value": "RZZ",
-            },
+            "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RZZ"}
         },
         "medicationCodeableConcept": {"text": "Amlodipine 5mg tablets"},
         "dispenseRequest": {
@@ -228,10 +223,127 @@ def test_referee_rules_unknown_rule_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_every_rule_documents_itself_and_has_parameters() -> None:
-    from adapter.params import PARAMS
-    from adapter.rules import CATALOGUE
+    from adapter.rules import CATALOGUE, PARAMS
 
     for rule in CATALOGUE:
         assert rule.id in PARAMS
         assert rule.title and rule.why and rule.met_example and rule.breached_example
         assert rule.evaluate.__module__.endswith(rule.id.replace("-", "_"))
+
+
+LOCAL_VALUES = """
+name = "Local values"
+[rules.discharge-summary-24h]
+max_hours = 48
+[rules.clinic-letter-7d]
+schedule = [{ from = "2016-04-01", max_days = 14 }, { from = "2024-04-01", max_days = 5 }]
+[rules.discharge-medication-7d]
+min_days = 14
+[rules.dna-no-blanket-discharge]
+min_dnas_before_discharge = 3
+adult_age_years = 16
+"""
+
+
+def test_a_policy_s_values_show_in_the_board_titles_and_definitions(tmp_path: Path) -> None:
+    from adapter.board.method import rule_methods
+
+    policy = load_policy(write(tmp_path, "local.toml", LOCAL_VALUES))
+    worded = {m.info.rule: (m.info.title, m.info.definition) for m in rule_methods(policy)}
+    assert worded["discharge-summary-24h"] == (
+        "Discharge summary within 48 hours",
+        "After inpatient, day-case or A&E care the trust sends the practice a final discharge "
+        "summary within max_hours (48) of discharge.",
+    )
+    assert worded["clinic-letter-7d"][0] == "Clinic letter within 5 days"
+    assert worded["clinic-letter-7d"][1].endswith("(5 days from April 2024).")
+    assert worded["discharge-medication-7d"][0] == "At least 14 days' medicines on discharge"
+    assert "min_days (14)" in worded["discharge-medication-7d"][1]
+    assert worded["dna-no-blanket-discharge"][1] == (
+        "A patient who did not attend is discharged back to the GP only if an adult (aged 16 or "
+        "over) and after at least min_dnas_before_discharge (3) missed appointments on the "
+        "referral."
+    )
+
+
+def test_without_a_policy_the_board_words_the_national_values() -> None:
+    from adapter.board.catalogue import info
+
+    assert info("discharge-summary-24h").title == "Discharge summary within 24 hours"
+    assert info("clinic-letter-7d").definition.endswith("(7 days from April 2018).")
+    assert "min_days (7)" in info("discharge-medication-7d").definition
+    assert "min_dnas_before_discharge (2)" in info("dna-no-blanket-discharge").definition
+
+
+def test_a_policy_s_values_show_in_the_board_page(tmp_path: Path) -> None:
+    from adapter.board.aggregate import Options, build_board
+    from adapter.board.html import render_html
+    from adapter.board.periods import Period
+
+    policy = load_policy(write(tmp_path, "local.toml", LOCAL_VALUES))
+    period = Period(datetime(2024, 4, 1).date(), datetime(2024, 4, 30).date())
+    board = build_board([], period, AS_OF, Options(policy=policy))
+    page = render_html(board)
+    assert "Discharge summary within 48 hours" in page
+    assert "Discharge summary within 24 hours" not in page
+    assert "summary within max_hours (48) of discharge." in page
+    assert board.info("clinic-letter-7d").title == "Clinic letter within 5 days"
+
+
+def test_a_policy_s_values_show_in_referee_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "local.toml", LOCAL_VALUES)
+    assert main(["rules", "discharge-summary-24h", "--policy", str(path)]) == 0
+    page = capsys.readouterr().out
+    assert "parameters: max_hours=48 (overridden by Local values: max_hours)" in page
+    assert "the GP within 48 hours of\n  discharge (parameter max_hours)." in page
+    assert main(["rules", "--policy", str(path), "--format", "json"]) == 0
+    described = {d["id"]: d for d in json.loads(capsys.readouterr().out)}
+    assert described["dna-no-blanket-discharge"]["parameters"] == {
+        "min_dnas_before_discharge": 3,
+        "adult_age_years": 16,
+        "same_referral_window_days": 365,
+    }
+    assert "within 48 hours of discharge" in described["discharge-summary-24h"]["definition"]
+
+
+def test_a_discharge_with_no_end_names_the_policy_s_limit(tmp_path: Path) -> None:
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e-1",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "subject": {"reference": "Patient/p1"},
+        # a known owner, or the detail would first say the owner is unknown (contract.md §4)
+        "serviceProvider": {
+            "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RZZ"}
+        },
+        "period": {"start": "2024-05-01T10:00:00Z"},
+    }
+    source = write(tmp_path, "e.json", json.dumps(encounter))
+    local = load_policy(write(tmp_path, "local.toml", LOCAL_VALUES))
+    national = check([source], as_of=AS_OF, policy=load_policy(None)).obligations[0]
+    judged = check([source], as_of=AS_OF, policy=local).obligations[0]
+    assert (national.status, judged.status) == ("not-assessable", "not-assessable")
+    assert national.detail == (
+        "The encounter has no discharge time (period.end), so the 24 h limit cannot be judged."
+    )
+    assert judged.detail == (
+        "The encounter has no discharge time (period.end), so the 48 h limit cannot be judged."
+    )
+
+
+def test_every_rule_s_defaults_live_in_rules_toml_and_its_tables_exist() -> None:
+    from adapter.mappings import shipped
+    from adapter.rules import CATALOGUE
+
+    national = load_policy(None)
+    codes, phrases = shipped("codes")["codes"], shipped("phrases")["phrases"]
+    assert [r.id for r in CATALOGUE] == list(shipped("rules")["rules"])
+    for rule in CATALOGUE:
+        assert rule.defaults == national.params[rule.id]
+        assert set(rule.codes) <= set(codes), rule.id
+        assert set(rule.phrases) <= set(phrases), rule.id
+        for field in rule.params.model_fields.values():
+            assert field.is_required(), f"{rule.id}: a default belongs in rules.toml"

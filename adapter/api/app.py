@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from adapter.api import fhir_in, fhir_out, reads
+from adapter.api.body import action
 from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.settings import Settings, resolve
 from adapter.model import Issue, Location
@@ -89,12 +90,9 @@ def _handlers(app: FastAPI) -> None:
         key_name = getattr(request.state, "key_name", None)
         if key_name is not None and exc.status != 422:  # 401/403 and 422 are audited already
             store: Store = request.app.state.store
-            route = getattr(request.scope.get("route"), "path", request.url.path)
             codes = sorted({issue.code for issue in exc.issues})
             detail = {"refused": codes}
-            await run_in_threadpool(
-                store.audit, key_name, f"{request.method} {route}", exc.status, detail
-            )
+            await run_in_threadpool(store.audit, key_name, action(request), exc.status, detail)
         return _answer(request, exc.status, list(exc.issues), exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -119,7 +117,7 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> Response:
-        log.exception("internal error in %s %s", request.method, request.url.path)
+        log.exception("internal error in %s", action(request))  # the template: no ids
         message = "internal error (a bug); the server log has the traceback"
         return _answer(
             request, 500, [Issue("fatal", "exception", Location(file="request"), message)]

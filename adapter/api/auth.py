@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from adapter.api.body import action
 from adapter.api.outcomes import problem
 from adapter.store.access import KeyInfo
 from adapter.store.service import Store
@@ -30,8 +31,9 @@ def requires(scope: str | None) -> Callable[[Request], Awaitable[KeyInfo]]:
         if method.lower() == "bearer" and token.strip():
             key = await run_in_threadpool(store.authenticate, token.strip())
         if key is None:
-            action = f"{request.method} {request.url.path}"
-            await run_in_threadpool(store.audit, None, action, 401, {"reason": "no valid key"})
+            await run_in_threadpool(
+                store.audit, None, action(request), 401, {"reason": "no valid key"}
+            )
             error = problem(
                 401,
                 "login",
@@ -41,8 +43,9 @@ def requires(scope: str | None) -> Callable[[Request], Awaitable[KeyInfo]]:
             error.headers = _CHALLENGE
             raise error
         if scope is not None and not key.allows(scope):
-            action = f"{request.method} {request.url.path}"
-            await run_in_threadpool(store.audit, key.name, action, 403, {"reason": "scope"})
+            await run_in_threadpool(
+                store.audit, key.name, action(request), 403, {"reason": "scope"}
+            )
             raise problem(
                 403,
                 "forbidden",

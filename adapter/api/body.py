@@ -6,14 +6,20 @@ that does not parse (or XML with a DOCTYPE, which is refused whole).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from adapter import xml
 from adapter.api.outcomes import problem
-from adapter.errors import HostileXml, UnreadableInput
+from adapter.errors import HostileXml, TooLarge, UnreadableInput
+from adapter.ingest.decode import to_utf8
+
+log = logging.getLogger("adapter.api")
 
 JSON_TYPES = frozenset({"application/fhir+json", "application/json", "application/json+fhir"})
 XML_TYPES = frozenset(
@@ -38,18 +44,30 @@ def media_type(request: Request) -> str:
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it passes `limit` bytes."""
+    """The body, refused with 413 as soon as it passes `limit` bytes. A client that goes
+    away mid-upload is one line in the log at info, not a traceback: it is not our bug."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(int(declared), limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(size, limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(size, limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        log.info("%s: the client disconnected after %d bytes of the body", action(request), size)
+        raise problem(400, "incomplete", "the client disconnected before the body ended") from None
     return b"".join(chunks)
+
+
+def action(request: Request) -> str:
+    """`METHOD /route/{template}`: what the audit and the log name, never the raw path
+    (an id in a URL may be an NHS number) and never a string longer than the routes are."""
+    route = getattr(request.scope.get("route"), "path", None)
+    return f"{request.method[:16]} {route or '(no route)'}"
 
 
 def _too_large(size: int, limit: int) -> Exception:
@@ -61,8 +79,15 @@ def _too_large(size: int, limit: int) -> Exception:
     )
 
 
-def parse(data: bytes, kind: str, limit: int) -> Any:
-    """The JSON value of the body (FHIR XML converted to FHIR JSON)."""
+def parse(
+    data: bytes, kind: str, limit: int, charset: str | None = None, max_entries: int | None = None
+) -> Any:
+    """The JSON value of the body (FHIR XML converted to FHIR JSON). Bytes are decoded by
+    the front door `referee check` uses too (byte order marks, UTF-16, `charset`)."""
+    try:
+        data = to_utf8(data, charset)
+    except UnreadableInput as exc:
+        raise problem(400, "structure", f"the body {exc.message}") from exc
     if not data.strip():
         raise problem(400, "structure", "the body is empty; send a FHIR resource or Bundle")
     if kind == "json":
@@ -71,13 +96,45 @@ def parse(data: bytes, kind: str, limit: int) -> Any:
         except orjson.JSONDecodeError as exc:
             raise problem(400, "structure", f"the body is not valid JSON: {exc}") from exc
     try:
-        return xml.fhir_xml_to_json(xml.parse_xml_bytes(data, max_bytes=limit))
+        root = xml.parse_xml_bytes(data, max_bytes=limit)
+        if max_entries is not None:
+            _count_entries(root, max_entries)
+        return xml.fhir_xml_to_json(root)
+    except TooLarge as exc:
+        raise problem(413, "too-costly", f"the body is too costly to read: {exc.message}") from exc
     except HostileXml as exc:
         raise problem(400, "security", exc.message) from exc
     except UnreadableInput as exc:
         raise problem(400, "structure", f"the body is not FHIR XML: {exc.message}") from exc
 
 
+def charset(request: Request) -> str | None:
+    """The `charset` parameter of Content-Type, if any."""
+    for part in request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip()
+    return None
+
+
+def _count_entries(root: Any, limit: int) -> None:
+    """A Bundle's entries counted on the parsed tree, before the (slower) conversion to
+    JSON, so a 100,000-entry Bundle is a quick 413 (the same limit as for JSON)."""
+    if root.tag != f"{{{xml.FHIR_NS}}}Bundle":
+        return
+    count = sum(1 for _ in root.iterchildren(f"{{{xml.FHIR_NS}}}entry"))
+    if count > limit:
+        raise TooLarge(
+            f"the Bundle holds {count} entries; the limit is {limit} per request "
+            "(split it, or raise --max-entries)"
+        )
+
+
 async def read_fhir(request: Request, limit: int) -> Any:
+    """The posted FHIR as a JSON value. Decoding and parsing run in a worker thread, so a
+    large or costly body never holds up the event loop (GET /fhir/metadata answers while
+    it is read)."""
     kind = media_type(request)
-    return parse(await read_limited(request, limit), kind, limit)
+    data = await read_limited(request, limit)
+    entries = getattr(request.app.state.settings, "max_entries", None)
+    return await run_in_threadpool(parse, data, kind, limit, charset(request), entries)

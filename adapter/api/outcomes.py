@@ -1,4 +1,5 @@
-"""FHIR answers: OperationOutcome from located issues, and the response classes."""
+"""FHIR answers: the response classes, and errors as OperationOutcome (built by
+`adapter.report.outcome`, the one Issue → OperationOutcome)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from adapter.model import Issue, Location
+from adapter.report.outcome import operation_outcome
+
+REQUEST = Location(file="request")
 
 
 class FhirResponse(Response):
@@ -74,40 +78,12 @@ def problem(status: int, code: str, message: str, field: str | None = None) -> F
     return FhirError(status, [Issue("error", code, Location(file="request", field=field), message)])
 
 
-def issue_json(issue: Issue) -> dict[str, Any]:
-    """One OperationOutcome.issue: `expression` is the FHIRPath of the field at fault
-    (`Bundle.entry[3].resource.status`, or `Encounter.status` for a single resource),
-    `location` the short human form, `details.text` the message."""
-    where = issue.location
-    expression = []
-    if where.entry:
-        path = where.entry.replace("][", "].resource.entry[")
-        expression.append(
-            f"Bundle.entry{path}.resource" + (f".{where.field}" if where.field else "")
-        )
-    elif where.field is not None:
-        kind = (where.resource or "").split("/", 1)[0]
-        typed = bool(kind) and kind[0].isupper() and not where.field.startswith(f"{kind}.")
-        expression.append(f"{kind}.{where.field}" if typed else where.field)
-    body: dict[str, Any] = {
-        "severity": issue.severity,
-        "code": issue.code,
-        "details": {"text": issue.message},
-        "location": [where.describe()],
-    }
-    if expression:
-        body["expression"] = expression
-    return body
-
-
 def outcome(issues: Sequence[Issue]) -> dict[str, Any]:
-    if not issues:
-        issues = [Issue("information", "informational", Location(file="request"), "All OK")]
-    return {"resourceType": "OperationOutcome", "issue": [issue_json(i) for i in issues]}
+    return operation_outcome(issues, none="All OK")
 
 
 def information(message: str) -> dict[str, Any]:
-    return outcome([Issue("information", "informational", Location(file="request"), message)])
+    return operation_outcome([Issue("information", "informational", REQUEST, message)], none="")
 
 
 def _documented(description: str) -> dict[str, Any]:

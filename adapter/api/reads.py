@@ -174,8 +174,9 @@ async def audit(
     before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JsonResponse:
-    """The audit trail, newest first; `next` is the `before` of the following page."""
+    """The audit trail, newest first; `next` is the `before` of the following page. An
+    organisation-scoped admin key sees only its organisation's keys' entries."""
     store = store_of(request)
-    entries, following = await run_in_threadpool(store.audit_page, before, limit)
+    entries, following = await run_in_threadpool(store.audit_page, before, limit, key.org)
     await run_in_threadpool(store.audit, key.name, "read GET /audit", 200, {"count": len(entries)})
     return JsonResponse({"entries": entries, "next": following})

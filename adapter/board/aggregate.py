@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, area_label, info
+from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, RuleInfo, area_label, info
 from adapter.board.examples import Example, worst_examples
 from adapter.board.method import RuleMethod, other_overrides, rule_methods
 from adapter.board.periods import Dating, Period
@@ -129,6 +129,10 @@ class Board:
     practice_gaps: list[QualityLine]
     inputs: Counts | None = None
     issues: dict[str, int] = field(default_factory=dict)
+
+    def info(self, rule: str) -> RuleInfo:
+        """The rule as worded under this board's policy (its title shows the policy's values)."""
+        return next((m.info for m in self.method if m.info.rule == rule), None) or info(rule)
 
     @property
     def headline_change(self) -> float | None:
@@ -267,10 +271,7 @@ def _area(obligation: Obligation) -> str:
 
 
 def _tally(obligations: Iterable[Obligation]) -> Tally:
-    tally = Tally()
-    for obligation in obligations:
-        tally.add(obligation.status)
-    return tally
+    return Tally.of(o.status for o in obligations)
 
 
 def _line(

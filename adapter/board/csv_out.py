@@ -50,7 +50,7 @@ def write_csv(board: Board, folder: Path) -> list[Path]:
 
 
 def _cells(tally: Tally) -> list[object]:
-    rate = None if tally.rate is None else round(tally.rate, 4)
+    rate = Tally.rounded(tally.rate)
     return [tally.met, tally.breached, tally.pending, tally.not_assessable, tally.total, rate]
 
 
@@ -68,7 +68,7 @@ def _headline(board: Board) -> Iterable[Sequence[object]]:
 
 
 def _rate(tally: Tally) -> float | None:
-    return None if tally.rate is None else round(tally.rate, 4)
+    return Tally.rounded(tally.rate)
 
 
 def _owners(sections: list[OwnerSection]) -> Iterable[Sequence[object]]:

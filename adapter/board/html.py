@@ -8,7 +8,7 @@ finished page is masked once more as a safety net: no full NHS number can appear
 from __future__ import annotations
 
 from adapter.board.aggregate import Board, OwnerSection
-from adapter.board.catalogue import info
+from adapter.board.catalogue import RuleInfo
 from adapter.board.charts import trend_svg
 from adapter.board.examples import Example
 from adapter.board.markup import (
@@ -194,7 +194,8 @@ def _ranking(board: Board) -> str:
 
 def _trust(board: Board, trust: OwnerSection) -> str:
     rows = [
-        [f"{info(rule).title} ({rule})", *tally_cells(tally)] for rule, tally in trust.rules.items()
+        [f"{board.info(rule).title} ({rule})", *tally_cells(tally)]
+        for rule, tally in trust.rules.items()
     ]
     rows.append(["All rules", *tally_cells(trust.overall)])
     chart = trend_svg(
@@ -215,16 +216,16 @@ def _trust(board: Board, trust: OwnerSection) -> str:
         + table(f"{owner_label(trust)}: obligations per rule", ["Rule", *STATUS_HEADERS], rows)
         + f"<figure>{chart}<figcaption>Monthly met rate per area, {esc(owner_label(trust))}. "
         "Areas with nothing judged are not drawn.</figcaption></figure>"
-        + _quality_list(trust.quality)
+        + _quality_list(board, trust.quality)
         + "</section>"
     )
 
 
-def _quality_list(lines: list[QualityLine]) -> str:
+def _quality_list(board: Board, lines: list[QualityLine]) -> str:
     if not lines:
         return '<p class="ok">Every obligation of this trust could be assessed.</p>'
     items = "".join(
-        f"<li><strong>{esc(percent(q.share))}</strong> of {esc(info(q.rule).title.lower())} "
+        f"<li><strong>{esc(percent(q.share))}</strong> of {esc(board.info(q.rule).title.lower())} "
         f"obligations ({q.count:,} of {q.rule_total:,}) could not be judged: "
         f"<q>{esc(q.pattern)}</q></li>"
         for q in lines[:QUALITY_LINES]
@@ -273,16 +274,15 @@ def _worst(board: Board) -> str:
         "only.</p>"
     ]
     for rule, examples in board.worst.items():
-        parts.append(_worst_table(rule, examples))
+        parts.append(_worst_table(board.info(rule), examples))
     if not board.worst:
         parts.append("<p>No breaches in this period.</p>")
     return "".join(parts) + "</section>"
 
 
-def _worst_table(rule: str, examples: list[Example]) -> str:
+def _worst_table(rule_info: RuleInfo, examples: list[Example]) -> str:
     """One rule's examples. The practice side owes referral-complete to a trust, so the
     party columns follow the rule's side; the shortfall column shows only when measured."""
-    rule_info = info(rule)
     parties = ["Practice", "Trust"] if rule_info.side == "practice" else ["Trust", "Practice"]
     measured = any(e.hours_late is not None or e.days_short is not None for e in examples)
     headers = ["#", *parties, "Patient", "Date", "Shortfall", "Evidence", "Detail"]
@@ -290,7 +290,7 @@ def _worst_table(rule: str, examples: list[Example]) -> str:
     if not measured:
         headers.pop(5)
         rows = [row[:5] + row[6:] for row in rows]
-    caption = f"{rule_info.title} ({rule}, {rule_info.clause})"
+    caption = f"{rule_info.title} ({rule_info.rule}, {rule_info.clause})"
     return table(caption, headers, rows, numeric_from=99)
 
 

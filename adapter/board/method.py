@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.board.catalogue import RULES, RuleInfo
+from adapter.board.catalogue import RuleInfo, describe
+from adapter.rules import CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,13 @@ def rule_methods(policy: Any) -> list[RuleMethod]:
     params: dict[str, Any] = getattr(policy, "params", None) or {}
     overrides: dict[str, Any] = getattr(policy, "overrides", None) or {}
     out = []
-    for rule, rule_info in RULES.items():
-        prefix = f"rules.{rule}."
+    for rule in CATALOGUE:
+        prefix = f"rules.{rule.id}."
         mine = {
             k[len(prefix) :]: _jsonable(v) for k, v in overrides.items() if k.startswith(prefix)
         }
-        out.append(RuleMethod(rule_info, _plain(params.get(rule)), mine))
+        in_force = params.get(rule.id) or rule.defaults
+        out.append(RuleMethod(describe(rule, in_force), _plain(in_force), mine))
     return out
 
 

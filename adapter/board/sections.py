@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapter.board.aggregate import Board
-from adapter.board.catalogue import area_label, info
+from adapter.board.catalogue import area_label
 from adapter.board.markup import esc, instant, owner_label, table
 from adapter.board.tally import percent
 from adapter.model import format_instant
@@ -15,7 +15,7 @@ def quality_section(board: Board) -> str:
     rows = [
         [
             owner_label(t),
-            f"{info(q.rule).title} ({q.rule})",
+            f"{board.info(q.rule).title} ({q.rule})",
             q.pattern,
             q.count,
             q.rule_total,

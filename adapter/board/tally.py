@@ -1,56 +1,11 @@
-"""Counting obligations by status, and the met rate the board pack reports.
-
-Rate = met ÷ (met + breached). Pending and not-assessable obligations are counted and shown
-but are in neither part of the rate: not-assessable is never counted as met.
-"""
+"""The board pack's view of a tally: change in met rate between periods, and how rates and
+changes are printed. The counting and the rate itself are `adapter.tally.Tally`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from adapter.tally import Tally
 
-from adapter.model import Status
-
-
-@dataclass
-class Tally:
-    met: int = 0
-    breached: int = 0
-    pending: int = 0
-    not_assessable: int = 0
-
-    def add(self, status: Status) -> None:
-        if status == "met":
-            self.met += 1
-        elif status == "breached":
-            self.breached += 1
-        elif status == "pending":
-            self.pending += 1
-        else:
-            self.not_assessable += 1
-
-    @property
-    def total(self) -> int:
-        return self.met + self.breached + self.pending + self.not_assessable
-
-    @property
-    def judged(self) -> int:
-        return self.met + self.breached
-
-    @property
-    def rate(self) -> float | None:
-        """Met ÷ (met + breached), or None when nothing was judged."""
-        return self.met / self.judged if self.judged else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "met": self.met,
-            "breached": self.breached,
-            "pending": self.pending,
-            "not-assessable": self.not_assessable,
-            "total": self.total,
-            "rate": None if self.rate is None else round(self.rate, 4),
-        }
+__all__ = ["Tally", "change_points", "percent", "points"]
 
 
 def change_points(current: Tally, previous: Tally) -> float | None:

@@ -8,8 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapter.commands import outcome
+from adapter.commands.options import (
+    add_allow_empty,
+    add_as_of,
+    add_out,
+    check_inputs,
+    check_output_file,
+    positive_int,
+    say_as_of,
+)
+from adapter.commands.progress import terminal_progress
 from adapter.engine import check
-from adapter.instants import parse_instant
+from adapter.errors import UsageError
 from adapter.model import Result
 from adapter.policy import load_policy
 from adapter.report import FORMATS, write_report
@@ -41,12 +52,7 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="a file, a folder (read recursively) or - for standard input",
     )
-    parser.add_argument(
-        "--as-of",
-        type=as_of_instant,
-        metavar="INSTANT",
-        help="judge as if run at this instant (FHIR dateTime; default: now)",
-    )
+    add_as_of(parser)
     parser.add_argument(
         "--policy",
         type=Path,
@@ -56,16 +62,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--format", choices=list(FORMATS), default="table", help="output format (default: table)"
     )
-    parser.add_argument(
-        "--output",
-        "-o",
-        type=Path,
-        metavar="FILE",
-        help="write the report here instead of standard output",
-    )
+    add_out(parser, "FILE", "write the report here instead of standard output", old="--output")
     parser.add_argument(
         "--strict", action="store_true", help="exit 2 when any resource is rejected"
     )
+    add_allow_empty(parser)
     parser.add_argument(
         "--validate",
         choices=["rules", "full"],
@@ -84,42 +85,41 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes ≥ 1, got {text!r}")
-    return int(text)
-
-
-def as_of_instant(text: str) -> datetime:
-    value = parse_instant(text)
-    if value is None:
-        raise argparse.ArgumentTypeError(
-            f"expected a FHIR dateTime such as 2024-03-01T12:00:00Z, got {text!r}"
-        )
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
+    check_inputs(args.paths)
+    check_output_file(args.out)
     policy = load_policy(args.policy)
-    result = check(
-        args.paths,
-        progress=_progress if sys.stderr.isatty() else None,
-        as_of=args.as_of or datetime.now(UTC),
-        policy=policy,
-        validate=args.validate,
-        jobs=args.jobs,
-    )
-    if args.output:
-        with args.output.open("wb") as stream:
+    say_as_of(args.as_of_text, args.as_of)
+    with terminal_progress() as progress:
+        result = check(
+            args.paths,
+            progress=progress,
+            as_of=args.as_of or datetime.now(UTC),
+            policy=policy,
+            validate=args.validate,
+            jobs=args.jobs,
+        )
+    outcome.fatal_files(result)
+    outcome.warn_rejected(result, always=args.strict)
+    empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
+    code = EXIT_BAD_INPUT if empty else exit_code(result, strict=args.strict)
+    _write(args, result, code)
+    if empty:
+        raise UsageError(empty)
+    return code
+
+
+def _write(args: argparse.Namespace, result: Result, code: int) -> None:
+    """The report, and under the table what its exit code means."""
+    verdict = f"\n{outcome.verdict(code)}\n".encode() if args.format == "table" else b""
+    if args.out and args.out != "-":
+        with open(args.out, "wb") as stream:
             write_report(args.format, result, stream)
+            stream.write(verdict)
     else:
         write_report(args.format, result, sys.stdout.buffer)
+        sys.stdout.buffer.write(verdict)
         sys.stdout.flush()
-    return exit_code(result, strict=args.strict)
-
-
-def _progress(received: int) -> None:
-    sys.stderr.write(f"referee: {received:,} resources read…\n")
 
 
 def exit_code(result: Result, *, strict: bool) -> int:

@@ -5,10 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapter.commands import outcome
+from adapter.commands.options import (
+    add_allow_empty,
+    add_as_of,
+    add_out,
+    check_inputs,
+    check_output_file,
+    check_output_folder,
+    day_value,
+    say_as_of,
+)
+from adapter.commands.progress import terminal_progress
 from adapter.errors import PolicyError, UsageError
 
 DESCRIPTION = """\
@@ -31,27 +43,38 @@ EPILOG = """\
 examples:
   referee report exports/ --from 2026-01-01 --to 2026-03-31 --policy icb.toml \\
       --icb-name "Example ICB" --out board.html
-  referee report --database-url sqlite:///referee.db --from 2026-01-01 --to 2026-03-31 \\
-      --format csv --out board-tables/"""
+  referee report --database-url sqlite:///referee.sqlite --from 2026-01-01 --to 2026-03-31 \\
+      --format csv --out board-tables/
+  referee report exports/ --from 2026-01-01 --to 2026-03-31 --format pdf --out board.pdf"""
 
-DEFAULT_OUT = {"html": "report.html", "json": "report.json", "csv": "report-csv"}
+DEFAULT_OUT = {
+    "html": "report.html",
+    "pdf": "report.pdf",
+    "json": "report.json",
+    "csv": "report-csv",
+}
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "report",
-        help="the ICB board pack (self-contained HTML, CSV tables or JSON) for a period",
+        help="the ICB board pack (HTML, PDF, CSV tables or JSON) for a period",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="FHIR files or folders")
-    parser.add_argument("--database-url", help="read obligations from the service database")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="read obligations from the store of `referee serve` (sqlite:///referee.sqlite, "
+        "postgresql+psycopg://user@host/db) instead of PATH...",
+    )
     parser.add_argument(
         "--from",
         dest="start",
         required=True,
-        type=_date,
+        type=day_value,
         metavar="DATE",
         help="first day of the period (YYYY-MM-DD, included)",
     )
@@ -59,15 +82,11 @@ def register(subparsers: Any) -> None:
         "--to",
         dest="end",
         required=True,
-        type=_date,
+        type=day_value,
         metavar="DATE",
         help="last day of the period (YYYY-MM-DD, included)",
     )
-    parser.add_argument(
-        "--as-of",
-        metavar="INSTANT",
-        help="judge as at this instant (default now); a time without a zone is Europe/London",
-    )
+    add_as_of(parser)
     parser.add_argument(
         "--policy",
         metavar="FILE",
@@ -81,15 +100,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=("html", "csv", "json"),
+        choices=("html", "pdf", "csv", "json"),
         default="html",
-        help="html (default), csv (a folder of tables) or json",
+        help="html (default), pdf (the same page printed at A4 by headless Chromium), "
+        "csv (a folder of tables) or json",
     )
-    parser.add_argument(
-        "--out",
-        metavar="PATH",
-        help="output file (html, json; '-' for standard output) or folder "
-        "(csv); default report.html, report.json or report-csv/",
+    add_out(
+        parser,
+        "PATH",
+        "output file (html, pdf, json; '-' for standard output) or folder (csv); "
+        "default report.html, report.pdf, report.json or report-csv/",
     )
     parser.add_argument(
         "--undated",
@@ -98,17 +118,16 @@ def register(subparsers: Any) -> None:
         help="obligations that cannot be dated: leave them out (default) or count them "
         "in the period",
     )
+    add_allow_empty(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from adapter.board import Options, Period, build_board
 
-    if args.start > args.end:
-        raise UsageError(f"--from {args.start} is after --to {args.end}")
-    if bool(args.paths) == bool(args.database_url):
-        raise UsageError("give either PATH... or --database-url, not both and not neither")
-    as_of = _instant(args.as_of) if args.as_of else None
+    out = args.out or DEFAULT_OUT[args.format]
+    _check_usage(args, out)
+    say_as_of(args.as_of_text, args.as_of)
     policy = _policy(args.policy)
     options = Options(
         icb_name=args.icb_name,
@@ -118,10 +137,16 @@ def run(args: argparse.Namespace) -> int:
     )
     period = Period(args.start, args.end)
     if args.database_url:
-        obligations, events = _from_database(args.database_url, as_of)
-        board = build_board(obligations, period, as_of or datetime.now(UTC), options, events=events)
+        obligations, events = _from_database(args.database_url, args.as_of)
+        _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
+        board = build_board(
+            obligations, period, args.as_of or datetime.now(UTC), options, events=events
+        )
     else:
-        result, events = _from_paths(args.paths, as_of, policy)
+        result, events = _from_paths(args.paths, args.as_of, policy)
+        empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
+        if empty:
+            raise UsageError(empty)
         board = build_board(
             result.obligations,
             period,
@@ -131,12 +156,74 @@ def run(args: argparse.Namespace) -> int:
             issues=result.issues,
             events=events,
         )
-    out = args.out or DEFAULT_OUT[args.format]
+    if not args.allow_empty and _period_is_empty(board):
+        raise UsageError(
+            f"no obligations fall in {args.start} to {args.end} ({board.outside_count:,} "
+            "are dated outside it and the period before it); check --from and --to, or pass "
+            "--allow-empty"
+        )
     try:
         _write(board, args.format, out)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write it ({exc.strerror or exc})") from exc
     return 0
+
+
+def _check_usage(args: argparse.Namespace, out: str) -> None:
+    """Everything that can be wrong with the arguments, before anything is read."""
+    if args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}; swap them")
+    if bool(args.paths) == bool(args.database_url):
+        raise UsageError("give either PATH... or --database-url, not both and not neither")
+    check_inputs(args.paths)
+    if args.database_url:
+        check_database_url(args.database_url)
+    if args.format == "csv":
+        check_output_folder(out)
+    else:
+        check_output_file(out)
+    if args.format == "pdf":
+        from adapter.board.pdf import find_chromium
+
+        find_chromium()
+
+
+def _refuse_empty(args: argparse.Namespace, count: int, where: str) -> None:
+    if not count and not args.allow_empty:
+        raise UsageError(
+            f"no obligations in {where}; check the URL (is it the database `referee serve` "
+            "writes?), or pass --allow-empty"
+        )
+
+
+def _period_is_empty(board: Any) -> bool:
+    return not board.headline.total and not board.practice_side.current.total
+
+
+def check_database_url(url: str) -> None:
+    """A URL SQLAlchemy can open and, for SQLite, a file that exists: reading a mistyped
+    path must not create an empty database and report on it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(
+            f"--database-url {url!r}: not a database URL; expected e.g. "
+            "sqlite:///referee.sqlite or postgresql+psycopg://user@host/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UsageError(
+            f"--database-url {url}: {backend} is not supported; use sqlite:///FILE or "
+            "postgresql+psycopg://user@host/db"
+        )
+    if backend == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
+        raise UsageError(
+            f"--database-url {url}: no such database file {parsed.database or '(none given)'}; "
+            "give the file `referee serve` writes (default sqlite:///referee.sqlite)"
+        )
 
 
 def _write(board: Any, kind: str, out: str) -> None:
@@ -146,7 +233,12 @@ def _write(board: Any, kind: str, out: str) -> None:
         files = write_csv(board, Path(out))
         _say(f"referee report: wrote {len(files)} CSV files to {out}")
         return
-    data = render_html(board).encode("utf-8") if kind == "html" else board_json(board)
+    if kind == "pdf":
+        from adapter.board.pdf import html_to_pdf
+
+        data = html_to_pdf(render_html(board))
+    else:
+        data = render_html(board).encode("utf-8") if kind == "html" else board_json(board)
     if out == "-":
         sys.stdout.buffer.write(data)
         return
@@ -165,7 +257,11 @@ def _from_paths(paths: list[str], as_of: datetime | None, policy: Any) -> tuple[
     from adapter.ingest import Limits, read_paths
 
     events = EventDates()
-    result = run(events.watch(read_paths(paths, Limits())), as_of=as_of, policy=policy)
+    with terminal_progress() as progress:
+        items = events.watch(read_paths(paths, Limits()))
+        result = run(items, as_of=as_of, policy=policy, progress=progress)
+    outcome.fatal_files(result)
+    outcome.warn_rejected(result)
     return result, events
 
 
@@ -174,24 +270,6 @@ def _from_database(url: str, as_of: datetime | None) -> tuple[list[Any], Any]:
     from adapter.store import load_obligations
 
     return list(load_obligations(url, as_of=as_of)), stored_event_dates(url)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _instant(text: str) -> datetime:
-    from adapter.instants import parse_instant
-
-    value = parse_instant(text)
-    if value is None:
-        raise UsageError(
-            f"--as-of: expected an instant such as 2026-03-31T17:00:00Z or a date, got {text!r}"
-        )
-    return value
 
 
 def _policy(path: str | None) -> Any:

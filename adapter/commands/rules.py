@@ -1,4 +1,5 @@
-"""`referee rules`: the rule catalogue, with parameters under the given policy."""
+"""`referee rules`: the rule catalogue, with parameters under the given policy, and each
+rule's definition worded with the values in force."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def register(subparsers: Any) -> None:
 
 
 def describe(rule: Rule, policy: Policy) -> dict[str, Any]:
-    params = policy.params[rule.id].model_dump(mode="json", by_alias=True)
+    in_force = policy.params[rule.id]
+    params = in_force.model_dump(mode="json", by_alias=True)
     overridden = sorted(
         k.split(".")[-1] for k in policy.overrides if k.startswith(f"rules.{rule.id}.")
     )
@@ -48,6 +50,7 @@ def describe(rule: Rule, policy: Policy) -> dict[str, Any]:
         "side": rule.side,
         "domain4": rule.domain4,
         "clause": rule.clause,
+        "definition": rule.defined(in_force),
         "parameters": params,
         "overridden": overridden,
         "why": rule.why,
@@ -104,20 +107,19 @@ def _page(d: dict[str, Any], policy: Policy) -> str:
     overridden = (
         f" (overridden by {policy.name}: {', '.join(d['overridden'])})" if d["overridden"] else ""
     )
-    return "\n".join(
-        [
-            f"{d['id']}: {d['title']}",
-            f"side: {d['side']}   Delivery Plan area: {d['domain4']}   clause: {d['clause']}",
-            f"parameters: {_params_text(d['parameters'])}{overridden}",
-            "",
-            "Why:",
-            wrap.fill(d["why"]),
-            "",
-            "Met, for example:",
-            wrap.fill(d["met_example"]),
-            "",
-            "Breached, for example:",
-            wrap.fill(d["breached_example"]),
-            "",
-        ]
-    )
+    lines = [
+        f"{d['id']}: {d['title']}",
+        f"side: {d['side']}   Delivery Plan area: {d['domain4']}   clause: {d['clause']}",
+        f"parameters: {_params_text(d['parameters'])}{overridden}",
+    ]
+    for heading, key in _PAGE:
+        lines += ["", f"{heading}:", wrap.fill(d[key])]
+    return "\n".join([*lines, ""])
+
+
+_PAGE = (
+    ("Definition", "definition"),
+    ("Why", "why"),
+    ("Met, for example", "met_example"),
+    ("Breached, for example", "breached_example"),
+)

@@ -16,6 +16,8 @@ With no flags it stores everything in ./referee.sqlite (created and migrated on 
 For production give a PostgreSQL URL: --database-url postgresql+psycopg://user@host/db.
 Each flag can also be set by an environment variable (REFEREE_DATABASE_URL, REFEREE_HOST,
 REFEREE_PORT, REFEREE_MAX_BODY_BYTES, REFEREE_MAX_ENTRIES, REFEREE_POLICY); a flag wins.
+A client has 10 s to send a request's headers and 60 s for its body, then it is
+disconnected (REFEREE_HEADER_TIMEOUT, REFEREE_BODY_TIMEOUT, in seconds).
 
 Every call except GET /fhir/metadata needs an API key: make one with `referee keys create`.
 API docs: http://HOST:PORT/docs (OpenAPI at /openapi.json)."""
@@ -55,7 +57,10 @@ def register(subparsers: Any) -> None:
         help="worker processes (default 1); writes stay serialised, reads run in parallel",
     )
     parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much the service logs (default info); never patient identifiers",
     )
     parser.set_defaults(run=run)
 
@@ -80,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         "port": settings.port,
         "log_level": args.log_level,
         "access_log": False,  # uvicorn's prints query strings (?patient=...): ours does not
+        "http": "adapter.api.timeouts:DeadlineH11Protocol",  # header and body deadlines
+        "timeout_keep_alive": 5,
     }
     if args.workers <= 1:
         uvicorn.run(create_app(settings), **options)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from adapter.commands.options import add_as_of, say_as_of
 from adapter.errors import UsageError
 from adapter.synth import DEFAULT_BREACH_RATES, default_truth_path, generate
-from adapter.synth.clock import parse_instant
 
 EPILOG = """\
 The FHIR is written to DIR in the Bulk Data layout (Patient.ndjson, Encounter.ndjson, ...);
@@ -60,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--out",
+        "-o",
         type=Path,
         required=True,
         metavar="DIR",
@@ -71,12 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="where to write the truth (default DIR.truth.ndjson, beside DIR)",
     )
-    parser.add_argument(
-        "--as-of",
-        metavar="INSTANT",
-        help="the instant the data ends at and is judged at (ISO 8601; "
-        "zone-less = Europe/London; default now)",
-    )
+    add_as_of(parser)
     parser.add_argument(
         "--breach-rate",
         action="append",
@@ -119,10 +115,8 @@ def _pairs(values: list[str], option: str) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     if args.patients < 0 or args.months < 1:
         raise UsageError("--patients must be 0 or more and --months 1 or more")
-    try:
-        as_of = parse_instant(args.as_of) if args.as_of else None
-    except ValueError:
-        raise UsageError(f"--as-of must be an ISO 8601 instant, got {args.as_of!r}") from None
+    say_as_of(args.as_of_text, args.as_of)
+    as_of = args.as_of
     rates = _pairs(args.breach_rate, "--breach-rate")
     try:
         summary = generate(

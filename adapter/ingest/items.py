@@ -5,17 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapter.limits import Limits
 from adapter.model import Issue, Location
 
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Size limits. A single JSON or XML document is parsed whole, so it is bounded; NDJSON
-    is streamed line by line, so only a line is."""
-
-    max_document_bytes: int = 256 * 1024 * 1024
-    max_line_bytes: int = 32 * 1024 * 1024
-    max_depth: int = 64  # Bundles inside Bundles
+__all__ = ["Item", "Limits", "Received", "Refused", "Unreadable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +17,8 @@ class Received:
     location: Location
     full_url: str | None = None
     sent_at: str | None = None  # timestamp of the document Bundle that carried it
+    release: str | None = None  # "STU3" when read as STU3 (adapter/version.py), else None (R4)
+    message_at: str | None = None  # timestamp of the message Bundle that carried it
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ NDJSON (streamed, one resource per line); anything else that parses is one JSON 
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import IO, Any
 import orjson
 
 from adapter.errors import HostileXml, UnreadableInput
+from adapter.ingest.decode import HEAD_BYTES, detect, to_utf8
 from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
 from adapter.ingest.unpack import unpack
 from adapter.model import Issue, Location
+from adapter.version import STU3_ONLY, bundle_release, release_of
 
 # Folder walks read files with these endings; a file named on the command line is read
 # whatever its name.
@@ -69,14 +72,15 @@ def read_file(path: Path, limits: Limits = Limits()) -> Iterator[Item]:  # noqa:
 
 def read_bytes(data: bytes, label: str, limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
     """Items from an in-memory body (the API)."""
-    import io
-
     yield from read_stream(io.BytesIO(data), label, limits)
 
 
 def read_stream(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
     try:
+        handle = _as_utf8(handle, limits)
         yield from _sniff(handle, label, limits)
+    except UnreadableInput as exc:
+        yield _unreadable(label, "structure", exc.message)
     except _TooBig as exc:
         yield _unreadable(
             label,
@@ -84,6 +88,25 @@ def read_stream(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]
             f"is larger than the {exc.limit}-byte limit for one "
             "JSON or XML document; split it, or send NDJSON (streamed)",
         )
+
+
+def _as_utf8(handle: IO[bytes], limits: Limits) -> IO[bytes]:
+    """The stream as UTF-8 (adapter.ingest.decode, the front door the service uses too).
+    UTF-8 streams are returned as they are, still streamed; UTF-16 or UTF-32 ones are read
+    whole, within the document limit, and transcoded."""
+    encoding, _ = detect(_peek(handle))
+    if encoding is None:
+        return handle
+    return io.BytesIO(to_utf8(_rest(handle, limits, 0)))
+
+
+def _peek(handle: IO[bytes]) -> bytes:
+    peek = getattr(handle, "peek", None)
+    if peek is not None:
+        return bytes(peek(HEAD_BYTES)[:HEAD_BYTES])
+    head = handle.read(HEAD_BYTES)
+    handle.seek(-len(head), io.SEEK_CUR)
+    return head
 
 
 def _sniff(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
@@ -238,13 +261,25 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
         )
         return
     try:
-        value = xml.fhir_xml_to_json(root)
+        value = _xml_to_json(root)
     except UnreadableInput as exc:
         # Well-formed XML that is not a known FHIR resource: one rejected resource.
         where = Location(file=label, field="resourceType")
         yield Refused(Issue("error", "structure", where, f"{label}: {exc.message}"))
         return
     yield from unpack(value, Location(file=label), limits=limits)
+
+
+def _xml_to_json(root: Any) -> Any:
+    """FHIR XML as JSON, read by the STU3 definitions when the document is STU3 (its root
+    is an STU3-only type, or its R4 reading shows an STU3 marker: docs/contract.md §1)."""
+    from adapter import xml
+
+    if str(root.tag).rpartition("}")[2] in STU3_ONLY:
+        return xml.fhir_xml_to_json(root, release="STU3")
+    value = xml.fhir_xml_to_json(root)
+    found = bundle_release(value) if value.get("resourceType") == "Bundle" else release_of(value)
+    return xml.fhir_xml_to_json(root, release="STU3") if found == "STU3" else value
 
 
 def _without_bom(data: bytes) -> bytes:

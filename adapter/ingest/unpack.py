@@ -9,7 +9,11 @@ from typing import Any
 
 from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
+from adapter.limits import too_deep
 from adapter.model import Issue, Location
+from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
+
+FOREIGN_TYPES = DSTU2_ONLY | R5_ONLY
 
 
 def unpack(
@@ -20,16 +24,23 @@ def unpack(
     full_url: str | None = None,
     sent_at: str | None = None,
     depth: int = 0,
+    release: str | None = None,
+    message_at: str | None = None,
 ) -> Iterator[Item]:
-    """The resources in one parsed JSON value, each Received or Refused."""
+    """The resources in one parsed JSON value, each Received or Refused. `release` is the
+    enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries."""
     if not isinstance(value, dict):
         yield _refuse(
             where, "structure", f"expected a FHIR resource (a JSON object), found {_kind(value)}"
         )
         return
     kind = value.get("resourceType")
-    if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
-        found = "no resourceType" if kind is None else f"resourceType {kind!r}"
+    if isinstance(kind, str) and kind in FOREIGN_TYPES:
+        where = replace(where, resource=_label(value, full_url))
+        yield _refuse(where, "not-supported", _unsupported(kind, release_of(value)))
+        return
+    if not isinstance(kind, str) or (kind not in RESOURCE_TYPES and kind not in STU3_ONLY):
+        found = "no resourceType" if kind is None else f"resourceType {_show(kind)}"
         yield _refuse(
             where,
             "structure",
@@ -39,20 +50,51 @@ def unpack(
         return
     # Built directly: dataclasses.replace costs more than the rest of this function.
     where = Location(where.file, where.line, where.entry, _label(value, full_url), where.field)
-    if kind != "Bundle":
-        yield Received(value, where, full_url, sent_at)
+    own = release_of(value) if kind != "Bundle" else None
+    if own in ("DSTU2", "R5") or (own is None and release in ("DSTU2", "R5")):
+        yield _refuse(where, "not-supported", _unsupported(kind, own or release))
         return
-    yield from _bundle(value, where, limits, sent_at, depth)
+    if kind != "Bundle":
+        deep = too_deep(value, limits.max_nesting)
+        if deep is not None:
+            message = f"nested deeper than {limits.max_nesting} levels; not read"
+            yield _refuse(where, "too-costly", message, field=deep)
+            return
+        stu3 = own == "STU3" or (own is None and release == "STU3")
+        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None, message_at)
+        return
+    yield from _bundle(value, where, limits, (sent_at, message_at), depth, release)
+
+
+def _unsupported(kind: str, release: str | None) -> str:
+    name = {"DSTU2": "FHIR DSTU2 (1.0)", "R5": "FHIR R5"}.get(release or "", str(release))
+    return (
+        f"{kind} is written in {name}; only FHIR R4 and STU3 are read "
+        "(docs/contract.md §1); send it as R4"
+    )
 
 
 def _bundle(
-    bundle: dict[str, Any], where: Location, limits: Limits, sent_at: str | None, depth: int
+    bundle: dict[str, Any],
+    where: Location,
+    limits: Limits,
+    times: tuple[str | None, str | None],
+    depth: int,
+    release: str | None,
 ) -> Iterator[Item]:
+    """The entries of a Bundle. `times` are the enclosing document's and message's
+    timestamps: a document's own timestamp dates its letters (rules.md §3), a message's
+    dates its MessageHeader (docs/contract.md §2); neither replaces the other."""
+    sent_at, message_at = times
     if depth >= limits.max_depth:
         yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
         return
+    if depth == 0 or release is None:
+        release = bundle_release(bundle) or release
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
+    if bundle.get("type") == "message" and isinstance(bundle.get("timestamp"), str):
+        message_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         yield _refuse(
@@ -80,6 +122,8 @@ def _bundle(
             full_url=url if isinstance(url, str) else None,
             sent_at=sent_at,
             depth=depth + 1,
+            release=release,
+            message_at=message_at,
         )
 
 
@@ -95,6 +139,12 @@ def _refuse(where: Location, code: str, message: str, field: str | None = None) 
     if field:
         where = replace(where, field=field)
     return Refused(Issue("error", code, where, f"{where.describe()}: {message}"))
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a value found where a string belongs (never the repr of
+    a hostile nested value, which can overflow the stack)."""
+    return repr(value[:60]) if isinstance(value, str) else _kind(value)
 
 
 def _kind(value: Any) -> str:

@@ -21,10 +21,11 @@ this order:
   denominator-exclusion (not-assessable); pending obligations are in the initial
   population only. `measureScore` = met ÷ (met + breached), rounded to 4 decimals, omitted
   when that denominator is 0.
-- one **OperationOutcome** with every input issue: severity, code, `diagnostics` = the
-  message, `location` = e.g. `file.ndjson:12 entry[3] Encounter/abc`, `expression` = the
-  field as a FHIRPath (`Encounter.status`) when known. With no issues it holds one
-  `information` issue "no input issues" (FHIR requires at least one).
+- one **OperationOutcome** with every input issue, built as every service answer builds
+  one (`adapter.report.outcome`): severity, code, `details.text` = the message, `location`
+  = e.g. `file.ndjson:12 entry[3] Encounter/abc`, `expression` = the field as a FHIRPath
+  (`Encounter.status`) when known. With no issues it holds one `information` issue "no
+  input issues" (FHIR requires at least one).
 
 When a local policy was applied (`Result.policy` not empty), `Bundle.meta` carries a
 `evaluation-policy` extension (`POLICY_EXTENSION`): `name` and `file` as strings, and one
@@ -50,7 +51,9 @@ from urllib.parse import quote
 import orjson
 
 from adapter.model import Issue, Obligation, Result, format_instant
+from adapter.report import outcome
 from adapter.rules import RULES
+from adapter.tally import Tally
 
 BASE = "https://interface-referee.example/fhir"
 RULE_SYSTEM = f"{BASE}/CodeSystem/interface-rule"
@@ -64,15 +67,6 @@ POPULATION = "http://terminology.hl7.org/CodeSystem/measure-population"
 CONTRACT_URL = "https://www.england.nhs.uk/nhs-standard-contract/"
 DELIVERY_PLAN_URL = (
     "https://www.england.nhs.uk/publication/delivery-plan-for-recovering-access-to-primary-care/"
-)
-ISSUE_TYPES = frozenset(
-    {
-        *("invalid", "structure", "required", "value", "invariant", "security", "login"),
-        *("unknown", "expired", "forbidden", "suppressed", "processing", "not-supported"),
-        *("duplicate", "multiple-matches", "not-found", "deleted", "too-long", "code-invalid"),
-        *("extension", "too-costly", "business-rule", "conflict", "transient", "lock-error"),
-        *("no-store", "exception", "timeout", "incomplete", "throttled", "informational"),
-    }
 )
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
 _NHS_NUMBER = re.compile(r"\d{10}")
@@ -153,24 +147,21 @@ def measure_report(
     rule: str, owner: str | None, obligations: list[Obligation], as_of: str
 ) -> dict[str, Any]:
     """The MeasureReport of one rule for one owner (`owner` None: owner unknown)."""
-    tally = {"met": 0, "breached": 0, "pending": 0, "not-assessable": 0}
-    for obligation in obligations:
-        tally[obligation.status] += 1
+    tally = Tally.of(o.status for o in obligations)
     dates = [o.due or o.fulfilled_at for o in obligations]
     known = [d for d in dates if d is not None]
     start = format_instant(min(known)) if known else as_of
     end = format_instant(max(known)) if known else as_of
-    decided = tally["met"] + tally["breached"]
     group: dict[str, Any] = {
         "population": [
-            _population("initial-population", len(obligations)),
-            _population("denominator", decided),
-            _population("numerator", tally["met"]),
-            _population("denominator-exclusion", tally["not-assessable"]),
+            _population("initial-population", tally.total),
+            _population("denominator", tally.judged),
+            _population("numerator", tally.met),
+            _population("denominator-exclusion", tally.not_assessable),
         ]
     }
-    if decided:
-        group["measureScore"] = {"value": round(tally["met"] / decided, 4)}
+    if tally.rate is not None:
+        group["measureScore"] = {"value": Tally.rounded(tally.rate)}
     resource: dict[str, Any] = {
         "resourceType": "MeasureReport",
         "id": _id("MeasureReport", as_of, rule, owner),
@@ -186,33 +177,11 @@ def measure_report(
     return resource
 
 
-def _outcome_issue(issue: Issue) -> dict[str, Any]:
-    code = issue.code if issue.code in ISSUE_TYPES else "processing"
-    entry: dict[str, Any] = {"severity": issue.severity, "code": code}
-    if code != issue.code:
-        entry["details"] = {"text": issue.code}
-    entry["diagnostics"] = issue.message
-    where = issue.location
-    if any((where.file, where.line, where.entry, where.resource)):
-        entry["location"] = [where.describe()]
-    if where.field:
-        expression = where.field
-        if where.resource and not expression[:1].isupper():
-            expression = f"{where.resource.split('/')[0]}.{expression}"
-        entry["expression"] = [expression]
-    return entry
-
-
 def operation_outcome(issues: list[Issue], as_of: str) -> dict[str, Any]:
     """One OperationOutcome listing every input issue (or saying there were none)."""
-    entries = [_outcome_issue(issue) for issue in issues] or [
-        {"severity": "information", "code": "informational", "diagnostics": "no input issues"}
-    ]
-    return {
-        "resourceType": "OperationOutcome",
-        "id": _id("OperationOutcome", as_of),
-        "issue": entries,
-    }
+    return outcome.operation_outcome(
+        issues, none="no input issues", resource_id=_id("OperationOutcome", as_of)
+    )
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:

@@ -47,6 +47,8 @@ def _by_rule(result: Result) -> list[str]:
 
 def _breaches(result: Result) -> list[str]:
     breached = [o for o in result.obligations if o.status == "breached"]
+    if not result.counts.accepted:
+        return ["Nothing to judge: no resource was accepted."]
     if not breached:
         return ["No breaches."]
     out = [f"Breaches ({len(breached)}):"]

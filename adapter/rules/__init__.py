@@ -1,10 +1,13 @@
-"""The rule catalogue (rules.md §5): one module per rule id, listed here explicitly.
+"""The rule catalogue (rules.md §5): one module per rule id, listed here explicitly. Each
+module's `RULE` carries everything about its rule; `PARAMS` (the policy's parameter models),
+the board catalogue, `referee rules` and the FHIR CodeSystem and Measures derive from it.
 
 Ids are stable. A renamed id keeps its old name in `ALIASES`; a retired id is never reused.
 """
 
 from __future__ import annotations
 
+from adapter.params import Params
 from adapter.rules import (
     clinic_letter_7d,
     discharge_medication_7d,
@@ -19,7 +22,7 @@ from adapter.rules import (
 )
 from adapter.rules.base import Rule
 
-__all__ = ["ALIASES", "CATALOGUE", "RULES", "Rule", "get_rule"]
+__all__ = ["ALIASES", "CATALOGUE", "PARAMS", "RULES", "Rule", "get_rule"]
 
 CATALOGUE: tuple[Rule, ...] = (
     discharge_summary_24h.RULE,
@@ -34,6 +37,7 @@ CATALOGUE: tuple[Rule, ...] = (
     referral_complete.RULE,
 )
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
+PARAMS: dict[str, type[Params]] = {rule.id: rule.params for rule in CATALOGUE}
 ALIASES: dict[str, str] = {}
 
 

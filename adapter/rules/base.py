@@ -1,6 +1,12 @@
-"""What every rule shares: its self-documentation, the context it reads, and the one time
-boundary of rules.md §3 (at or before due is met; after is breached; not yet fulfilled is
-pending until due passes)."""
+"""What every rule shares: the one object that carries everything about a rule (its
+documentation, parameter model and national defaults, the tables it reads, its board
+wording and published definition), the context it reads, and the one time boundary of
+rules.md §3 (at or before due is met; after is breached; not yet fulfilled is pending until
+due passes).
+
+Wording templates (`definition`, `Board.title`, `Board.definition`) name parameters as
+`{max_hours}`; they are filled from `Params.wording()` under the policy in force, so a
+local policy's values show wherever the rule is described."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, Literal, TypeVar
 
 from adapter.link import World
+from adapter.mappings import shipped
 from adapter.model import Domain4, Obligation, Status
 from adapter.params import Params
 
@@ -39,8 +46,18 @@ class Context(Generic[P]):
 
 
 @dataclass(frozen=True)
+class Board:
+    """How the board pack names and defines a rule, and whether it has a deadline."""
+
+    title: str
+    definition: str
+    deadline: bool
+
+
+@dataclass(frozen=True)
 class Rule:
-    """A rule documents itself: `referee rules ID` prints these fields."""
+    """A rule is one object: `referee rules`, the board catalogue, the policy's parameter
+    models and the FHIR CodeSystem and Measures are all derived from these fields."""
 
     id: str
     title: str
@@ -50,7 +67,26 @@ class Rule:
     why: str
     met_example: str
     breached_example: str
+    definition: str  # the published definition (CodeSystem concept, Measure description)
+    board: Board
+    params: type[Params]
     evaluate: Callable[[Context[Params]], Iterable[Obligation]]
+    codes: tuple[str, ...] = ()  # code tables of mappings/codes.toml the rule reads
+    phrases: tuple[str, ...] = ()  # phrase lists of mappings/phrases.toml its findings use
+
+    @property
+    def defaults(self) -> Params:
+        """The national parameters, from mappings/rules.toml (their one home)."""
+        return self.params.model_validate(shipped("rules")["rules"].get(self.id, {}))
+
+    def defined(self, params: Params | None = None) -> str:
+        """The published definition under `params` (national defaults when None)."""
+        return self.definition.format(**(params or self.defaults).wording())
+
+    def board_wording(self, params: Params | None = None) -> tuple[str, str]:
+        """The board's title and definition under `params` (national defaults when None)."""
+        values = (params or self.defaults).wording()
+        return self.board.title.format(**values), self.board.definition.format(**values)
 
     def obligation(
         self,
@@ -142,6 +178,11 @@ def elapsed(hours_: float) -> str:
 
 def days(value: float) -> str:
     return one_place(value)
+
+
+def clip(sentence: str, limit: int = 120) -> str:
+    """A quoted sentence for a detail, cut to `limit` characters with an ellipsis."""
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
 def when(value: datetime) -> str:

@@ -10,7 +10,7 @@ from adapter.facts import Attendance
 from adapter.instants import london_date
 from adapter.model import Obligation
 from adapter.params import ClinicLetter, Params
-from adapter.rules.base import Context, Rule, days
+from adapter.rules.base import Board, Context, Rule, days
 from adapter.rules.letters import Wording, judge_letter, owes_clinic_letter, parties_of
 
 
@@ -60,5 +60,23 @@ RULE = Rule(
     "7 June: met (4 days; the limit is 7 days).",
     breached_example="Clinic on 3 June 2024; letter sent 14 June: breached (11 days; the limit "
     "is 7 days). A clinic in March 2017 would have had 14 days.",
+    definition="After an outpatient attendance (a finished Encounter of class AMB or VR), "
+    "the trust sends the clinic letter to the GP within {max_days} days of the attendance "
+    "({schedule}; parameter schedule).",
+    board=Board(
+        "Clinic letter within {max_days} days",
+        "After an outpatient attendance the trust sends a final clinic letter within the number of"
+        " days in force on the attendance date ({max_days} days from {since}).",
+        deadline=True,
+    ),
+    params=ClinicLetter,
     evaluate=evaluate,
+    codes=(
+        "inpatient-classes",
+        "outpatient-classes",
+        "discharge-summary-types",
+        "no-letter-providers",
+        "no-letter-encounter-types",
+        "no-letter-referral-categories",
+    ),
 )

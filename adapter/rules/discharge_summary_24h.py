@@ -9,7 +9,7 @@ from typing import cast
 from adapter.facts import Attendance
 from adapter.model import Obligation
 from adapter.params import DischargeSummary, Params
-from adapter.rules.base import Context, Rule, elapsed, hours
+from adapter.rules.base import Board, Context, Rule, elapsed, hours
 from adapter.rules.letters import Wording, judge_letter, owes_discharge_summary, parties_of
 
 
@@ -29,8 +29,8 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             yield RULE.obligation(
                 "not-assessable",
                 attendance.head.key,
-                "The encounter has no discharge time (period.end), so the 24 h limit cannot "
-                "be judged.",
+                "The encounter has no discharge time (period.end), so the "
+                f"{hours(limit)} h limit cannot be judged.",
                 parties_of(attendance, world),
             )
             continue
@@ -54,5 +54,23 @@ RULE = Rule(
     "373942005) sent 18:00 the same day: met (8 h).",
     breached_example="Discharged 10:00 on 1 March; summary sent 17:30 on 2 March: breached "
     "(31.5 h after discharge; the limit is 24 h).",
+    definition="After inpatient, day-case or A&E care (a finished Encounter of class IMP, ACUTE, "
+    "NONAC, SS or EMER), the trust sends the discharge summary to the GP within "
+    "{max_hours} hours of discharge (parameter max_hours).",
+    board=Board(
+        "Discharge summary within {max_hours} hours",
+        "After inpatient, day-case or A&E care the trust sends the practice a final discharge "
+        "summary within max_hours ({max_hours}) of discharge.",
+        deadline=True,
+    ),
+    params=DischargeSummary,
     evaluate=evaluate,
+    codes=(
+        "inpatient-classes",
+        "outpatient-classes",
+        "discharge-summary-types",
+        "no-letter-providers",
+        "no-letter-encounter-types",
+        "no-letter-referral-categories",
+    ),
 )

@@ -1,170 +1,168 @@
-"""dna-no-blanket-discharge: no discharge back to the GP after a single missed appointment,
-and never for a child."""
+"""dna-no-blanket-discharge (rules.md §5.6): no discharge back to the GP after a single
+missed appointment, and never for a child.
+
+Read as the spec: every DNA is found (`dnas`) and numbered on its referral (`Numbering`);
+the subjects are the DNAs followed by a discharge back to the practice; each gets one
+`Verdict` (unknown age or date, child, too few DNAs, or allowed), and the verdict words the
+one obligation."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import date, datetime, timedelta
+from typing import Literal, cast
 
-from adapter.facts import Attendance, Booking, PatientFact
+from adapter.facts import Attendance, Booking, Ref
 from adapter.instants import london_date
 from adapter.link import World
-from adapter.model import Obligation
+from adapter.model import Obligation, Status
 from adapter.params import DnaDischarge, Params
-from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
+from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
+from adapter.rules.narrative import findings
 
 
 @dataclass(frozen=True, slots=True)
 class Dna:
+    """A missed appointment: a cancelled did-not-attend Encounter or a no-show Appointment."""
+
     key: str
     when: datetime | None
-    patient: str | None
-    patient_fact: PatientFact | None
-    patient_label: str | None
+    patient: Ref | None
     provider: str | None
     referral: str | None
-    discharged: list[str]  # evidence of a discharge back to the practice
-    practice: str | None
+    discharged: tuple[str, ...]  # evidence of a discharge back to the practice
 
 
 def dnas(world: World) -> list[Dna]:
-    dna_codes = world.policy.codes["did-not-attend"]
-    found = []
-    for a in world.of_type(Attendance):
-        if a.status == "cancelled" and any(r.has_code(dna_codes) for r in a.reasons):
-            letters = [
-                x.head.key
-                for x in world.letters_by_encounter.get(a.head.key, [])
-                if x.status not in WITHDRAWN and x.findings.discharged
-            ]
-            found.append(
-                _dna(
-                    world,
-                    a.head.key,
-                    a.start,
-                    a.patient,
-                    world.trust_of_encounter(a),
-                    a.based_on,
-                    ([a.head.key] if a.discharged_outcome else []) + letters,
-                )
-            )
-    for b in world.of_type(Booking):
-        if b.status == "noshow":
-            found.append(
-                _dna(
-                    world,
-                    b.head.key,
-                    b.start,
-                    world.booking_patient(b),
-                    world.trust_of_booking(b),
-                    b.based_on,
-                    [b.head.key] if b.discharged_outcome else [],
-                )
-            )
+    """Every DNA: the subjects, and the earlier ones they are counted against."""
+    codes = world.policy.codes["did-not-attend"]
+    found = [
+        _attendance_dna(a, world)
+        for a in world.of_type(Attendance)
+        if a.status == "cancelled" and any(r.has_code(codes) for r in a.reasons)
+    ]
+    found += [_booking_dna(b, world) for b in world.of_type(Booking) if b.status == "noshow"]
     return found
 
 
-def _dna(
-    world: World,
-    key: str,
-    when: datetime | None,
-    patient: object,
-    provider: str | None,
-    based_on: tuple[object, ...],
-    discharged: list[str],
-) -> Dna:
-    from adapter.facts import Ref
-
-    ref = patient if isinstance(patient, Ref) else None
-    referral = next((k for r in based_on if isinstance(r, Ref) and (k := world.key_of(r))), None)
+def _attendance_dna(a: Attendance, world: World) -> Dna:
+    letters = [
+        x.head.key
+        for x in world.letters_by_encounter.get(a.head.key, [])
+        if x.status not in WITHDRAWN and findings(x, world.policy).discharged
+    ]
+    discharged = ([a.head.key] if a.discharged_outcome else []) + letters
+    referral = _referral(a.based_on, world)
     return Dna(
-        key,
-        when,
-        world.patient_key(ref),
-        world.patient(ref),
-        world.patient_label(ref),
-        provider,
-        referral,
-        discharged,
-        world.practice_of_patient(ref),
+        a.head.key, a.start, a.patient, world.trust_of_encounter(a), referral, tuple(discharged)
     )
 
 
-def ordinal(dna: Dna, all_dnas: dict[object, list[Dna]], window: timedelta) -> int:
-    """Which DNA this is on the same referral (or same patient and trust within the window)."""
-    if dna.referral is not None:
-        group = all_dnas[("referral", dna.referral)]
-        return sum(
-            1 for d in group if d.when is not None and dna.when is not None and d.when <= dna.when
+def _booking_dna(b: Booking, world: World) -> Dna:
+    discharged = (b.head.key,) if b.discharged_outcome else ()
+    referral = _referral(b.based_on, world)
+    owner = world.trust_of_booking(b)
+    return Dna(b.head.key, b.start, world.booking_patient(b), owner, referral, discharged)
+
+
+def _referral(based_on: tuple[Ref, ...], world: World) -> str | None:
+    return next((key for ref in based_on if (key := world.key_of(ref))), None)
+
+
+class Numbering:
+    """Which DNA each one is: on the same referral (`basedOn`), else for the same patient
+    and provider within the window."""
+
+    def __init__(self, found: list[Dna], world: World, window: timedelta) -> None:
+        self.world, self.window = world, window
+        self.groups: dict[object, list[Dna]] = defaultdict(list)
+        for dna in found:
+            self.groups[self._group(dna)].append(dna)
+
+    def _group(self, dna: Dna) -> object:
+        if dna.referral is not None:
+            return ("referral", dna.referral)
+        return ("patient", self.world.patient_key(dna.patient), dna.provider)
+
+    def number(self, dna: Dna, when: datetime) -> int:
+        earlier = [d.when for d in self.groups[self._group(dna)] if d.when is not None]
+        if dna.referral is not None:
+            return sum(1 for w in earlier if w <= when)
+        return sum(1 for w in earlier if when - self.window <= w <= when)
+
+
+Kind = Literal["unknown", "child", "too-few", "allowed"]
+_STATUS: dict[Kind, Status] = {
+    "unknown": "not-assessable",
+    "child": "breached",
+    "too-few": "breached",
+    "allowed": "met",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the spec says of one discharged DNA."""
+
+    kind: Kind
+    missing: str = ""  # what is unknown, for `unknown`
+    age: int = 0
+    number: int = 0
+
+
+def verdict(dna: Dna, numbering: Numbering, world: World, params: DnaDischarge) -> Verdict:
+    patient = world.patient(dna.patient)
+    born = patient.birth_date if patient else None
+    if born is None or dna.when is None:
+        return Verdict("unknown", "birth date" if born is None else "appointment date")
+    age = _age_on(born, london_date(dna.when))
+    number = numbering.number(dna, dna.when)
+    if age < params.adult_age_years:
+        return Verdict("child", age=age, number=number)
+    kind: Kind = "allowed" if number >= params.min_dnas_before_discharge else "too-few"
+    return Verdict(kind, age=age, number=number)
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _detail(found: Verdict, params: DnaDischarge) -> str:
+    least = params.min_dnas_before_discharge
+    if found.kind == "unknown":
+        return (
+            f"Discharged after a missed appointment, but the patient's {found.missing} is unknown."
         )
-    group = all_dnas[("patient", dna.patient, dna.provider)]
-    return sum(
-        1
-        for d in group
-        if d.referral is None
-        and d.when is not None
-        and dna.when is not None
-        and dna.when - window <= d.when <= dna.when
+    if found.kind == "child":
+        return f"A child (aged {found.age}) was discharged to the GP after a missed appointment."
+    if found.kind == "too-few":
+        return (
+            f"Discharged to the GP after missed appointment number {found.number}; at least "
+            f"{least} are required."
+        )
+    return (
+        f"Discharged to the GP after missed appointment number {found.number}; the policy "
+        f"allows it from number {least} for adults."
     )
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
-    params = cast(DnaDischarge, ctx.params)
-    found = dnas(ctx.world)
-    groups: dict[object, list[Dna]] = defaultdict(list)
-    for d in found:
-        groups[
-            ("referral", d.referral) if d.referral else ("patient", d.patient, d.provider)
-        ].append(d)
-    window = timedelta(days=params.same_referral_window_days)
+    world, params = ctx.world, cast(DnaDischarge, ctx.params)
+    found = dnas(world)
+    numbering = Numbering(found, world, timedelta(days=params.same_referral_window_days))
     for dna in found:
         if not dna.discharged:
-            continue
+            continue  # only DNAs followed by a discharge are subjects
+        decided = verdict(dna, numbering, world, params)
         parties = Parties(
-            patient=dna.patient_label,
+            patient=world.patient_label(dna.patient),
             owner=dna.provider,
-            owed_to=dna.practice,
-            evidence=tuple(dna.discharged),
+            owed_to=world.practice_of_patient(dna.patient),
+            evidence=dna.discharged,
         )
-        born = dna.patient_fact.birth_date if dna.patient_fact else None
-        if born is None or dna.when is None:
-            missing = "birth date" if born is None else "appointment date"
-            yield RULE.obligation(
-                "not-assessable",
-                dna.key,
-                f"Discharged after a missed appointment, but the patient's {missing} is unknown.",
-                parties,
-            )
-            continue
-        day = london_date(dna.when)
-        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-        count = ordinal(dna, groups, window)
-        adult = age >= params.adult_age_years
-        if adult and count >= params.min_dnas_before_discharge:
-            detail = (
-                f"Discharged to the GP after missed appointment number {count}; the policy "
-                f"allows it from number {params.min_dnas_before_discharge} for adults."
-            )
-            yield RULE.obligation("met", dna.key, detail, parties)
-        elif not adult:
-            yield RULE.obligation(
-                "breached",
-                dna.key,
-                f"A child (aged {age}) was discharged to the GP after a missed appointment.",
-                parties,
-            )
-        else:
-            yield RULE.obligation(
-                "breached",
-                dna.key,
-                f"Discharged to the GP after missed "
-                f"appointment number {count}; at least "
-                f"{params.min_dnas_before_discharge} are required.",
-                parties,
-            )
+        yield RULE.obligation(_STATUS[decided.kind], dna.key, _detail(decided, params), parties)
 
 
 RULE = Rule(
@@ -180,5 +178,18 @@ RULE = Rule(
     "(outcome of attendance 1): met.",
     breached_example="A 12-year-old, or an adult after a first DNA, discharged with 'please "
     "re-refer if needed': breached.",
+    definition="A patient who did not attend is discharged back to the GP only when an adult and "
+    "after at least {min_dnas_before_discharge} missed appointments on the same referral "
+    "(parameter min_dnas_before_discharge), under a published access policy.",
+    board=Board(
+        "No blanket discharge after a missed appointment",
+        "A patient who did not attend is discharged back to the GP only if an adult (aged "
+        "{adult_age_years} or over) and after at least min_dnas_before_discharge "
+        "({min_dnas_before_discharge}) missed appointments on the referral.",
+        deadline=False,
+    ),
+    params=DnaDischarge,
     evaluate=evaluate,
+    codes=("did-not-attend", "outcome-discharged"),
+    phrases=("discharged-after-dna",),
 )

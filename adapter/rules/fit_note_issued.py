@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from adapter.facts import Attendance, Concept
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
 from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
+from adapter.rules.narrative import findings
 
 # rules.md §5.5: this precedence replaces the general combination of §6.
 PRECEDENCE = ("not-needed", "asked-of-gp", "issued", "needed")
@@ -34,7 +35,7 @@ def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
     key = attendance.head.key
     for letter in world.letters_by_encounter.get(key, []):
         if letter.status not in WITHDRAWN:
-            for kind in letter.findings.fit_note:
+            for kind in findings(letter, world.policy).fit_note:
                 found[kind].append(letter.head.key)
     codes = world.policy.codes["fit-note-observations"]
     for observation in world.observations_by_encounter.get(key, []):
@@ -81,5 +82,31 @@ RULE = Rule(
     met_example="Discharge summary: 'Fit note issued for 4 weeks.': met.",
     breached_example="Discharge summary: 'Please ask the GP to issue a fit note.' (asked of the "
     "GP), or 'Off work for 6 weeks.' with no fit note issued: breached.",
+    definition="When a patient needs a fit note (Med3) after hospital care, the trust issues it "
+    "itself instead of asking the GP to.",
+    board=Board(
+        "Trust issues the fit note",
+        "When a patient needs a fit note after hospital care, the trust issues it rather than "
+        "asking the GP to.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=(
+        "inpatient-classes",
+        "outpatient-classes",
+        "fit-note-observations",
+        "fit-note-issued-codes",
+        "no-letter-providers",
+        "no-letter-encounter-types",
+        "no-letter-referral-categories",
+    ),
+    phrases=(
+        "fit-note-not-needed",
+        "fit-note-asked-of-gp",
+        "fit-note-issued",
+        "fit-note-needed",
+        "document-fit-note",
+        "fit-note-coded-issued",
+    ),
 )

@@ -93,6 +93,22 @@ def parties_of(attendance: Attendance, world: World) -> Parties:
     )
 
 
+def sent_sentence(
+    wording: Wording, start: datetime, sent: datetime, delivered: datetime | None
+) -> str:
+    """The detail of a sent letter; with an ITK3 business acknowledgement, the delivery
+    time beside the sent time and the clock the deadline used (docs/contract.md §2)."""
+    taken = wording.sent_span(hours_between(start, sent))
+    if delivered is None:
+        return f"{wording.letter} sent {taken} after {wording.since}; the limit is {wording.limit}."
+    reached = wording.sent_span(hours_between(start, delivered))
+    return (
+        f"{wording.letter} sent {taken} after {wording.since} and acknowledged by the "
+        f"practice {reached} after {wording.since} (ITK3 business acknowledgement); the limit is "
+        f"{wording.limit}, judged on the sent time."
+    )
+
+
 def judge_letter(
     rule: Rule,
     attendance: Attendance,
@@ -147,11 +163,10 @@ def _judge_letter(
     letters = counting_letters(attendance, world)
     sent = letters[0].sent if letters else None
     if sent is not None:
-        taken = wording.sent_span(hours_between(start, sent))
         return rule.obligation(
             by_deadline(due, sent, as_of),
             subject,
-            f"{wording.letter} sent {taken} after {wording.since}; the limit is {wording.limit}.",
+            sent_sentence(wording, start, sent, world.delivered_at(letters[0])),
             parties,
             due=due,
             fulfilled_at=sent,

@@ -4,13 +4,13 @@ related to the original referral; only non-urgent, unrelated needs go back to th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from adapter.facts import Letter, Request
 from adapter.link import World
-from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import WITHDRAWN, Context, Parties, Rule
+from adapter.model import Obligation, Status
+from adapter.params import NoParams, Params
+from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule, clip
+from adapter.rules.narrative import findings
 from adapter.rules.requests import is_referral, is_urgent, practice_performer
 
 
@@ -47,85 +47,70 @@ def _shares_reason(request: Request, original: str | None, world: World) -> bool
 
 
 def coded(ctx: Context[Params]) -> Iterator[Obligation]:
+    """Trust ServiceRequests that are referrals: made by the trust itself (to anyone but a
+    practice) or passed to a practice."""
     world = ctx.world
     for request in world.of_type(Request):
         if not is_referral(request, world) or world.role(request.requester) != "trust":
             continue
-        trust = world.ods(request.requester)
         practice = practice_performer(request, world)
-        parties = Parties(patient=world.patient_label(request.patient), owner=trust)
-        if practice is None:
-            if request.performers:
-                yield RULE.obligation(
-                    "met",
-                    request.head.key,
-                    "The trust made the onward referral itself.",
-                    replace(parties, owed_to=world.practice_of_patient(request.patient)),
-                    evidence=[request.head.key],
-                )
-            continue
-        original = original_referral(request, world, trust)
-        urgent = is_urgent(request, world)
-        related = bool(request.based_on) or _shares_reason(request, original, world)
-        evidence = [request.head.key]
-        if urgent or related:
-            why = "urgent" if urgent else "related to the original referral"
-            yield RULE.obligation(
-                "breached",
-                request.head.key,
-                f"The trust passed an onward referral that is {why} back to the GP.",
-                replace(parties, owed_to=practice),
-                evidence=evidence,
-            )
-        else:
-            yield RULE.obligation(
-                "met",
-                request.head.key,
-                "A non-urgent, unrelated need was returned to the GP, as allowed.",
-                replace(parties, owed_to=practice),
-                evidence=evidence,
-            )
+        if practice is None and not request.performers:
+            continue  # addressed to no one: nothing to judge
+        trust = world.ods(request.requester)
+        status, detail = _passed_on(request, practice, trust, world)
+        parties = Parties(
+            patient=world.patient_label(request.patient),
+            owner=trust,
+            owed_to=practice or world.practice_of_patient(request.patient),
+            evidence=(request.head.key,),
+        )
+        yield RULE.obligation(status, request.head.key, detail, parties)
+
+
+def _passed_on(
+    request: Request, practice: str | None, trust: str | None, world: World
+) -> tuple[Status, str]:
+    if practice is None:
+        return "met", "The trust made the onward referral itself."
+    if is_urgent(request, world):
+        return "breached", "The trust passed an onward referral that is urgent back to the GP."
+    original = original_referral(request, world, trust)
+    if request.based_on or _shares_reason(request, original, world):
+        why = "related to the original referral"
+        return "breached", f"The trust passed an onward referral that is {why} back to the GP."
+    return "met", "A non-urgent, unrelated need was returned to the GP, as allowed."
 
 
 def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
+    """Letters that ask the GP to refer: the asks decide together."""
     world = ctx.world
     for letter in world.of_type(Letter):
-        asks = letter.findings.refer_asks
+        asks = findings(letter, world.policy).refer_asks
         if not asks or letter.status in WITHDRAWN:
             continue
-        urgent = any(u for _, u, _ in asks)
-        related = any(not unrelated for _, _, unrelated in asks)
         parties = Parties(
             patient=world.patient_label(letter.patient),
             owner=world.trust_of_letter(letter),
             owed_to=world.practice_of_patient(letter.patient),
             evidence=(letter.head.key,),
         )
-        sentence = asks[0][0]
-        if urgent or related:
-            why = "an urgent need" if urgent else "a need presumed related to the original referral"
-            yield RULE.obligation(
-                "breached",
-                letter.head.key,
-                f'The letter asks the GP to refer for {why}: "{_clip(sentence)}"',
-                parties,
-            )
-        else:
-            yield RULE.obligation(
-                "met",
-                letter.head.key,
-                f'The letter returns a non-urgent, unrelated need to the GP: "{_clip(sentence)}"',
-                parties,
-            )
+        status, detail = _asked(asks)
+        yield RULE.obligation(status, letter.head.key, detail, parties)
+
+
+def _asked(asks: tuple[tuple[str, bool, bool], ...]) -> tuple[Status, str]:
+    sentence = clip(asks[0][0])
+    if any(urgent for _, urgent, _ in asks):
+        return "breached", f'The letter asks the GP to refer for an urgent need: "{sentence}"'
+    if any(not unrelated for _, _, unrelated in asks):
+        why = "a need presumed related to the original referral"
+        return "breached", f'The letter asks the GP to refer for {why}: "{sentence}"'
+    return "met", f'The letter returns a non-urgent, unrelated need to the GP: "{sentence}"'
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     yield from coded(ctx)
     yield from narrative(ctx)
-
-
-def _clip(sentence: str, limit: int = 120) -> str:
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
 RULE = Rule(
@@ -141,5 +126,16 @@ RULE = Rule(
     "wish to refer to dermatology.': met. A trust referral to another trust: met.",
     breached_example="ServiceRequest from the trust to the practice, priority urgent, or "
     "'Please ask the GP to re-refer.': breached.",
+    definition="The trust refers the patient onward itself when the need is urgent or related "
+    "to the original referral; only non-urgent, unrelated needs go back to the GP.",
+    board=Board(
+        "Trust makes related or urgent onward referrals",
+        "The trust refers onward itself when the need is urgent or related to the original "
+        "referral; only non-urgent, unrelated needs go back to the GP.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("referral-codes", "referral-words", "urgent-priorities", "ers-urgent-priorities"),
+    phrases=("gp-asked-to-refer", "urgent", "unrelated"),
 )

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from adapter.facts import Request
 from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import Context, Parties, Rule
+from adapter.params import NoParams, Params
+from adapter.rules.base import Board, Context, Parties, Rule
 from adapter.rules.requests import is_referral
 
 
@@ -63,5 +63,14 @@ RULE = Rule(
     "supportingInfo attachment: met.",
     breached_example="A practice referral with no reason and no clinical information: breached "
     "(detail lists what is missing).",
+    definition="A referral from a practice states the reason, the priority and the clinical "
+    "information the trust needs.",
+    board=Board(
+        "Complete referral (practice side)",
+        "A practice referral carries a reason, a priority and clinical information.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("referral-codes", "referral-words"),
 )

@@ -1,15 +1,23 @@
-"""shared-care-gp-agreement: no transfer of prescribing without the GP's prior agreement."""
+"""shared-care-gp-agreement (rules.md §5.4): no transfer of prescribing without the GP's
+prior agreement.
+
+Read as the spec: the subjects are the shared-care MedicationRequests (`is_shared_care`);
+each gets one `Verdict` from the practice's answers (refused, agreed in time, agreed late,
+awaited, or never given; or no transfer time to judge by), and the verdict makes the one
+obligation, due at the transfer time."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from adapter.facts import MedicationOrder, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
-from adapter.params import Params
-from adapter.rules.base import AGREED, Context, Parties, Rule, by_deadline, combine, hours, when
+from adapter.params import NoParams, Params
+from adapter.rules.base import AGREED, Board, Context, Parties, Rule, by_deadline, hours, when
 
 
 def is_shared_care(order: MedicationOrder, world: World) -> bool:
@@ -41,63 +49,77 @@ def answers(order: MedicationOrder, practice: str | None, world: World) -> list[
     return [t for t in tasks if world.belongs_to(t.owner, practice)]
 
 
+Kind = Literal["no-transfer-time", "refused", "agreed", "agreed-late", "awaited", "not-agreed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the practice's answers say of one shared-care request."""
+
+    kind: Kind
+    status: Status
+    agreed: datetime | None = None  # the earliest agreement
+    evidence: tuple[str, ...] = ()
+
+
+def verdict(tasks: list[TaskFact], transfer: datetime | None, as_of: datetime) -> Verdict:
+    """A refusal is a breach whatever else; otherwise the earliest agreement decides by the
+    transfer time (rules.md §3), and without one the request waits until the transfer."""
+    if transfer is None:
+        return Verdict("no-transfer-time", "not-assessable")
+    refusals = [t for t in tasks if t.status == "rejected"]
+    agreements = sorted((t for t in tasks if t.status in AGREED and t.when), key=_agreed_at)
+    first = agreements[0].when if agreements else None
+    evidence = tuple(t.head.key for t in refusals + agreements)
+    if refusals:
+        return Verdict("refused", "breached", first, evidence)
+    status = by_deadline(transfer, first, as_of)
+    if first is not None:
+        return Verdict("agreed" if status == "met" else "agreed-late", status, first, evidence)
+    return Verdict("awaited" if status == "pending" else "not-agreed", status)
+
+
+def _agreed_at(task: TaskFact) -> datetime:
+    return task.when or datetime.max
+
+
+def _detail(found: Verdict, transfer: datetime | None) -> str:
+    if found.kind == "no-transfer-time" or transfer is None:
+        return "The shared-care request has no transfer time (validityPeriod.start or authoredOn)."
+    if found.kind == "refused":
+        return "The practice refused the shared-care request, yet prescribing was transferred."
+    if found.kind == "agreed":
+        return "The practice agreed to shared care before prescribing was transferred."
+    if found.kind == "agreed-late" and found.agreed is not None:
+        late = hours((found.agreed - transfer).total_seconds() / 3600)
+        return f"Prescribing was transferred {late} h before the practice agreed to shared care."
+    if found.kind == "awaited":
+        return f"No practice agreement yet; prescribing transfers at {when(transfer)}."
+    return "Prescribing was transferred under shared care without the practice's agreement."
+
+
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     world = ctx.world
     for order in world.of_type(MedicationOrder):
         if not is_shared_care(order, world):
             continue
         practice = practice_for(order, world)
+        transfer = order.transfer_at
+        found = verdict(answers(order, practice, world), transfer, ctx.as_of)
         parties = Parties(
             patient=world.patient_label(order.patient),
             owner=world.trust_of_order(order),
             owed_to=practice,
+            evidence=found.evidence,
         )
-        transfer = order.transfer_at
-        if transfer is None:
-            yield RULE.obligation(
-                "not-assessable",
-                order.head.key,
-                "The shared-care request has "
-                "no transfer time (validityPeriod.start or authoredOn).",
-                parties,
-            )
-            continue
-        tasks = answers(order, practice, world)
-        refusals = [t for t in tasks if t.status == "rejected"]
-        agreements = sorted(
-            (t for t in tasks if t.status in AGREED and t.when), key=lambda t: t.when or transfer
-        )
-        statuses: list[Status] = ["breached" for _ in refusals]
-        statuses += [by_deadline(transfer, t.when, ctx.as_of) for t in agreements]
-        if not statuses:
-            statuses.append(by_deadline(transfer, None, ctx.as_of))
-        status = combine(statuses)
-        evidence = [t.head.key for t in refusals + agreements]
-        first = agreements[0].when if agreements else None
         yield RULE.obligation(
-            status,
+            found.status,
             order.head.key,
-            _detail(status, refusals, first, transfer),
+            _detail(found, transfer),
             parties,
             due=transfer,
-            fulfilled_at=first,
-            evidence=evidence,
+            fulfilled_at=found.agreed,
         )
-
-
-def _detail(
-    status: Status, refusals: list[TaskFact], agreed: datetime | None, transfer: datetime
-) -> str:
-    if refusals:
-        return "The practice refused the shared-care request, yet prescribing was transferred."
-    if agreed is not None and status == "met":
-        return "The practice agreed to shared care before prescribing was transferred."
-    if agreed is not None:
-        late = hours((agreed - transfer).total_seconds() / 3600)
-        return f"Prescribing was transferred {late} h before the practice agreed to shared care."
-    if status == "pending":
-        return f"No practice agreement yet; prescribing transfers at {when(transfer)}."
-    return "Prescribing was transferred under shared care without the practice's agreement."
 
 
 RULE = Rule(
@@ -112,5 +134,16 @@ RULE = Rule(
     "(status accepted) started 8 May: met.",
     breached_example="Transfer on 10 May with no practice Task by then (breached), or a Task "
     "with status rejected (a refusal: breached).",
+    definition="Prescribing moves to a practice under shared care only after that practice's prior "
+    "agreement (an accepted Task); a hospital letter is not agreement, and a refusal is a "
+    "breach.",
+    board=Board(
+        "GP agrees before shared-care prescribing moves",
+        "Prescribing passes to a practice under shared care only after that practice has agreed; a"
+        " letter is not agreement.",
+        deadline=True,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=("shared-care-category-codes", "shared-care-words"),
 )

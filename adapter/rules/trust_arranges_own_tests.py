@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from adapter.facts import Letter, Request
 from adapter.link import World
-from adapter.model import Obligation
-from adapter.params import Params
-from adapter.rules.base import AGREED, WITHDRAWN, Context, Parties, Rule
+from adapter.model import Obligation, Status
+from adapter.params import NoParams, Params
+from adapter.rules.base import AGREED, WITHDRAWN, Board, Context, Parties, Rule, clip
+from adapter.rules.narrative import findings
 from adapter.rules.requests import is_referral, is_test, practice_performer
 
 
@@ -23,50 +23,45 @@ def agreed_by(key: str, practice: str | None, world: World) -> list[str]:
 
 
 def coded(ctx: Context[Params]) -> Iterator[Obligation]:
+    """Tests the trust orders (not referrals): arranged by the trust itself, or passed to a
+    practice, which then needs the practice's agreement."""
     world = ctx.world
     for request in world.of_type(Request):
         if world.role(request.requester) != "trust" or not is_test(request, world):
             continue
         if is_referral(request, world):
             continue  # a referral is judged by onward-referral-by-trust
+        practice = practice_performer(request, world)
+        status, detail, evidence = _passed_on(request, practice, world)
         parties = Parties(
             patient=world.patient_label(request.patient),
             owner=world.ods(request.requester),
+            owed_to=practice or world.practice_of_patient(request.patient),
         )
-        practice = practice_performer(request, world)
-        if practice is None:
-            yield RULE.obligation(
-                "met",
-                request.head.key,
-                "The trust arranged the test itself.",
-                replace(parties, owed_to=world.practice_of_patient(request.patient)),
-                evidence=[request.head.key],
-            )
-            continue
-        agreed = agreed_by(request.head.key, practice, world)
-        if agreed:
-            yield RULE.obligation(
-                "met",
-                request.head.key,
-                "The practice agreed to do the test the trust asked for.",
-                replace(parties, owed_to=practice),
-                evidence=agreed,
-            )
-        else:
-            yield RULE.obligation(
-                "breached",
-                request.head.key,
-                "The trust asked the practice "
-                "to do a test it ordered, without the practice's agreement.",
-                replace(parties, owed_to=practice),
-                evidence=[request.head.key],
-            )
+        yield RULE.obligation(status, request.head.key, detail, parties, evidence=evidence)
+
+
+def _passed_on(
+    request: Request, practice: str | None, world: World
+) -> tuple[Status, str, list[str]]:
+    if practice is None:
+        return "met", "The trust arranged the test itself.", [request.head.key]
+    agreed = agreed_by(request.head.key, practice, world)
+    if agreed:
+        return "met", "The practice agreed to do the test the trust asked for.", agreed
+    return "breached", _UNAGREED, [request.head.key]
+
+
+_UNAGREED = (
+    "The trust asked the practice to do a test it ordered, without the practice's agreement."
+)
 
 
 def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
+    """Letters that ask the GP to arrange a test: met only with the practice's agreement."""
     world = ctx.world
     for letter in world.of_type(Letter):
-        asks = letter.findings.test_asks
+        asks = findings(letter, world.policy).test_asks
         if not asks or letter.status in WITHDRAWN:
             continue
         practice = world.practice_of_patient(letter.patient)
@@ -77,21 +72,12 @@ def narrative(ctx: Context[Params]) -> Iterator[Obligation]:
         )
         agreed = agreed_by(letter.head.key, practice, world)
         if agreed:
-            yield RULE.obligation(
-                "met",
-                letter.head.key,
-                "The practice agreed to the test the letter asks for.",
-                parties,
-                evidence=agreed,
-            )
+            detail = "The practice agreed to the test the letter asks for."
+            yield RULE.obligation("met", letter.head.key, detail, parties, evidence=agreed)
         else:
-            sentence = asks[0] if len(asks[0]) <= 120 else asks[0][:119] + "…"
+            detail = f'The letter asks the GP to arrange a test: "{clip(asks[0])}"'
             yield RULE.obligation(
-                "breached",
-                letter.head.key,
-                f'The letter asks the GP to arrange a test: "{sentence}"',
-                parties,
-                evidence=[letter.head.key],
+                "breached", letter.head.key, detail, parties, evidence=[letter.head.key]
             )
 
 
@@ -112,5 +98,23 @@ RULE = Rule(
     "the practice with the practice's accepted Task: met.",
     breached_example="Plan: 'Please could the GP repeat U&Es in 2 weeks.' with no agreement from "
     "the practice: breached.",
+    definition="The trust arranges and follows up the tests it orders, and tells the patient the "
+    "results, instead of asking the GP to do them (unless the practice agreed).",
+    board=Board(
+        "Trust arranges its own tests",
+        "Tests the trust orders are arranged and followed up by the trust, not passed to the "
+        "practice unless the practice agreed.",
+        deadline=False,
+    ),
+    params=NoParams,
     evaluate=evaluate,
+    codes=(
+        "test-categories",
+        "test-codes",
+        "test-words",
+        "referral-codes",
+        "referral-words",
+        "plan-section",
+    ),
+    phrases=("gp-asked-to-test",),
 )

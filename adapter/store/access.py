@@ -110,9 +110,14 @@ def record(
 
 
 def audit_page(
-    session: Session, after: int | None, limit: int
+    session: Session, after: int | None, limit: int, org: str | None = None
 ) -> tuple[list[dict[str, Any]], int | None]:
+    """Newest first. With `org` (an organisation-scoped admin key), only the entries of that
+    organisation's keys: not other organisations' keys, not unauthenticated calls."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if org is not None:
+        own = select(ApiKey.name).where(ApiKey.org == org)
+        query = query.where(AuditEntry.key_name.in_(own))
     if after is not None:
         query = query.where(AuditEntry.id < after)
     rows = list(session.scalars(query.limit(limit + 1)))

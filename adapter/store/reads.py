@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from adapter.model import Domain4, Obligation, Status, format_instant
 from adapter.store.schema import StoredObligation
+from adapter.tally import Tally
 
 
 def as_read(row: StoredObligation, now: datetime) -> Obligation:
@@ -195,13 +196,13 @@ def summarise(
 def _summary_row(
     group_by: Sequence[str], key: tuple[Any, ...], tally: dict[str, int]
 ) -> dict[str, Any]:
-    decided = tally["met"] + tally["breached"]
+    counted = Tally.from_counts(tally)
     return {
         **dict(zip(group_by, key, strict=True)),
-        "obligations": sum(tally.values()),
+        "obligations": counted.total,
         **tally,
-        "met_rate": round(tally["met"] / decided, 4) if decided else None,
-        "breach_rate": round(tally["breached"] / decided, 4) if decided else None,
+        "met_rate": Tally.rounded(counted.rate),
+        "breach_rate": Tally.rounded(counted.breach_rate),
     }
 
 

@@ -147,9 +147,11 @@ class Store:
         with writing(self.engine, serialise=False) as session:
             access.record(session, datetime.now(UTC), key_name, action, status, detail)
 
-    def audit_page(self, after: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+    def audit_page(
+        self, after: int | None, limit: int, org: str | None = None
+    ) -> tuple[list[dict[str, Any]], int | None]:
         with reading(self.engine) as session:
-            return access.audit_page(session, after, limit)
+            return access.audit_page(session, after, limit, org)
 
     # -- keys ----------------------------------------------------------------------------
 

@@ -172,11 +172,11 @@ def _unworkable(ep: Episode, extra: dict[str, Any], unit: str) -> None:
         qunit, dunit = ("mL", "tablet") if unit != "mL" else ("tablet", "mL")
         extra["dispenseRequest"] = {"quantity": _quantity(100, qunit)}
         extra["dosageInstruction"] = [fhir.dosage(_quantity(1, dunit), 2, 1, "d")]
-    elif roll < 0.7:  # two dosage lines
+    elif roll < 0.7:  # a taper whose first step has no bounds: the steps cannot be added
         extra["dispenseRequest"] = {"quantity": _quantity(56, "tablet")}
         extra["dosageInstruction"] = [
-            fhir.dosage(_quantity(1, "tablet"), 1, 1, "d"),
-            fhir.dosage(_quantity(2, "tablet"), 1, 1, "d"),
+            {**fhir.dosage(_quantity(2, "tablet"), 1, 1, "d"), "sequence": 1},
+            {**fhir.dosage(_quantity(1, "tablet"), 1, 1, "d"), "sequence": 2},
         ]
     else:  # no dispense request at all
         extra["dosageInstruction"] = [fhir.dosage(_quantity(1, "tablet"), 2, 1, "d")]

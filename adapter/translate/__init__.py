@@ -27,6 +27,8 @@ from adapter.translate.document_reference import document_reference_to_fact
 from adapter.translate.encounter import encounter_to_attendance
 from adapter.translate.fields import Fields
 from adapter.translate.medication_request import medication_request_to_order
+from adapter.translate.medication_statement import list_to_list, medication_statement_to_use
+from adapter.translate.message import message_header_to_message, operation_outcome_to_outcome
 from adapter.translate.parties import (
     healthcare_service_to_service,
     organization_to_organisation,
@@ -35,6 +37,7 @@ from adapter.translate.parties import (
     practitioner_to_person,
 )
 from adapter.translate.service_request import service_request_to_request
+from adapter.translate.stu3 import stu3_path, up_convert
 
 Translator = Callable[[Fields, Policy], Fact]
 
@@ -46,12 +49,15 @@ TRANSLATORS: dict[str, Translator] = {
     "Encounter": encounter_to_attendance,
     "Appointment": appointment_to_booking,
     "MedicationRequest": medication_request_to_order,
+    "MedicationStatement": medication_statement_to_use,
+    "List": list_to_list,
     "ServiceRequest": service_request_to_request,
     "Task": task_to_task,
     "Observation": observation_to_observation,
     "CarePlan": care_plan_to_plan,
     "HealthcareService": healthcare_service_to_service,
     "QuestionnaireResponse": questionnaire_response_to_document,
+    "OperationOutcome": operation_outcome_to_outcome,
 }
 
 
@@ -62,22 +68,35 @@ class Translated:
 
 
 def translate(item: Received, policy: Policy, *, full: bool = False) -> Translated:
-    """The fact for one received resource, or the issues that reject it (all of them)."""
-    f = Fields(item.resource, item.location, item.full_url, identifier_aliases(policy))
-    kind = str(item.resource["resourceType"])
+    """The fact for one received resource, or the issues that reject it (all of them).
+    A resource read as STU3 is first up-converted to the R4 shape (translate/stu3/)."""
+    resource, renames = item.resource, dict[str, str]()
+    if item.release == "STU3":
+        resource, renames = up_convert(resource)
+    f = Fields(
+        resource,
+        item.location,
+        item.full_url,
+        str(item.resource["resourceType"]),
+        aliases=identifier_aliases(policy),
+    )
+    kind = str(resource["resourceType"])
     fact: Fact
     if kind == "Composition":
         fact = composition_to_letter(f, policy, item.sent_at)
     elif kind == "DocumentReference":
         fact = document_reference_to_fact(f, policy, item.sent_at)
+    elif kind == "MessageHeader":
+        fact = message_header_to_message(f, policy, item.message_at)
     elif kind in TRANSLATORS:
         fact = TRANSLATORS[kind](f, policy)
     else:
         fact = Other(f.head())
-    problems = list(f.problems)
+    problems = [_as_sent(path, message, renames) for path, message in f.problems]
     if full:
         seen = {path for path, _ in problems}
-        problems.extend((p, m) for p, m in full_validation(item.resource) if p not in seen)
+        checked = full_validation(item.resource, release=item.release or "R4")
+        problems.extend((p, m) for p, m in checked if p not in seen)
     if not problems:
         return Translated(fact, _warnings(f, item))
     issues = tuple(
@@ -113,3 +132,11 @@ def _warnings(f: Fields, item: Received) -> tuple[Issue, ...]:
         )
         for path, message in seen.items()
     )
+
+
+def _as_sent(path: str, message: str, renames: dict[str, str]) -> tuple[str, str]:
+    """A problem found in the up-converted shape, located at the STU3 field as sent."""
+    sent = stu3_path(path, renames)
+    if sent != path and message.startswith(path):
+        message = sent + message[len(path) :]
+    return sent, message

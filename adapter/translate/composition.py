@@ -1,4 +1,4 @@
-"""Composition → Letter, with what its narrative says.
+"""Composition → Letter, with its narrative as sentences per section.
 Profile: https://fhir.hl7.org.uk/StructureDefinition/UKCore-Composition"""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from adapter.facts import Concept, Letter
 from adapter.instants import parse_instant
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
-from adapter.translate.narrative import read_findings, sentences
+from adapter.translate.medicine_sections import medication_entries
+from adapter.translate.narrative import sentences
 
 
 def composition_to_letter(f: Fields, policy: Policy, sent_at: str | None) -> Letter:
@@ -32,7 +33,8 @@ def composition_to_letter(f: Fields, policy: Policy, sent_at: str | None) -> Let
         sent=_sent(sent_at) or dated,
         custodian=f.ref(r, "custodian", "custodian"),
         authors=f.refs(r, "author", "author"),
-        findings=read_findings(_sections(f, r, "section", policy), policy),
+        sections=tuple(_sections(f, r, "section", policy)),
+        medicines=medication_entries(r, policy),
     )
 
 
@@ -45,7 +47,7 @@ def heading_of(code: Concept | None, policy: Policy) -> str | None:
     """The heading a section code names, each coding read in its own system: a UK Core
     record heading or its PRSB SNOMED equivalent is the UK Core heading name (the
     `contact-section` / `plan-section` values); any other is kept as `system|code`, so a
-    code from another system never passes for a heading name."""
+    code from another system never passes for a heading name (docs/contract.md §3)."""
     if code is None or not code.codings:
         return None
     codes = policy.codes

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from adapter.facts import DocumentFact, Findings, Letter, Ref
+from adapter.facts import DocumentFact, Letter, Ref
 from adapter.policy import Policy
 from adapter.translate.context import document_reference_to_document
 from adapter.translate.fields import JSON, Fields
@@ -43,7 +43,7 @@ def document_reference_to_fact(
         sent=_sent(f, r, sent_at),
         custodian=custodian,
         authors=f.refs(r, "author", "author"),
-        findings=Findings(),
+        sections=(),
         attachment=_content_type(f, r),
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapter.facts import Concept, Head, Ref
 from adapter.instants import latest_instant, parse_date, parse_instant
+from adapter.limits import EARLIEST_YEAR, LATEST_YEAR, amount_problem
 from adapter.model import Location
 from adapter.scopes import bundle_scope, scoped
 from adapter.verhoeff import snomed_id_valid
@@ -33,9 +34,12 @@ class Fields:
         resource: JSON,
         location: Location,
         full_url: str | None,
+        sent_type: str = "",
+        *,
         aliases: dict[str, str] | None = None,
     ) -> None:
         self.resource = resource
+        self.sent_type = sent_type  # the type as sent, when up-converted (STU3 ReferralRequest)
         self.location = location
         self.full_url = full_url
         self.problems: list[tuple[str, str]] = []  # (FHIR path, message)
@@ -106,7 +110,7 @@ class Fields:
             return None
         parsed = parse_instant(value)
         if parsed is None:
-            self.bad(path, "a FHIR dateTime such as 2024-03-01T10:30:00Z", value)
+            self.bad(path, _expected("a FHIR dateTime such as 2024-03-01T10:30:00Z", value), value)
         return parsed
 
     def latest(self, parent: JSON, key: str) -> datetime | None:
@@ -121,7 +125,7 @@ class Fields:
             return None
         parsed = parse_date(value)
         if parsed is None:
-            self.bad(path, "a FHIR date such as 1970-01-31", value)
+            self.bad(path, _expected("a FHIR date such as 1970-01-31", value), value)
         return parsed
 
     def decimal(self, parent: JSON, key: str, path: str) -> float | None:
@@ -131,7 +135,7 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.bad(path, "a JSON number (FHIR decimal)", value, "send a number without quotes")
             return None
-        return float(value)
+        return self._amount(path, float(value))
 
     def integer(self, parent: JSON, key: str, path: str) -> int | None:
         value = parent.get(key)
@@ -140,7 +144,16 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             self.bad(path, "a JSON integer", value)
             return None
-        return value
+        return None if self._amount(path, float(value)) is None else value
+
+    def _amount(self, path: str, value: float) -> float | None:
+        """Every number a rule reads is an amount (adapter.limits): bounded before any
+        arithmetic, so 1e300 days or a period of 5e-324 s is a located rejection."""
+        problem = amount_problem(value)
+        if problem is None:
+            return value
+        self.bad(path, problem, value)
+        return None
 
     # -- FHIR datatypes ---------------------------------------------------------------------
 
@@ -233,7 +246,7 @@ class Fields:
 
     def head(self) -> Head:
         resource = self.resource
-        kind = str(resource["resourceType"])
+        kind = self.sent_type or str(resource["resourceType"])
         rid = self.string(resource, "id", "id")
         identifiers = []
         if kind in SINGLE_IDENTIFIER and isinstance(resource.get("identifier"), dict):
@@ -284,6 +297,14 @@ def _shared(text: str | None) -> str | None:
 
 
 _SHARE_LIMIT = 200
+
+
+def _expected(what: str, value: str) -> str:
+    """What a date field must hold; the year range is named when the year is what is wrong."""
+    year = value[:4]
+    if year.isdigit() and not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
+        return f"{what}, in the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+    return what
 
 
 def _codings_in(value: Any) -> list[tuple[str | None, str | None]]:

@@ -1,4 +1,5 @@
-"""Composition narrative → sentences → findings (rules.md §5 "Narrative", §6).
+"""Composition narrative → sentences (rules.md §5 "Narrative"). Neutral facts only: what the
+sentences mean for a rule is read in the rule layer (`adapter/rules/narrative.py`).
 
 The section XHTML (`section.text.div`) is parsed with the one hardened parser, entities
 decoded and tags stripped; text is split at block elements and line breaks, then into
@@ -9,14 +10,10 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from lxml import etree
-
-from adapter.facts import Findings
-from adapter.policy import Policy
 
 BLOCKS = frozenset(
     {
@@ -95,87 +92,4 @@ def _parse(div: str) -> Any:
     return xhtml_fragment(div)
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """What the phrase lists say of one sentence."""
-
-    fit: frozenset[str]
-    discharged: bool
-    refer: bool
-    urgent: bool
-    unrelated: bool
-    test: bool
-    contact: bool
-
-
-_NOTHING = Reading(frozenset(), False, False, False, False, False, False)
-_CACHE_LIMIT = 100_000  # distinct sentences remembered per policy
-
-
-def read_sentence(sentence: str, policy: Policy) -> Reading:
-    """Classify one sentence, once: letters are templated, so most sentences recur."""
-    cache: dict[str, Reading] = policy.cache.setdefault("sentences", {})
-    found = cache.get(sentence)
-    if found is None:
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        found = cache[sentence] = _classify(sentence, policy)
-    return found
-
-
-def _classify(sentence: str, policy: Policy) -> Reading:
-    p = policy.phrases
-    contact = bool(p["phone"].search(sentence) or p["email"].search(sentence))
-    if not p["any"].search(sentence):
-        # most sentences match no list: one search rules them all out
-        return _NOTHING if not contact else Reading(frozenset(), *(False,) * 5, True)
-    return Reading(
-        fit=frozenset(_fit_kinds(sentence, policy)),
-        discharged=bool(p["discharged-after-dna"].search(sentence)),
-        refer=bool(p["gp-asked-to-refer"].search(sentence)),
-        urgent=bool(p["urgent"].search(sentence)),
-        unrelated=bool(p["unrelated"].search(sentence)),
-        test=bool(p["gp-asked-to-test"].search(sentence)),
-        contact=contact,
-    )
-
-
-def read_findings(by_section: list[tuple[str | None, tuple[str, ...]]], policy: Policy) -> Findings:
-    """What the letter's narrative says, sentence by sentence (rules.md §5, §6)."""
-    plan = policy.codes.values["plan-section"]
-    contact = policy.codes.values["contact-section"]
-    has_plan = any(code == plan for code, _ in by_section)
-    fit: set[str] = set()
-    fit_sentence = None
-    refer: list[tuple[str, bool, bool]] = []
-    tests: list[str] = []
-    discharged = contact_found = False
-    for code, texts in by_section:
-        for sentence in texts:
-            reading = read_sentence(sentence, policy)
-            if reading is _NOTHING:
-                continue
-            contact_found = contact_found or (code == contact and reading.contact)
-            if reading.fit and fit_sentence is None:
-                fit_sentence = sentence
-            fit |= reading.fit
-            discharged = discharged or reading.discharged
-            if reading.refer:
-                refer.append((sentence, reading.urgent, reading.unrelated))
-            if reading.test and (code == plan or not has_plan):
-                tests.append(sentence)
-    return Findings(
-        frozenset(fit), discharged, tuple(refer), tuple(tests), contact_found, fit_sentence
-    )
-
-
-def _fit_kinds(sentence: str, policy: Policy) -> set[str]:
-    p = policy.phrases
-    kinds = set()
-    for kind in ("not-needed", "asked-of-gp", "issued", "needed"):
-        if p[f"fit-note-{kind}"].search(sentence):
-            kinds.add(kind)
-    return kinds
-
-
-__all__ = ["read_findings", "sentences"]
+__all__ = ["sentences"]

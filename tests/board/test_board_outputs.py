@@ -31,14 +31,8 @@ def board(obligations):
 
 
 def main(argv):
-    """The real `referee` entry point, with only this command registered, so these tests
-    do not depend on the other commands being importable yet."""
-    original = cli.COMMANDS
-    cli.COMMANDS = ("report",)
-    try:
-        return cli.main(argv)
-    finally:
-        cli.COMMANDS = original
+    """The real `referee` entry point (it imports only the invoked command)."""
+    return cli.main(argv)
 
 
 def current(obligations):
@@ -139,12 +133,38 @@ def test_masking_covers_nhs_numbers_in_every_worst_example(tmp_path):
     assert number not in example.detail
 
 
-def test_report_from_an_empty_service_database_writes_a_page(tmp_path, capsys):
+def empty_store(tmp_path):
+    """A real, migrated and empty service database, as `referee serve` leaves it."""
+    from adapter.store.database import migrate, open_engine
+
     url = f"sqlite:///{tmp_path / 'referee.db'}"
+    engine = open_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def test_report_from_an_empty_service_database_is_an_error(tmp_path, capsys):
+    url = empty_store(tmp_path)
+    out = tmp_path / "board.html"
+    code = main(["report", "--database-url", url, "--from", "2026-04-01", "--to", "2026-06-30"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"referee: no obligations in the store at {url}; check the URL (is it the database "
+        "`referee serve` writes?), or pass --allow-empty\n"
+    )
+    assert not out.exists()
+
+
+def test_report_from_an_empty_service_database_writes_a_page_when_allowed(tmp_path, capsys):
+    url = empty_store(tmp_path)
     out = tmp_path / "board.html"
     code = main(
         [
             "report",
+            "--allow-empty",
             "--database-url",
             url,
             "--from",
@@ -166,10 +186,11 @@ def test_report_from_an_empty_service_database_writes_a_page(tmp_path, capsys):
 
 
 def test_report_json_to_standard_output(tmp_path, capsysbinary):
-    url = f"sqlite:///{tmp_path / 'referee.db'}"
+    url = empty_store(tmp_path)
     code = main(
         [
             "report",
+            "--allow-empty",
             "--database-url",
             url,
             "--from",
@@ -190,7 +211,9 @@ def test_report_json_to_standard_output(tmp_path, capsysbinary):
 def test_report_with_from_after_to_is_bad_usage(capsys):
     code = main(["report", "x.json", "--from", "2026-05-01", "--to", "2026-04-01"])
     assert code == 2
-    assert capsys.readouterr().err == "referee: --from 2026-05-01 is after --to 2026-04-01\n"
+    assert capsys.readouterr().err == (
+        "referee: --from 2026-05-01 is after --to 2026-04-01; swap them\n"
+    )
 
 
 def test_report_needs_paths_or_a_database_but_not_both(capsys):
@@ -206,7 +229,7 @@ def test_report_rejects_a_malformed_date():
 
 
 def test_report_into_a_folder_that_is_a_file_is_bad_usage(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path / 'referee.db'}"
+    url = empty_store(tmp_path)
     blocker = tmp_path / "taken"
     blocker.write_text("x", encoding="utf-8")
     code = main(
@@ -225,4 +248,6 @@ def test_report_into_a_folder_that_is_a_file_is_bad_usage(tmp_path, capsys):
         ]
     )
     assert code == 2
-    assert capsys.readouterr().err.startswith(f"referee: --out {blocker}: cannot write it (")
+    assert capsys.readouterr().err == (
+        f"referee: --out {blocker}: is a file; --format csv writes a folder of tables\n"
+    )

@@ -188,14 +188,15 @@ def test_operation_outcome_lists_the_input_issues_with_location_and_expression()
     assert first == {
         "severity": "error",
         "code": "required",
-        "diagnostics": issues[0].message,
+        "details": {"text": issues[0].message},
         "location": ["in.ndjson:12 Encounter/abc"],
         "expression": ["Encounter.status"],
     }
     assert second["location"] == ["junk.txt"]
     assert second["severity"] == "fatal"
     assert third["code"] == "processing"
-    assert third["details"] == {"text": "made-up-code"}
+    assert third["details"] == {"text": "odd"}
+    assert third["diagnostics"] == "issue code made-up-code"
     assert "location" not in third
 
 
@@ -203,7 +204,7 @@ def test_operation_outcome_says_no_input_issues_when_there_are_none():
     bundle = rendered(Result(AS_OF, Counts(), [], []))
     (outcome,) = of_type(bundle, "OperationOutcome")
     assert outcome["issue"] == [
-        {"severity": "information", "code": "informational", "diagnostics": "no input issues"}
+        {"severity": "information", "code": "informational", "details": {"text": "no input issues"}}
     ]
     assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["OperationOutcome"]
 
@@ -248,6 +249,29 @@ def test_the_rule_code_system_has_exactly_the_ten_rule_ids_with_their_titles():
         assert properties == {"side": rule.side, "domain4": rule.domain4, "clause": rule.clause}
     assert data["url"] == RULE_SYSTEM
     assert data["count"] == 10
+
+
+def test_the_published_fhir_definitions_are_the_ones_the_rule_objects_generate():
+    from adapter.report.measures import published
+
+    generated = published()
+    on_disk = {p.name for p in FHIR_DIR.glob("*.json")}
+    assert on_disk == set(generated), "run python -m adapter.report.measures"
+    for name, text in generated.items():
+        assert (FHIR_DIR / name).read_text("utf-8") == text, f"{name}: regenerate it"
+
+
+def test_a_measure_describes_the_rule_with_the_national_defaults():
+    from adapter.report.measures import measure
+
+    data = measure(RULES["discharge-summary-24h"])
+    Measure.model_validate(data)
+    assert "within 24 hours of discharge (parameter max_hours)" in data["description"]
+    assert data["name"] == "DischargeSummary24h"
+    assert data["group"][0]["description"] == (
+        "Obligations of rule discharge-summary-24h owed by one trust."
+    )
+    assert measure(RULES["referral-complete"])["group"][0]["description"].endswith("one practice.")
 
 
 @pytest.mark.parametrize("rule", RULE_IDS)
@@ -327,3 +351,52 @@ def test_every_format_renders_the_result_of_checking_each_fixture(case):
     reports = of_type(bundle, "MeasureReport")
     assert sum(populations(r)["initial-population"] for r in reports) == summary["obligations"]
     assert fhir_xml_to_json(fhir_xml.render(result)) == bundle
+
+
+def test_the_service_and_the_report_write_the_same_operation_outcome_issue():
+    from adapter.api.outcomes import outcome
+    from adapter.report.fhir import operation_outcome
+
+    issue = Issue(
+        "error",
+        "required",
+        Location("request", None, "[2]", "Encounter/e1", "status"),
+        "Encounter.status is missing",
+    )
+    served = outcome([issue])["issue"]
+    reported = operation_outcome([issue], "2024-06-01T12:00:00Z")["issue"]
+    assert (
+        served
+        == reported
+        == [
+            {
+                "severity": "error",
+                "code": "required",
+                "details": {"text": "Encounter.status is missing"},
+                "location": ["request entry[2] Encounter/e1"],
+                "expression": ["Bundle.entry[2].resource.status"],
+            }
+        ]
+    )
+
+
+def test_the_met_rate_is_met_over_met_plus_breached_in_every_output():
+    from adapter.board.aggregate import Options, build_board
+    from adapter.board.periods import Period
+    from adapter.store.reads import _summary_row
+
+    statuses = ["met", "met", "breached", "pending", "not-assessable"]
+    items = [
+        obligation("referral-complete", f"ServiceRequest/{i}", s) for i, s in enumerate(statuses)
+    ]
+    (report,) = of_type(rendered(Result(AS_OF, Counts(5, 5, 0), items, [])), "MeasureReport")
+    assert report["group"][0]["measureScore"] == {"value": 0.6667}  # 2 ÷ 3, by hand
+    row = _summary_row(
+        ["rule"],
+        ("referral-complete",),
+        {"met": 2, "breached": 1, "pending": 1, "not-assessable": 1},
+    )
+    assert (row["met_rate"], row["breach_rate"], row["obligations"]) == (0.6667, 0.3333, 5)
+    period = Period(AS_OF.date() - timedelta(days=30), AS_OF.date())
+    board = build_board(items, period, AS_OF, Options())
+    assert board.to_json()["headline"]["practice_side"]["current"]["rate"] == 0.6667

@@ -1,0 +1,58 @@
+"""ReferralRequest and ProcedureRequest (STU3) → ServiceRequest (R4).
+
+ReferralRequest: http://hl7.org/fhir/STU3/referralrequest.html
+ProcedureRequest: http://hl7.org/fhir/STU3/procedurerequest.html
+ServiceRequest: http://hl7.org/fhir/R4/servicerequest.html
+"""
+
+from __future__ import annotations
+
+from adapter.translate.stu3.common import (
+    JSON,
+    REQUEST_STATUS,
+    Renames,
+    listed,
+    move,
+    requester,
+    status,
+)
+
+# A ReferralRequest is a referral by its type; the R4 translators recognise a referral by
+# this category (rules.md §5.7), so the up-conversion says so in R4 terms.
+REFERRAL_CATEGORY: JSON = {
+    "coding": [
+        {"system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"}
+    ],
+    "text": "STU3 ReferralRequest",
+}
+
+
+def referral_request(resource: JSON) -> tuple[JSON, Renames]:
+    out = {**resource, "resourceType": "ServiceRequest"}
+    renames: Renames = {}
+    status(out, REQUEST_STATUS)
+    requester(out, renames)
+    move(out, renames, "recipient", "performer")
+    move(out, renames, "context", "encounter")
+    services = out.get("serviceRequested")
+    if isinstance(services, list) and services and "code" not in out:
+        out["code"] = services[0]
+        renames["code"] = "serviceRequested[0]"
+    out.pop("serviceRequested", None)
+    kinds = [out["type"]] if isinstance(out.get("type"), dict) else []
+    out["category"] = [*kinds, REFERRAL_CATEGORY]
+    renames["category[0]"] = "type"
+    out.pop("type", None)
+    return out, renames
+
+
+def procedure_request(resource: JSON) -> tuple[JSON, Renames]:
+    out = {**resource, "resourceType": "ServiceRequest"}
+    renames: Renames = {}
+    status(out, REQUEST_STATUS)
+    requester(out, renames)
+    move(out, renames, "context", "encounter")
+    if isinstance(out.get("performer"), dict):
+        listed(out, "performer")
+        renames["performer[0]"] = "performer"
+    return out, renames
