@@ -172,6 +172,7 @@ class MedicationOrder(Compact):
     supply: Supply
     course_days: float | None
     medicine: str | None
+    medication: Ref | None = None  # medicationReference, for the name when not inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,15 @@ class MedicationUse(Compact):
     supply: Supply
     course_days: float | None
     medicine: str | None
+    medication: Ref | None = None  # medicationReference, for the name when not inline
+
+
+@dataclass(frozen=True, slots=True)
+class MedicineFact(Compact):
+    """A Medication: only its name, for the sentences about it."""
+
+    head: Head
+    name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +273,7 @@ class DocumentFact(Compact):
 
     head: Head
     encounters: tuple[Ref, ...]
-    names_fit_note: bool
+    types: tuple[Concept, ...]  # DocumentReference.type
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +281,7 @@ class PlanFact(Compact):
     """A CarePlan."""
 
     head: Head
-    shared_care: bool
+    categories: tuple[Concept, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +326,7 @@ Fact = (
     | Letter
     | MedicationOrder
     | MedicationUse
+    | MedicineFact
     | ListFact
     | Request
     | TaskFact

@@ -318,7 +318,7 @@ def _spread(quantity: float, made: list[_Step]) -> Supply:
     longest, _ = _last(quantity, made, 0)
     how = "quantity ÷ daily dose" if len(made) == 1 else "quantity over the dosage steps"
     if covered:
-        return Supply(shortest, f"{how}; the quantity covers the whole course", whole=True)
+        return Supply(shortest, how, whole=True)
     if longest - shortest > _EPSILON:
         return Supply(shortest, how, most=longest)
     return Supply(shortest, how)

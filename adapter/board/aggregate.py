@@ -229,7 +229,9 @@ def build_board(
             _trend([o for o in obligations if not _practice_side(o)], trend_window, dating), period
         ),
         trusts=_owners((trust_now, trust_before, obligations), period, options.trusts, dating),
-        practices=_owners((practice_now, practice_before, obligations), period, {}, dating),
+        practices=_owners(
+            (practice_now, practice_before, obligations), period, options.trusts, dating
+        ),
         worst=worst_examples(current, as_of, dating),
         method=rule_methods(options.policy),
         practice_gaps=quality_lines(practice_now, "breached"),

@@ -12,6 +12,7 @@ import io
 import math
 import re
 from datetime import date
+from typing import Any
 
 import matplotlib
 
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 
 from adapter.board.catalogue import AREAS
 from adapter.board.privacy import mask_text
-from adapter.board.tally import Tally
+from adapter.board.tally import MIN_CASES_FOR_RATE, Tally
 
 STYLES: dict[str, tuple[str, str, str]] = {
     # area: (line style, marker, grey level)
@@ -62,9 +63,11 @@ def trend_svg(
                 marker=marker,
                 color=grey,
                 markerfacecolor="white",
-                linewidth=1.6,
+                markersize=0.1,
+                linewidth=1.4,
                 label=AREAS.get(area, area),
             )
+            _points(axes, positions, tallies, marker, grey)
         axes.set_xlim(-0.5, max(len(months) - 0.5, 0.5))
         if 0 < current_from < len(months):
             axes.axvspan(current_from - 0.5, len(months) - 0.5, color="#ececec", zorder=0)
@@ -92,6 +95,21 @@ def trend_svg(
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return _inline(_prefix_ids(buffer.getvalue(), prefix), title, description)
+
+
+def _points(axes: Any, positions: list[int], tallies: list[Tally], marker: str, grey: str) -> None:
+    """Each month's point sized by its n; under MIN_CASES_FOR_RATE, hollow and labelled."""
+    for x, tally in zip(positions, tallies, strict=True):
+        if tally.rate is None:
+            continue
+        y, small = tally.rate * 100, tally.judged < MIN_CASES_FOR_RATE
+        size = 3 + 5 * min(1.0, math.sqrt(tally.judged / 200))
+        face = "white" if small else grey
+        axes.plot([x], [y], marker=marker, color=grey, markerfacecolor=face, markersize=size)
+        if small:
+            axes.annotate(
+                f"n={tally.judged}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6
+            )
 
 
 def _month(month: date) -> str:

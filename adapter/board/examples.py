@@ -19,6 +19,7 @@ from typing import Any
 
 from adapter.board.periods import Dating
 from adapter.board.privacy import mask_patient, mask_text
+from adapter.board.reasons import plain_detail
 from adapter.model import Obligation, format_instant
 
 WORST_PER_RULE = 10
@@ -106,7 +107,7 @@ def to_example(obligation: Obligation, as_of: datetime, dating: Dating) -> Examp
         shortfall=shortfall if short is None else short[1],
         subject=mask_text(obligation.subject),
         evidence=tuple(mask_text(e) for e in obligation.evidence),
-        detail=mask_text(obligation.detail),
+        detail=mask_text(plain_detail(obligation.detail)),
     )
 
 

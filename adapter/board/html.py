@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from adapter.board.aggregate import Board, OwnerSection
 from adapter.board.catalogue import RuleInfo
-from adapter.board.charts import trend_svg
 from adapter.board.examples import Example
 from adapter.board.markup import (
     STATUS_HEADERS,
@@ -21,14 +20,14 @@ from adapter.board.markup import (
     table,
     tally_cells,
 )
+from adapter.board.page_one import page_one
 from adapter.board.privacy import mask_text
-from adapter.board.quality import QualityLine
 from adapter.board.sections import method_section, quality_section
 from adapter.board.style import CSS
-from adapter.board.tally import Tally, percent, points
+from adapter.board.tally import change_text, rate_text
 from adapter.model import format_instant
 
-QUALITY_LINES = 5
+WORST_ON_PAGE = 3  # per rule; the CSV and JSON carry up to ten
 
 
 def render_html(board: Board) -> str:
@@ -36,8 +35,8 @@ def render_html(board: Board) -> str:
     parts = [
         _header(board),
         _contents(board),
-        _headline(board),
-        _ranking(board),
+        page_one(board),
+        _areas(board),
         *(_trust(board, t) for t in board.trusts),
         _practices(board),
         quality_section(board),
@@ -70,7 +69,7 @@ def _header(board: Board) -> str:
 
 
 def _contents(board: Board) -> str:
-    links = [("headline", "At a glance"), ("trusts", "Trusts ranked")]
+    links = [("headline", "At a glance"), ("areas", "Areas")]
     links += [(f"trust-{t.rank}", owner_label(t)) for t in board.trusts]
     links += [
         ("practices", "Practice side"),
@@ -82,169 +81,71 @@ def _contents(board: Board) -> str:
     return f'<nav aria-label="Contents"><ul>{items}</ul></nav>'
 
 
-def _headline(board: Board) -> str:
-    now = board.headline
-    summary = (
-        f'<p class="lead">Trusts owed <strong>{now.total:,}</strong> interface obligations '
-        f"in the period. Of the <strong>{now.judged:,}</strong> that could be judged, "
-        f"<strong>{percent(now.rate)}</strong> were met ({esc(points(board.headline_change))}"
-        f" against the previous period). {now.pending:,} are still pending and "
-        f"{now.not_assessable:,} could not be assessed from the data.{_undated(board)}</p>"
-    )
-    cards = "".join(_card(a.label, a.current, a.change) for a in board.areas)
-    cards += _card(
-        board.practice_side.label,
-        board.practice_side.current,
-        board.practice_side.change,
-        practice=True,
-    )
+def _areas(board: Board) -> str:
+    """The areas of page one in full: every status, the previous period and the change."""
     rows = [
         [
             a.label,
             a.current.judged,
             *tally_cells(a.current),
-            percent(a.previous.rate),
-            points(a.change),
+            rate_text(a.previous),
+            change_text(a.current_dated, a.previous, a.change),
         ]
         for a in [*board.areas, board.practice_side]
     ]
-    chart = trend_svg(
-        "Met rate per Delivery Plan area by month, all trusts",
-        board.trend.months,
-        board.trend.series,
-        "Line chart of the monthly met rate, in per cent, for each Delivery Plan area, "
-        "over the previous and the reporting period.",
-        prefix="icb",
-        current_from=board.trend.current_from,
-    )
     return (
-        '<section id="headline"><h2>At a glance</h2>'
-        f'{summary}<div class="cards">{cards}</div>'
+        '<section id="areas"><h2>The areas in detail</h2>'
         + table(
             "Met rate per Delivery Plan area (trust side) and referral completeness "
             "(practice side)",
             ["Area", "Judged", *STATUS_HEADERS, "Previous period", "Change"],
             rows,
         )
-        + f"<figure>{chart}<figcaption>Monthly met rate per area, all trusts, over the "
-        "previous and the reporting period. Months with nothing judged are left blank; areas "
-        "with nothing judged are not drawn.</figcaption></figure></section>"
-    )
-
-
-def _undated(board: Board) -> str:
-    if not board.undated_count or board.undated == "include":
-        return ""
-    return (
-        f' <a href="#quality">{_count(board.undated_count, "obligation")} could not be '
-        f"dated</a> and {'is' if board.undated_count == 1 else 'are'} in none of these figures."
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def _card(label: str, tally: Tally, change: float | None, practice: bool = False) -> str:
-    kind = " practice" if practice else ""
-    return (
-        f'<div class="card{kind}"><div class="label">{esc(label)}</div>'
-        f'<div class="big">{esc(percent(tally.rate))}</div>'
-        f'<div class="small">{tally.met:,} of {tally.judged:,} met · '
-        f"{esc(points(change))}</div></div>"
-    )
-
-
-def _ranking(board: Board) -> str:
-    rows = [
-        [
-            t.rank,
-            owner_label(t),
-            t.interface_lead or "not named",
-            t.overall.judged,
-            percent(t.overall.rate),
-            percent(t.previous.rate),
-            points(t.change),
-            t.overall.pending,
-            t.overall.not_assessable,
-        ]
-        for t in board.trusts
-    ]
-    return (
-        '<section id="trusts"><h2>Trusts ranked by met rate</h2>'
-        + table(
-            "Trusts, best met rate first (met ÷ (met + breached), trust-side rules)",
-            [
-                "Rank",
-                "Trust",
-                "Interface lead",
-                "Judged",
-                "Met rate",
-                "Previous",
-                "Change",
-                "Pending",
-                "Not assessable",
-            ],
-            rows,
-            numeric_from=3,
-        )
         + "</section>"
     )
 
 
 def _trust(board: Board, trust: OwnerSection) -> str:
+    """One trust's detail: its rules and what could not be judged (its monthly trend is in
+    the CSV and JSON outputs; page one carries the ICB's)."""
     rows = [
-        [f"{board.info(rule).title} ({rule})", *tally_cells(tally)]
-        for rule, tally in trust.rules.items()
+        [f"{board.info(rule).title}", *tally_cells(tally)] for rule, tally in trust.rules.items()
     ]
     rows.append(["All rules", *tally_cells(trust.overall)])
-    chart = trend_svg(
-        f"Met rate per area by month, {owner_label(trust)}",
-        trust.trend.months,
-        trust.trend.series,
-        f"Line chart of the monthly met rate, in per cent, per Delivery Plan area for "
-        f"{owner_label(trust)}.",
-        prefix=f"t{trust.rank}",
-        current_from=trust.trend.current_from,
-    )
-    lead = esc(trust.interface_lead) if trust.interface_lead else "not named in the policy file"
+    lead = f"Interface lead: {esc(trust.interface_lead)}. " if trust.interface_lead else ""
+    change = change_text(trust.dated, trust.previous, trust.change)
     return (
         f'<section class="trust" id="trust-{trust.rank}">'
         f"<h3>{trust.rank}. {esc(owner_label(trust))}</h3>"
-        f'<p class="meta">Interface lead: {lead}. Met rate {esc(percent(trust.overall.rate))}'
-        f" ({esc(points(trust.change))}).</p>"
+        f'<p class="meta">{lead}Met {esc(rate_text(trust.overall))}; change '
+        f"{esc(change)}.</p>"
         + table(f"{owner_label(trust)}: obligations per rule", ["Rule", *STATUS_HEADERS], rows)
-        + f"<figure>{chart}<figcaption>Monthly met rate per area, {esc(owner_label(trust))}. "
-        "Areas with nothing judged are not drawn.</figcaption></figure>"
-        + _quality_list(board, trust.quality)
+        + _quality_note(trust)
         + "</section>"
     )
 
 
-def _quality_list(board: Board, lines: list[QualityLine]) -> str:
-    if not lines:
+def _quality_note(trust: OwnerSection) -> str:
+    """Not-assessable obligations are explained once, trust by trust, in the data-quality
+    table; the trust's section points there."""
+    n = trust.overall.not_assessable
+    if not n:
         return '<p class="ok">Every obligation of this trust could be assessed.</p>'
-    items = "".join(
-        f"<li><strong>{esc(percent(q.share))}</strong> of {esc(board.info(q.rule).title.lower())} "
-        f"obligations ({q.count:,} of {q.rule_total:,}) could not be judged: "
-        f"<q>{esc(q.pattern)}</q></li>"
-        for q in lines[:QUALITY_LINES]
+    return (
+        f'<p class="meta">{n:,} could not be judged from the data: the reasons are in '
+        '<a href="#quality">data quality</a>.</p>'
     )
-    more = len(lines) - QUALITY_LINES
-    if more > 0:
-        items += f'<li><a href="#quality">{more} more reasons</a> in the data-quality table</li>'
-    return f'<div class="quality"><h4>What could not be judged</h4><ul>{items}</ul></div>'
 
 
 def _practices(board: Board) -> str:
     rows = [
         [
-            p.ods,
+            owner_label(p),
             p.overall.total,
             p.overall.met,
             p.overall.breached,
-            percent(p.overall.rate),
-            percent(p.previous.rate),
+            rate_text(p.overall),
+            rate_text(p.previous),
         ]
         for p in board.practices
     ]
@@ -258,7 +159,7 @@ def _practices(board: Board) -> str:
         "priority and clinical information (rule referral-complete, SC6.8).</p>"
         + table(
             "Referral completeness per practice, best first",
-            ["Practice", "Referrals", "Complete", "Incomplete", "Complete rate", "Previous"],
+            ["Practice", "Referrals", "Complete", "Incomplete", "Complete (95 % CI)", "Previous"],
             rows,
         )
         + gap_list
@@ -268,12 +169,14 @@ def _practices(board: Board) -> str:
 
 def _worst(board: Board) -> str:
     parts = [
-        '<section id="worst"><h2>Worst examples</h2><p>Up to ten breaches per rule, '
+        '<section id="worst"><h2>Worst examples</h2><p>Up to three breaches per rule '
+        "(ten in the CSV and JSON), "
         "largest shortfall first (hours late, or days of medicine missing), otherwise the "
         "most recent first. Patients are shown by the last three digits of the NHS number "
         "only.</p>"
     ]
     for rule, examples in board.worst.items():
+        examples = examples[:WORST_ON_PAGE]
         parts.append(_worst_table(board.info(rule), examples))
     if not board.worst:
         parts.append("<p>No breaches in this period.</p>")
@@ -302,6 +205,14 @@ def _example_row(index: int, example: Example) -> list[Cell]:
         example.patient,
         day(example.day) if example.day else "undated",
         example.shortfall,
-        ", ".join(example.evidence) or example.subject,
+        _evidence(example),
         example.detail,
     ]
+
+
+def _evidence(example: Example) -> str:
+    """The first piece of evidence (the CSV and JSON list them all)."""
+    if not example.evidence:
+        return example.subject
+    more = len(example.evidence) - 1
+    return example.evidence[0] + (f" and {more} more" if more else "")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from adapter.board.aggregate import OwnerSection
 from adapter.board.periods import LONDON
 from adapter.board.privacy import mask_text
-from adapter.board.tally import Tally, percent
+from adapter.board.tally import Tally, rate_text
 
 Cell = object
 
@@ -76,10 +76,10 @@ def _num(index: int, numeric_from: int) -> str:
 
 
 def tally_cells(tally: Tally) -> list[Cell]:
-    return [tally.met, tally.breached, tally.pending, tally.not_assessable, percent(tally.rate)]
+    return [tally.met, tally.breached, tally.pending, tally.not_assessable, rate_text(tally)]
 
 
-STATUS_HEADERS = ["Met", "Breached", "Pending", "Not assessable", "Met rate"]
+STATUS_HEADERS = ["Met", "Breached", "Pending", "Not assessable", "Met (95 % CI)"]
 
 
 def owner_label(section: OwnerSection) -> str:

@@ -1,9 +1,10 @@
 """Data quality: what could not be judged and why.
 
-Not-assessable obligations are grouped by owner, rule and the *pattern* of their `detail`
-sentence: the sentence with references, quoted text and numbers replaced by placeholders,
-so "Encounter/a1 finished on 2024-03-02 without a discharge time" and the same sentence
-about Encounter/b7 fall into one group.
+Not-assessable obligations are grouped by owner, rule and the plain-English reason of their
+`detail` sentence (`reasons.plain_reason`), so "Encounter/a1 finished on 2024-03-02 without
+a discharge time" and the same sentence about Encounter/b7 fall into one group. The
+*pattern* (the sentence with references, quoted text and numbers replaced by placeholders)
+is the fallback for a sentence the reasons table does not know.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapter.board.privacy import mask_text
+from adapter.board.reasons import plain_reason
 from adapter.model import Obligation, Status
 
 _REFERENCE = re.compile(r"\b([A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}")
@@ -74,6 +76,7 @@ def quality_lines(
     for obligation in obligations:
         totals[obligation.rule] += 1
         if obligation.status == status:
-            groups[(obligation.rule, detail_pattern(obligation.detail))] += 1
+            detail = obligation.detail
+            groups[(obligation.rule, plain_reason(detail, detail_pattern(detail)))] += 1
     lines = [QualityLine(rule, pattern, n, totals[rule]) for (rule, pattern), n in groups.items()]
     return sorted(lines, key=lambda q: (-q.share, -q.count, q.rule, q.pattern))

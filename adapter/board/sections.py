@@ -7,7 +7,7 @@ from typing import Any
 from adapter.board.aggregate import Board
 from adapter.board.catalogue import area_label
 from adapter.board.markup import esc, instant, owner_label, table
-from adapter.board.tally import percent
+from adapter.board.tally import MIN_CASES_FOR_RATE, percent
 from adapter.model import format_instant
 
 
@@ -89,7 +89,10 @@ def method_section(board: Board) -> str:
         "fulfilment time (or, if nothing was sent, the as-of time) minus the due time; for "
         "discharge medication, the days of medicine missing.",
         "<strong>Privacy.</strong> Patients appear only as the last three digits of the NHS "
-        "number; any ten-digit number in references or text is masked the same way.",
+        "number; an NHS number in text, or used as a whole id, is masked the same way.",
+        f"<strong>Small numbers.</strong> A rate from fewer than {MIN_CASES_FOR_RATE} judged "
+        "cases is shown as counts; a rate is shown with its 95 % Wilson score interval. "
+        "A change is shown only when both periods have enough cases.",
         f"<strong>As of</strong> {esc(instant(board.as_of))} "
         f"({esc(format_instant(board.as_of))}); policy {esc(board.policy.get('name'))}"
         + (f" from {esc(board.policy.get('file'))}" if board.policy.get("file") else "")
@@ -104,14 +107,10 @@ def method_section(board: Board) -> str:
         )
     rows = [
         [
-            f"{m.info.rule}",
-            m.info.title,
-            m.info.side,
-            area_label(m.info.area),
-            m.info.clause,
+            f"{m.info.title} ({m.info.rule})",
+            f"{m.info.side}; {area_label(m.info.area)}; {m.info.clause}",
             m.info.definition,
-            _pairs(m.params),
-            _pairs(m.overrides) or "none",
+            _pairs(m.params) + (f"; local: {_pairs(m.overrides)}" if m.overrides else ""),
         ]
         for m in board.method
     ]
@@ -120,7 +119,7 @@ def method_section(board: Board) -> str:
         + "".join(f"<p>{p}</p>" for p in paragraphs)
         + table(
             "Rules, their contract clauses, parameters in force and local overrides",
-            ["Rule", "Title", "Side", "Area", "Clause", "Definition", "Parameters", "Overrides"],
+            ["Rule", "Side; area; clause", "Definition", "Parameters in force"],
             rows,
             numeric_from=99,
         )

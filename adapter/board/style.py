@@ -35,12 +35,24 @@ figcaption { font-size: 12px; color: #444; }
 .quality ul, section ul { margin: 4px 0 8px 20px; padding: 0; }
 .ok { color: #333; font-style: italic; }
 section.trust { border-top: 1px dashed #aaa; }
-#worst td { word-break: break-word; }
+#worst td, #method td, #method th, #quality td { overflow-wrap: anywhere; }
 #worst td:nth-child(-n+5) { white-space: nowrap; word-break: normal; }
+.asks { border: 2px solid #1a1a1a; padding: 4px 12px; margin: 10px 0; }
+.asks h3 { margin: 4px 0; }
+.asks ol { margin: 4px 0 6px 20px; padding: 0; }
+@page { size: A4; margin: 11mm 12mm; }
 @media print {
-  body { background: #fff; }
+  body { background: #fff; font-size: 10.5px; line-height: 1.3; }
   nav { display: none; }
   main { padding: 0; max-width: none; }
-  section.trust, figure, table { break-inside: avoid; }
+  h2 { font-size: 15px; margin: 12px 0 4px; }
+  h3 { font-size: 13px; margin: 8px 0 2px; }
+  table { font-size: 9px; margin: 4px 0 8px; }
+  th, td { padding: 1px 4px; }
+  .card .big { font-size: 20px; }
+  .lead { font-size: 12px; }
+  figure svg { max-height: 62mm; }
+  #areas { break-before: page; }
+  section.trust, figure, tr, .asks, .cards { break-inside: avoid; }
 }
 """

@@ -62,11 +62,18 @@ def warn_rejected(result: Result, *, always: bool = False) -> None:
 def top_reasons(result: Result) -> list[tuple[str, int]]:
     """Rejection messages with the parts that differ between resources replaced by N."""
     reasons: Counter[str] = Counter(
-        _VARIES.sub("…", _LOCATION.sub("", issue.message))
+        _VARIES.sub("…", _unlocated(issue.message, issue.location.file))
         for issue in result.issues
         if issue.severity in ("error", "fatal")
     )
     return reasons.most_common(TOP_REASONS)
+
+
+def _unlocated(message: str, file: str | None) -> str:
+    """The message without the file (and line) it starts with: reasons group across files."""
+    if file and message.startswith(file):
+        return message[len(file) :].lstrip(":0123456789 ")
+    return _LOCATION.sub("", message)
 
 
 def verdict(code: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -124,29 +125,28 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from adapter.board import Options, Period, build_board
+    from adapter.board.names import stored_names, with_names
 
     out = args.out or DEFAULT_OUT[args.format]
     _check_usage(args, out)
     say_as_of(args.as_of_text, args.as_of)
     policy = _policy(args.policy)
-    options = Options(
-        icb_name=args.icb_name,
-        undated=args.undated,
-        trusts=_trusts(policy, args.policy),
-        policy=policy,
-    )
+    trusts = _trusts(policy, args.policy)
+    options = Options(icb_name=args.icb_name, undated=args.undated, trusts=trusts, policy=policy)
     period = Period(args.start, args.end)
     if args.database_url:
         obligations, events = _from_database(args.database_url, args.as_of)
         _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
+        options = replace(options, trusts=with_names(trusts, stored_names(args.database_url)))
         board = build_board(
             obligations, period, args.as_of or datetime.now(UTC), options, events=events
         )
     else:
-        result, events = _from_paths(args.paths, args.as_of, policy)
+        result, events, names = _from_paths(args.paths, args.as_of, policy)
         empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
         if empty:
             raise UsageError(empty)
+        options = replace(options, trusts=with_names(trusts, names))
         board = build_board(
             result.obligations,
             period,
@@ -249,20 +249,24 @@ def _write(board: Any, kind: str, out: str) -> None:
     )
 
 
-def _from_paths(paths: list[str], as_of: datetime | None, policy: Any) -> tuple[Any, Any]:
+def _from_paths(
+    paths: list[str], as_of: datetime | None, policy: Any
+) -> tuple[Any, Any, dict[str, str]]:
     """The engine's result for `paths` (as `engine.check`), noting each subject's event
     time as the resources stream past, so the input is read once."""
     from adapter.board.dating import EventDates
+    from adapter.board.names import OrganisationNames
     from adapter.engine import run
     from adapter.ingest import Limits, read_paths
 
     events = EventDates()
+    names = OrganisationNames()
     with terminal_progress() as progress:
-        items = events.watch(read_paths(paths, Limits()))
+        items = names.watch(events.watch(read_paths(paths, Limits())))
         result = run(items, as_of=as_of, policy=policy, progress=progress)
     outcome.fatal_files(result)
     outcome.warn_rejected(result)
-    return result, events
+    return result, events, names
 
 
 def _from_database(url: str, as_of: datetime | None) -> tuple[list[Any], Any]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
-from adapter.facts import Letter, MedicationOrder, MedicationUse, Ref, Supply
+from adapter.facts import Letter, MedicationOrder, MedicationUse, MedicineFact, Ref, Supply
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import DischargeMedication, Params
@@ -89,7 +89,9 @@ def _subject(
         owed_to=world.practice_of_patient(fact.patient),
         evidence=(fact.head.key, *evidence),
     )
-    return Subject(fact.head.key, fact.medicine or "medicine", supply, course, parties)
+    named = world.resolve(fact.medication)
+    name = fact.medicine or (named.name if isinstance(named, MedicineFact) else None)
+    return Subject(fact.head.key, name or "medicine", supply, course, parties)
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -118,7 +120,8 @@ def judge(subject: Subject, minimum: float) -> tuple[Status, str]:
     if supply.days is None:
         return "not-assessable", f"Discharge supply of {name} cannot be worked out: {supply.how}."
     if supply.whole:
-        return "met", f"Discharge supply of {name} covers the whole course ({supply.how})."
+        course = f"{days(supply.days)}-day course"
+        return "met", f"Discharge supply of {name} covers the whole {course} ({supply.how})."
     most = supply.most if supply.most is not None else supply.days
     if supply.days + _EPSILON >= required:
         return "met", f"Discharge supply of {name} is {_span(supply)} days ({supply.how}); {why}."

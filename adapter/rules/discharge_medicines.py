@@ -4,9 +4,9 @@ A MedicationRequest or MedicationStatement is a discharge medicine when it is
 
     coded     its category is `discharge` (R4 or STU3 system), or
     listed    it is an entry (directly, or through a List) of a medication section of a
-              discharge document: a Composition typed as a discharge summary, or whose
-              Encounter is an inpatient or day-case stay; or an entry of a List coded as
-              discharge medications,
+              discharge document: a Composition whose Encounter is an inpatient or day-case
+              stay, or (when its Encounter was not read) typed as a discharge summary; or
+              an entry of a List coded as discharge medications,
 
 and no category says someone else supplies it (`community`, `outpatient`,
 `patientspecified`: EPS and GP Connect orders), and no change status says it was stopped.
@@ -51,12 +51,14 @@ class DischargeMedicines:
                 self._list(found, found.head.key, None)
 
     def _is_discharge_document(self, letter: Letter) -> bool:
+        """The Encounter's class decides when it is known (an A&E "discharge summary" lists
+        the medicines the patient already takes); else the document type."""
         if letter.status in WITHDRAWN:
             return False
-        if any(t.has_code(self.codes["discharge-summary-types"]) for t in letter.types):
-            return True
         stay = self.world.encounter(letter.encounter)
-        return stay is not None and stay.klass in self.codes["discharge-medicine-classes"]
+        if stay is not None and stay.klass:
+            return stay.klass in self.codes["discharge-medicine-classes"]
+        return any(t.has_code(self.codes["discharge-summary-types"]) for t in letter.types)
 
     def _list(self, target: object, key: str | None, letter: Letter | None) -> None:
         if isinstance(target, ListFact):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from adapter.facts import Attendance, Concept
+from adapter.facts import Attendance, Concept, DocumentFact
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import NoParams, Params
+from adapter.policy import Policy
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
 from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
 from adapter.rules.narrative import findings
@@ -29,6 +30,12 @@ def coded_as_issued(concept: Concept, world: World) -> bool:
     return bool(world.policy.phrases["fit-note-coded-issued"].search(concept.words()))
 
 
+def is_fit_note(document: DocumentFact, policy: Policy) -> bool:
+    """A DocumentReference whose type names a fit note (phrase list document-fit-note)."""
+    names = policy.phrases["document-fit-note"]
+    return any(names.search(kind.words()) for kind in document.types)
+
+
 def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
     """Each kind of fit-note evidence about the attendance, with the resources that say it."""
     found: dict[str, list[str]] = {kind: [] for kind in PRECEDENCE}
@@ -44,7 +51,7 @@ def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
         elif any(c.has_code(codes) for c in observation.concepts):
             found["needed"].append(observation.head.key)
     for document in world.documents_by_encounter.get(key, []):
-        if document.names_fit_note:
+        if is_fit_note(document, world.policy):
             found["issued"].append(document.head.key)
     return found
 

@@ -11,7 +11,7 @@ from adapter.facts import Attendance, Letter
 from adapter.instants import hours_between, london_date
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.rules.base import FINAL, Parties, Rule, by_deadline, when
+from adapter.rules.base import FINAL, WITHDRAWN, Parties, Rule, by_deadline, when
 
 
 def is_discharge_summary(letter: Letter, world: World) -> bool:
@@ -86,11 +86,21 @@ def undated_letters(attendance: Attendance, world: World) -> list[Letter]:
 
 
 def parties_of(attendance: Attendance, world: World) -> Parties:
+    """The encounter's trust (rules.md §2); when the Encounter names none, the trust that is
+    custodian of a letter about it (docs/contract.md §4): it answers for that care."""
     return Parties(
         patient=world.patient_label(attendance.patient),
-        owner=world.trust_of_encounter(attendance),
+        owner=world.trust_of_encounter(attendance) or letter_custodian(attendance, world),
         owed_to=world.practice_of_patient(attendance.patient),
     )
+
+
+def letter_custodian(attendance: Attendance, world: World) -> str | None:
+    letters = world.letters_by_encounter.get(attendance.head.key, [])
+    for letter in sorted(letters, key=lambda x: x.head.key):
+        if letter.status not in WITHDRAWN and world.role(letter.custodian) == "trust":
+            return world.ods(letter.custodian)
+    return None
 
 
 def sent_sentence(

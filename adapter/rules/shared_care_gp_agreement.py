@@ -21,16 +21,14 @@ from adapter.rules.base import AGREED, Board, Context, Parties, Rule, by_deadlin
 
 
 def is_shared_care(order: MedicationOrder, world: World) -> bool:
+    """Coded `shared-care`, or "shared care" in a category of the order or of the CarePlan
+    it is based on (rules.md §5.4)."""
     codes = world.policy.codes
-    words = codes["shared-care-words"]
-    for concept in order.categories:
-        if concept.has_code_value(codes["shared-care-category-codes"]):
-            return True
-        if any(w in concept.words() for w in words):
-            return True
-    return any(
-        (plan := world.care_plan(ref)) is not None and plan.shared_care for ref in order.based_on
-    )
+    if any(c.has_code_value(codes["shared-care-category-codes"]) for c in order.categories):
+        return True
+    plans = [plan for ref in order.based_on if (plan := world.care_plan(ref)) is not None]
+    categories = [*order.categories, *(c for plan in plans for c in plan.categories)]
+    return any(w in c.words() for c in categories for w in codes["shared-care-words"])
 
 
 def practice_for(order: MedicationOrder, world: World) -> str | None:

@@ -26,7 +26,10 @@ from adapter.translate.context import (
 from adapter.translate.document_reference import document_reference_to_fact
 from adapter.translate.encounter import encounter_to_attendance
 from adapter.translate.fields import Fields
-from adapter.translate.medication_request import medication_request_to_order
+from adapter.translate.medication_request import (
+    medication_request_to_order,
+    medication_to_medicine,
+)
 from adapter.translate.medication_statement import list_to_list, medication_statement_to_use
 from adapter.translate.message import message_header_to_message, operation_outcome_to_outcome
 from adapter.translate.parties import (
@@ -50,6 +53,7 @@ TRANSLATORS: dict[str, Translator] = {
     "Appointment": appointment_to_booking,
     "MedicationRequest": medication_request_to_order,
     "MedicationStatement": medication_statement_to_use,
+    "Medication": medication_to_medicine,
     "List": list_to_list,
     "ServiceRequest": service_request_to_request,
     "Task": task_to_task,

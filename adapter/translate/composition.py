@@ -34,7 +34,7 @@ def composition_to_letter(f: Fields, policy: Policy, sent_at: str | None) -> Let
         custodian=f.ref(r, "custodian", "custodian"),
         authors=f.refs(r, "author", "author"),
         sections=tuple(_sections(f, r, "section", policy)),
-        medicines=medication_entries(r, policy),
+        medicines=tuple(f.scoped_ref(ref) for ref in medication_entries(r, policy)),
     )
 
 

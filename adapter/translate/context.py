@@ -1,10 +1,12 @@
 """Task, Observation, DocumentReference and CarePlan → the context facts the rules read.
+Neutral facts only: whether a document is a fit note or a plan is shared care is read by the
+rules (fit-note-issued, shared-care-gp-agreement) with their phrase lists and words.
 Profiles: UK Core Task (https://fhir.hl7.org.uk/StructureDefinition/UKCore-Task), Observation,
 DocumentReference, CarePlan."""
 
 from __future__ import annotations
 
-from adapter.facts import DocumentFact, ObservationFact, PlanFact, Ref, TaskFact
+from adapter.facts import Concept, DocumentFact, ObservationFact, PlanFact, Ref, TaskFact
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
 
@@ -38,19 +40,20 @@ def document_reference_to_document(f: Fields, policy: Policy) -> DocumentFact:
     kind = f.concept(r, "type", "type")
     context = f.obj(r, "context", "context") or {}
     encounters: tuple[Ref, ...] = f.refs(context, "encounter", "context.encounter")
-    names = policy.phrases["document-fit-note"]
-    return DocumentFact(f.head(), encounters, bool(kind and names.search(kind.words())))
+    return DocumentFact(f.head(), encounters, (kind,) if kind else ())
 
 
 def care_plan_to_plan(f: Fields, policy: Policy) -> PlanFact:
-    categories = f.concepts(f.resource, "category", "category")
-    words = policy.codes["shared-care-words"]
-    return PlanFact(f.head(), any(w in c.words() for c in categories for w in words))
+    return PlanFact(f.head(), f.concepts(f.resource, "category", "category"))
+
+
+# What a completed fitness-for-work form is, as a document type the fit-note rule reads.
+FIT_NOTE_FORM = Concept((), "statement of fitness for work (FitnessForWork questionnaire)")
 
 
 def questionnaire_response_to_document(f: Fields, policy: Policy) -> DocumentFact:
     """A completed UK Core FitnessForWork QuestionnaireResponse is the fit note itself
-    (docs/contract.md §6): read like a DocumentReference naming a fit note. Profile:
+    (docs/contract.md §6): read as a document of that kind about its encounter. Profile:
     https://fhir.hl7.org.uk/StructureDefinition/UKCore-QuestionnaireResponse"""
     r = f.resource
     status = f.code(r, "status", "status", required="send the QuestionnaireResponse status")
@@ -58,4 +61,5 @@ def questionnaire_response_to_document(f: Fields, policy: Policy) -> DocumentFac
     forms = policy.codes["fit-note-questionnaires"]
     is_fit_note = status in ("completed", "amended") and any(name in form for name in forms)
     encounter = f.ref(r, "encounter", "encounter")
-    return DocumentFact(f.head(), (encounter,) if encounter else (), is_fit_note)
+    kinds = (FIT_NOTE_FORM,) if is_fit_note else ()
+    return DocumentFact(f.head(), (encounter,) if encounter else (), kinds)

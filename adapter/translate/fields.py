@@ -213,6 +213,10 @@ class Fields:
             type=_shared(self.string(value, "type", f"{path}.type")),
         )
 
+    def scoped_ref(self, ref: Ref) -> Ref:
+        """A reference read outside `ref`/`refs`, tied to this resource's Bundle."""
+        return Ref(scoped(ref.reference, self.scope), ref.system, ref.value, ref.type)
+
     def _system(self, system: str | None, path: str) -> str | None:
         """The identifier system, with a legacy or mis-cased one read as the right one and
         a warning naming it (docs/contract.md §5)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.facts import MedicationOrder
+from adapter.facts import MedicationOrder, MedicineFact
 from adapter.policy import Policy
 from adapter.supply import course_days, supplied_days
 from adapter.translate.dosage import dosage_lines
@@ -49,6 +49,7 @@ def medication_request_to_order(f: Fields, policy: Policy) -> MedicationOrder:
         ),
         course_days=course_days(lines),
         medicine=medicine_name(f, r),
+        medication=f.ref(r, "medicationReference", "medicationReference"),
     )
 
 
@@ -62,3 +63,10 @@ def medicine_name(f: Fields, r: dict[str, Any]) -> str | None:
         if isinstance(ref, dict) and isinstance(ref.get("display"), str)
         else None
     )
+
+
+def medication_to_medicine(f: Fields, policy: Policy) -> MedicineFact:
+    """A Medication, for its name (dm+d or SNOMED display, or text)."""
+    code = f.concept(f.resource, "code", "code")
+    name = (code.text or next((d for _, _, d in code.codings if d), None)) if code else None
+    return MedicineFact(f.head(), name)

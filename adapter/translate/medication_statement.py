@@ -43,6 +43,7 @@ def medication_statement_to_use(f: Fields, policy: Policy) -> MedicationUse:
         supply=Supply(None, NO_SUPPLY),
         course_days=course_days(lines),
         medicine=medicine_name(f, r),
+        medication=f.ref(r, "medicationReference", "medicationReference"),
     )
 
 

@@ -111,16 +111,19 @@ def test_report_command_names_trusts_and_interface_leads_from_the_policy(tmp_pat
     )
     assert code == 0
     doc = lxml.html.fromstring(out.read_text(encoding="utf-8"))
-    ranking = doc.xpath("//table[starts-with(caption, 'Trusts, best')]/tbody/tr")
+    ranking = doc.xpath("//table[starts-with(caption, 'Trusts ranked')]/tbody/tr")
     cells = {r.xpath("string(th)"): [c.text_content() for c in r.xpath("td")] for r in ranking}
-    named = next(v for v in cells.values() if v[0] == f"Example Hospitals NHS Trust ({trust})")
-    assert named[1] == "Dr A Example"
-    method = doc.xpath("//table[starts-with(caption, 'Rules, their')]/tbody/tr")
-    medication = next(r for r in method if r.xpath("string(th)") == "discharge-medication-7d")
-    assert "min_days = 14" in medication.text_content()
-    summary = next(r for r in method if r.xpath("string(th)") == "discharge-summary-24h")
-    assert "max_hours = 24" in summary.text_content()
-    letters = next(r for r in method if r.xpath("string(th)") == "clinic-letter-7d")
+    assert any(v[0] == f"Example Hospitals NHS Trust ({trust})" for v in cells.values())
+    leads = doc.xpath("string(//section[@id='headline'])")
+    assert f"Interface leads: Example Hospitals NHS Trust ({trust}): Dr A Example" in leads
+
+    def method_row(rule):
+        rows = doc.xpath("//table[starts-with(caption, 'Rules, their')]/tbody/tr")
+        return next(r for r in rows if r.xpath("string(th)").endswith(f"({rule})"))
+
+    assert "local: min_days = 14" in method_row("discharge-medication-7d").text_content()
+    assert "max_hours = 24" in method_row("discharge-summary-24h").text_content()
+    letters = method_row("clinic-letter-7d")
     assert "{from: 2018-04-01, max_days: 7}" in letters.text_content()
     assert "Example ICB policy" in doc.xpath("string(//header)")
     assert "phrases.fit-note-issued = [fit note emailed]" in doc.xpath(

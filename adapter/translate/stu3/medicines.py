@@ -2,8 +2,10 @@
 
 MedicationRequest: http://hl7.org/fhir/STU3/medicationrequest.html (`requester.agent` /
 `onBehalfOf` → `requester`, one `category` → an array, `context` → `encounter`).
-MedicationStatement: http://hl7.org/fhir/STU3/medicationstatement.html (`taken` and
-`reasonNotTaken` dropped: R4 has no `taken`, and `statusReason` replaces the latter).
+MedicationStatement: http://hl7.org/fhir/STU3/medicationstatement.html (`taken` dropped:
+R4 has no `taken`, but `taken` = `n` becomes R4 status `not-taken`, as the R4 mapping from
+STU3 does, so a medicine the patient is not taking is never judged as a supply;
+`statusReason` replaces `reasonNotTaken`).
 Dosage: http://hl7.org/fhir/STU3/dosage.html `dose[x]`/`rate[x]` → R4 `doseAndRate`.
 """
 
@@ -31,7 +33,8 @@ def medication_request(resource: JSON) -> tuple[JSON, Renames]:
 def medication_statement(resource: JSON) -> tuple[JSON, Renames]:
     out = dict(resource)
     renames: Renames = {}
-    out.pop("taken", None)
+    if out.pop("taken", None) == "n" and "status" in out:
+        out["status"] = "not-taken"
     move(out, renames, "reasonNotTaken", "statusReason")
     _dosages(out, "dosage", renames)
     return out, renames
