@@ -203,11 +203,24 @@ class World:
 
     def _sender_ods(self, fact: Fact) -> str | None:
         """The ODS code of the sender (else the responsible organisation) of the message
-        that carried `fact`: a fallback after rules.md §2, never in place of it."""
+        that carried `fact`, when it is a trust (rules.md §2 roles): a fallback after
+        rules.md §2, never in place of it. A practice or other sender owes no trust duty."""
         message = self.message_of(fact)
         if message is None:
             return None
-        return self.ods(message.sender) or self.ods(message.responsible)
+        for party in (message.sender, message.responsible):
+            if party is not None and self.role(party) == "trust":
+                return self.ods(party)
+        return None
+
+    def receiver_ods(self, fact: Fact) -> str | None:
+        """The ODS code of the first receiver of the message that carried `fact`."""
+        message = self.message_of(fact)
+        for receiver in message.receivers if message is not None else ():
+            ods = self.ods(receiver)
+            if ods is not None:
+                return ods
+        return None
 
     def _receiving_practice(self, fact: Fact) -> str | None:
         message = self.message_of(fact)

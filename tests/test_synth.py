@@ -301,6 +301,26 @@ def test_truth_covers_every_rule_and_every_outcome(tmp_path: Path) -> None:
     assert {"pending", "not-assessable"} <= {s for _, _, s in truth}
 
 
+def test_medication_statement_lists_keep_the_truth_exact(tmp_path: Path) -> None:
+    out = _synth(tmp_path, "icb", patients=300, statements=0.6, local_times=True)
+    found, rejected = _engine_truth(out, AS_OF)
+    expected = _truth(out)
+    assert rejected == 0
+    assert found == expected, _explain(expected, found)
+    judged = {
+        (s.split("/")[0], status)
+        for rule, s, status in expected
+        if rule == "discharge-medication-7d"
+    }
+    assert {("MedicationStatement", "met"), ("MedicationStatement", "breached")} <= judged
+    assert {"List.ndjson", "MedicationStatement.ndjson"} <= {p.name for p in out.iterdir()}
+
+
+def test_medication_statement_share_outside_0_to_1_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        _synth(tmp_path, "icb", patients=1, statements=1.5)
+
+
 @pytest.mark.slow
 def test_engine_finds_exactly_the_truth_in_2000_patients(tmp_path: Path) -> None:
     out = _synth(tmp_path, "icb", patients=2000, seed=2026, local_times=True)

@@ -4,9 +4,11 @@ as a FHIR OperationOutcome. OpenAPI at /openapi.json, docs at /docs."""
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from adapter.api import fhir_in, fhir_out, reads
 from adapter.api.body import action
+from adapter.api.openapi import conformant
 from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.settings import Settings, resolve
 from adapter.model import Issue, Location
@@ -55,6 +58,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.include_router(router)
     _handlers(app)
     app.middleware("http")(_access_log)
+    app.middleware("http")(_refuse_control_characters)
+    app.openapi = conformant(app)  # type: ignore[method-assign]
     return app
 
 
@@ -78,10 +83,52 @@ async def _access_log(
     return response
 
 
+async def _refuse_control_characters(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """A path or query value holding a control character (NUL above all: PostgreSQL text
+    cannot hold it, SQLite can) is a 400 here, before any route or database sees it, so
+    both databases answer alike (issue 15, finding 3)."""
+    values = [request.url.path, *(v for _, v in request.query_params.multi_items())]
+    values += [k for k, _ in request.query_params.multi_items()]
+    if any(_CONTROL.search(value) for value in values):
+        message = "the URL holds a control character; send printable text only"
+        return _answer(request, 400, [Issue("error", "value", Location(file="request"), message)])
+    return await call_next(request)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _answer(
     request: Request, status: int, issues: list[Issue], headers: dict[str, str] | None = None
 ) -> Response:
     return fhir(request, outcome(issues), status, headers)
+
+
+def _allowed(request: Request) -> str:
+    """The methods the OpenAPI document lists for this path. Starlette names those of the
+    first route whose path matches (`/fhir/{resource_type}`: POST for `/fhir/metadata`)."""
+    path = request.scope.get("path", "")
+    matching = [
+        route
+        for route in _routes(request.app.router.routes)
+        if getattr(route, "path_regex", None) is not None and route.path_regex.match(path)
+    ]
+    # a literal path (/fhir/metadata) is documented alone, not as /fhir/{resource_type}
+    literal = [route for route in matching if "{" not in route.path]
+    methods = {method for route in literal or matching for method in route.methods or ()}
+    return ", ".join(sorted(methods))
+
+
+def _routes(routes: Any) -> Iterator[Any]:
+    """Routes, with those of included routers (this FastAPI nests them) opened."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _routes(inner.routes)
+        else:
+            yield route
 
 
 def _handlers(app: FastAPI) -> None:
@@ -113,7 +160,10 @@ def _handlers(app: FastAPI) -> None:
         code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
         message = f"{request.method} {request.url.path}: {exc.detail}"
         issue = Issue("error", code, Location(file="request"), message)
-        return _answer(request, exc.status_code, [issue], dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed(request)
+        return _answer(request, exc.status_code, [issue], headers)
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> Response:

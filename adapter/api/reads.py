@@ -171,7 +171,7 @@ async def summary(
 async def audit(
     request: Request,
     key: Annotated[KeyInfo, Depends(requires("admin"))],
-    before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    before: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,  # an INTEGER id everywhere
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JsonResponse:
     """The audit trail, newest first; `next` is the `before` of the following page. An

@@ -8,6 +8,7 @@ the Bundle fullUrl):
     Composition        the timestamp of the document Bundle that carried it, else `date`
     ServiceRequest     `authoredOn`, else `occurrenceDateTime`
     MedicationRequest  `authoredOn`, else `dispenseRequest.validityPeriod.start`
+    MedicationStatement `dateAsserted`, else `effectiveDateTime`, else `effectivePeriod.start`
     Encounter          `period.end`, else `period.start`
     Appointment        `start`
 
@@ -28,6 +29,11 @@ _PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "Composition": (("date",),),
     "ServiceRequest": (("authoredOn",), ("occurrenceDateTime",)),
     "MedicationRequest": (("authoredOn",), ("dispenseRequest", "validityPeriod", "start")),
+    "MedicationStatement": (
+        ("dateAsserted",),
+        ("effectiveDateTime",),
+        ("effectivePeriod", "start"),
+    ),
     "Encounter": (("period", "end"), ("period", "start")),
     "Appointment": (("start",),),
 }

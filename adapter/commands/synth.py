@@ -95,6 +95,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write some dateTimes zone-less (Europe/London local time), as "
         "some senders do; valid for `referee check`, not for strict R4",
     )
+    parser.add_argument(
+        "--medication-statements",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of inpatient discharges, 0..1, whose medicines are sent as Transfer of "
+        "Care does: MedicationStatements in a discharge medication List, each based on an "
+        "inpatient TTO order (default 0)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run)
 
@@ -130,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             truth_path=args.truth or default_truth_path(args.out),
             local_times=args.local_times,
             progress=not args.quiet,
+            statements=args.medication_statements,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

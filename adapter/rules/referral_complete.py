@@ -28,6 +28,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             if not present
         ]
         owed_to = next((ods for p in request.performers if (ods := world.ods(p))), None)
+        owed_to = owed_to or world.receiver_ods(request)  # contract §2: the message's receiver
         parties = Parties(
             patient=world.patient_label(request.patient),
             owner=practice,

@@ -102,9 +102,15 @@ def generate(
     truth_path: Path | None = None,
     local_times: bool = False,
     progress: bool = True,
+    statements: float = 0.0,
 ) -> Summary:
     """Write `patients` patients' last `months` months of traffic, ending at `as_of`.
-    With `local_times`, some dateTimes are zone-less London local time (rules.md §3)."""
+    With `local_times`, some dateTimes are zone-less London local time (rules.md §3).
+    `statements` is the share of inpatient discharges whose medicines are sent as Transfer
+    of Care does: MedicationStatements in a discharge medication List (docs/contract.md §7);
+    at 0 no random draw is spent on it, so the default traffic is unchanged."""
+    if not 0.0 <= statements <= 1.0:
+        raise ValueError("the MedicationStatement share must be between 0 and 1")
     unknown = set(breach_rates or {}) - set(RULES)
     if unknown:
         raise ValueError(f"unknown rule id(s) in breach rates: {', '.join(sorted(unknown))}")
@@ -119,7 +125,7 @@ def generate(
             writer.resource(resource)
         numbers = NhsNumbers(rng)
         for _ in range(patients):
-            _patient(rng, pop, numbers, instant, months, rates, writer, local_times)
+            _patient(rng, pop, numbers, instant, months, rates, writer, local_times, statements)
     finally:
         writer.close()
     return Summary(
@@ -143,6 +149,7 @@ def _patient(
     rates: dict[str, float],
     writer: BulkWriter,
     local_times: bool,
+    statements: float = 0.0,
 ) -> None:
     info, resource = make_patient(rng, numbers, pop, london_date(as_of))
     writer.resource(resource)
@@ -175,5 +182,6 @@ def _patient(
             writer.resource,
             writer.truth,
             local_times,
+            statements,
         )
         dict(zip(names, (s[1] for s in SCENARIOS), strict=True))[name](ep)

@@ -87,6 +87,8 @@ class Episode:
     sink: Callable[[Resource], None]
     truth_sink: Callable[[str, str, str], None]
     local_times: bool = False
+    statement_share: float = 0.0  # share of stays whose medicines go as a ToC List
+    medicine_list: str | None = None  # this stay's discharge medication List, when sent
 
     def id(self) -> str:
         return new_id(self.rng)
@@ -225,14 +227,12 @@ def write_letter(
     else:
         advice_extra = plan_lines + advice_extra
     if meds:
-        sections.insert(
-            2,
-            nv.section(
-                "medications-and-medical-devices",
-                ["Medicines on discharge are listed below."],
-                meds,
-            ),
+        medications = nv.section(
+            "medications-and-medical-devices", ["Medicines on discharge are listed below."], meds
         )
+        if ep.medicine_list:
+            medications["entry"] = [{"reference": f"List/{ep.medicine_list}"}]
+        sections.insert(2, medications)
     sections.append(
         nv.section(
             "information-and-advice-given",

@@ -36,15 +36,24 @@ def _quantity(value: float, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit}
 
 
-def discharge_medicines(ep: Episode, eid: str, discharged: datetime) -> list[str]:
-    """Zero to three medicines on discharge; returns their lines for the letter."""
-    lines = []
+def discharge_medicines(
+    ep: Episode, eid: str, discharged: datetime, toc: bool = False
+) -> list[str]:
+    """Zero to three medicines on discharge; returns their lines for the letter. With `toc`,
+    they are sent as Transfer of Care does: each TTO order (category inpatient) is the basis
+    of a MedicationStatement in a discharge medication List, and the statement is judged."""
+    lines: list[str] = []
+    entries: list[dict[str, Any]] = []
     for _ in range(ep.rng.choice((0, 1, 1, 2, 3))):
-        lines.append(_one(ep, eid, discharged - timedelta(minutes=ep.rng.randint(30, 360))))
+        authored = discharged - timedelta(minutes=ep.rng.randint(30, 360))
+        lines.append(_one(ep, eid, authored, entries if toc else None))
+    if entries:
+        ep.medicine_list = ep.id()
+        ep.emit(fhir.medication_list(ep.medicine_list, ep.patient.ref, eid, entries))
     return lines
 
 
-def _one(ep: Episode, eid: str, authored: datetime) -> str:
+def _one(ep: Episode, eid: str, authored: datetime, toc: list[dict[str, Any]] | None) -> str:
     rng = ep.rng
     code, name, unit = rng.choice(DRUGS)
     category = [
@@ -86,6 +95,9 @@ def _one(ep: Episode, eid: str, authored: datetime) -> str:
             extra["intent"] = rng.choice(("original-order", "instance-order"))
     mid = ep.id()
     requester = ep.consultant().ref(True) if rng.random() < 0.8 else ep.trust.org.ref
+    if toc is not None:  # the order is the ward's TTO; the statement in the List is judged
+        category = [fhir.concept({"system": fhir.MR_CATEGORY, "code": "inpatient"})]
+        _statement(ep, eid, mid, (code, name, ep.t(authored)), extra, toc, status)
     ep.emit(
         fhir.medication_request(
             mid,
@@ -97,9 +109,50 @@ def _one(ep: Episode, eid: str, authored: datetime) -> str:
             **extra,
         )
     )
-    if status is not None:
+    if status is not None and toc is None:
         ep.truth("discharge-medication-7d", f"MedicationRequest/{mid}", status)
     return name
+
+
+ITK_CHANGE = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-PatientMedicationChangeType-1"
+CEASED = {"system": "urn:oid:1.2.36.1.2001.1001.101.104.16592", "code": "05", "display": "Ceased"}
+
+
+def _statement(
+    ep: Episode,
+    eid: str,
+    mid: str,
+    drug: tuple[str, str, str],
+    extra: dict[str, Any],
+    entries: list[dict[str, Any]],
+    status: str | None,
+) -> None:
+    """Emit the MedicationStatement based on order `mid`, add it to the List's `entries`,
+    and record its truth (the order's supply judged on the statement). A `status` of None
+    (not a supply the rule reads) becomes a statement that is no subject: stopped, not
+    taken, or flagged ceased in the List."""
+    code, name, asserted = drug
+    sid, flag = ep.id(), {"system": ITK_CHANGE, "code": "4", "display": "Addition"}
+    state = "active" if ep.chance(0.8) else "completed"
+    if status is None:
+        roll = ep.rng.random()
+        state = "stopped" if roll < 0.4 else ("not-taken" if roll < 0.7 else state)
+        flag = CEASED if roll >= 0.7 else flag
+    ep.emit(
+        fhir.medication_statement(
+            sid,
+            ep.patient.ref,
+            eid,
+            state,
+            fhir.concept({"system": fhir.DMD, "code": code, "display": name}),
+            f"MedicationRequest/{mid}",
+            extra.get("dosageInstruction", []),
+            asserted,
+        )
+    )
+    entries.append({"flag": fhir.concept(flag), "item": fhir.ref(f"MedicationStatement/{sid}")})
+    if status is not None:
+        ep.truth("discharge-medication-7d", f"MedicationStatement/{sid}", status)
 
 
 def _supply_duration(ep: Episode, extra: dict[str, Any], breached: bool) -> None:

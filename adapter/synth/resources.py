@@ -180,6 +180,54 @@ def medication_request(
     return res
 
 
+def medication_statement(
+    sid: str,
+    patient: str,
+    encounter: str,
+    status: str,
+    medication: dict[str, Any],
+    based_on: str,
+    dosage: list[dict[str, Any]],
+    asserted: str,
+) -> Resource:
+    """A Transfer of Care discharge medicine (R4 MedicationStatement), based on its order."""
+    res: Resource = {
+        "resourceType": "MedicationStatement",
+        "id": sid,
+        "meta": {"profile": [UK_CORE + "MedicationStatement"]},
+        "basedOn": [ref(based_on)],
+        "status": status,
+        "medicationCodeableConcept": medication,
+        "subject": ref(patient),
+        "context": ref(f"Encounter/{encounter}"),
+        "dateAsserted": asserted,
+    }
+    if dosage:
+        res["dosage"] = dosage
+    return res
+
+
+def medication_list(lid: str, patient: str, encounter: str, entries: list[Any]) -> Resource:
+    """The discharge medication List (LOINC 10183-2 Hospital discharge medications)."""
+    return {
+        "resourceType": "List",
+        "id": lid,
+        "meta": {"profile": [UK_CORE + "List"]},
+        "status": "current",
+        "mode": "snapshot",
+        "code": concept(
+            {
+                "system": "http://loinc.org",
+                "code": "10183-2",
+                "display": "Hospital discharge medications",
+            }
+        ),
+        "subject": ref(patient),
+        "encounter": ref(f"Encounter/{encounter}"),
+        "entry": entries,
+    }
+
+
 def dosage(
     dose: dict[str, Any],
     frequency: int,

@@ -170,7 +170,8 @@ def stay(ep: Episode, emergency: bool = False) -> None:
         sent = None
     if sent is not None and sent > ep.as_of:
         sent = None
-    meds = discharge_medicines(ep, eid, end) if not emergency or ep.chance(0.2) else []
+    toc = not emergency and ep.statement_share > 0 and ep.chance(ep.statement_share)
+    meds = discharge_medicines(ep, eid, end, toc) if not emergency or ep.chance(0.2) else []
     plan = LetterPlan()
     if sent is not None:
         letter_asks(ep, plan)

@@ -231,3 +231,28 @@ def test_slow_headers_silent_connections_and_slow_bodies_are_cut_off(
     assert "request body took longer than 1 s" in text
     assert "the client disconnected after 26 bytes of the body" in text
     assert "Traceback" not in text and "internal error" not in text
+
+
+# -- finding 3: values bounded before the database sees them, alike on both databases -------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["/fhir/DetectedIssue?owner=R%00", "/obligations?patient=999%00", "/summary?rule=%01x"],
+)
+def test_a_control_character_in_a_query_is_400_on_both_databases(
+    service: Service, query: str
+) -> None:
+    response = service.client.get(query, headers=service.auth("admin"))
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["details"]["text"] == (
+        "the URL holds a control character; send printable text only"
+    )
+
+
+def test_an_audit_cursor_beyond_a_database_integer_is_400_not_500(service: Service) -> None:
+    response = service.client.get("/audit", params={"before": 2**40}, headers=service.auth("admin"))
+    assert response.status_code == 400
+    assert service.client.get(
+        "/audit", params={"before": 2**31 - 1}, headers=service.auth("admin")
+    ).is_success
