@@ -1,12 +1,14 @@
 """The pipeline in one place: ingest → translate → link → evaluate → Result.
 
 check(paths)        read files, folders or "-" (stdin) and evaluate them
-evaluate(items)     evaluate resources already in memory (the service, $evaluate)
+evaluate(items)     evaluate resources already in memory ($evaluate)
+judge_facts(facts)  link and judge facts already translated (the service's store)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,11 +21,12 @@ from adapter.model import Counts, Issue, Location, Obligation, Result
 from adapter.policy import Policy, load_policy
 from adapter.rules import CATALOGUE
 from adapter.rules.base import Context, attribute
+from adapter.rules.events import event_time
 from adapter.translate import translate
 
 Validation = Literal["rules", "full"]
 Progress = Callable[[int], None]  # called with the resources read so far
-PROGRESS_EVERY = 50_000
+PROGRESS_EVERY = 5_000  # often enough for a live count, rare enough to cost nothing
 
 
 def check(
@@ -108,12 +111,27 @@ def finish(world: World, tally: Tally, policy: Policy, as_of: datetime) -> Resul
     )
 
 
+def judge_facts(facts: Iterable[Fact], *, policy: Policy, as_of: datetime) -> list[Obligation]:
+    """Link facts already translated (by `adapter.translate.translate`) and judge them."""
+    world = World(policy)
+    for fact in facts:
+        world.add(fact)
+    world.build()
+    return judge(world, policy, as_of)
+
+
 def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:
-    """Every rule over the linked facts, sorted by rule then subject."""
+    """Every rule over the linked facts, sorted by rule then subject; each obligation
+    carries the time of its subject's event (`event_at`) unless its rule set one."""
     obligations: list[Obligation] = []
     for rule in CATALOGUE:
-        made = rule.evaluate(Context(world, policy.params[rule.id], as_of))
-        obligations.extend(owned for owned in map(attribute, made) if owned is not None)
+        for made in rule.evaluate(Context(world, policy.params[rule.id], as_of)):
+            found = attribute(made)
+            if found is None:
+                continue
+            if found.event_at is None:
+                found = replace(found, event_at=event_time(world.by_key.get(found.subject)))
+            obligations.append(found)
     obligations.sort(key=lambda o: o.sort_key)
     return obligations
 

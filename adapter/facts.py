@@ -191,6 +191,7 @@ class MedicationUse(Compact):
     course_days: float | None
     medicine: str | None
     medication: Ref | None = None  # medicationReference, for the name when not inline
+    asserted: datetime | None = None  # dateAsserted, else when taken: dates it on the board
 
 
 @dataclass(frozen=True, slots=True)

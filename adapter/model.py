@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from adapter.deadline import Clock
 
 Status = Literal["met", "breached", "pending", "not-assessable"]
 STATUSES: tuple[Status, ...] = ("met", "breached", "pending", "not-assessable")
@@ -45,7 +48,12 @@ def format_instant(value: datetime | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Obligation:
-    """One thing one party owes another, about one subject, by a due time (rules.md §4)."""
+    """One thing one party owes another, about one subject, by a due time (rules.md §4).
+
+    Two members are not in the published JSON: `event_at`, the instant of the event that
+    made the obligation (a discharge, a letter sent, a request authored), which the board
+    dates it by; and `clock`, set when nothing has fulfilled or decided it yet, so only the
+    clock does (adapter/deadline.py re-judges it at any instant)."""
 
     rule: str
     status: Status
@@ -59,6 +67,8 @@ class Obligation:
     detail: str
     domain4: Domain4 | None
     clause: str
+    event_at: datetime | None = None
+    clock: Clock | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -374,3 +374,10 @@ def test_keys_scopes_are_the_stores() -> None:
     from adapter.store.access import SCOPES as STORED
 
     assert SCOPES == STORED
+
+
+def test_progress_honours_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert Console(stderr=True, force_terminal=True).no_color

@@ -30,11 +30,12 @@ from adapter.api.outcomes import (
     problem,
 )
 from adapter.errors import AdapterError
+from adapter.ingest import Item, unpack
 from adapter.instants import parse_instant
 from adapter.model import Issue, Location, Severity, format_instant
 from adapter.policy import Policy
 from adapter.store.access import KeyInfo
-from adapter.store.entries import Entry, flatten
+from adapter.store.posted import Entry
 from adapter.store.service import SubmitReport
 from adapter.store.submit import Stored
 
@@ -68,17 +69,21 @@ def _settings(request: Request) -> Any:
     return request.app.state.settings
 
 
-def _entries(body: Any, request: Request) -> list[Entry]:
-    entries = flatten(body)
+def _items(body: Any, request: Request, *, requests: bool = True) -> list[Item]:
+    """The body's resources as `referee check` reads them (Bundles opened recursively);
+    with `requests`, an entry that carries no resource is refused, not passed over."""
     limit = _settings(request).max_entries
-    if len(entries) > limit:
-        raise problem(
-            413,
-            "too-costly",
-            f"the Bundle holds {len(entries)} resources; the limit is {limit} per request "
-            "(split it, or raise --max-entries)",
-        )
-    return entries
+    items: list[Item] = []
+    for item in unpack(body, Location(file="request"), requests=requests):
+        items.append(item)
+        if len(items) > limit:
+            raise problem(
+                413,
+                "too-costly",
+                f"the Bundle holds more than {limit} resources; the limit is {limit} per "
+                "request (split it, or raise --max-entries)",
+            )
+    return items
 
 
 def _log(action: str, report: SubmitReport) -> None:
@@ -94,16 +99,15 @@ def _log(action: str, report: SubmitReport) -> None:
 
 
 async def _store(
-    request: Request, entries: list[Entry], key: KeyInfo, action: str, transaction: bool
+    request: Request, items: list[Item], key: KeyInfo, action: str, transaction: bool
 ) -> SubmitReport:
     store = store_of(request)
-    await run_in_threadpool(store.check, entries)
     report: SubmitReport = await run_in_threadpool(
-        lambda: store.submit(entries, key_name=key.name, action=action, all_or_nothing=transaction)
+        lambda: store.submit(items, key_name=key.name, action=action, all_or_nothing=transaction)
     )
     _log(action, report)
     if not report.stored:
-        issues = [issue for entry in entries for issue in entry.issues]
+        issues = [issue for entry, _ in report.entries for issue in entry.issues]
         raise FhirError(422, issues)
     return report
 
@@ -135,8 +139,8 @@ async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"
             field="resourceType",
         )
     transaction = body.get("type") == "transaction"
-    entries = _entries(body, request)
-    report = await _store(request, entries, key, "submit POST /fhir", transaction)
+    items = _items(body, request)
+    report = await _store(request, items, key, "submit POST /fhir", transaction)
     answer = {
         "resourceType": "Bundle",
         "type": "transaction-response" if transaction else "batch-response",
@@ -167,8 +171,8 @@ async def _single(
             f"the body's id {body.get('id')!r} does not match the URL id {ident!r}",
             field="id",
         )
-    entries = [Entry("", body, None, None)]
-    report = await _store(request, entries, key, action, transaction=True)
+    items = list(unpack(body, Location(file="request")))
+    report = await _store(request, items, key, action, transaction=True)
     entry, stored = report.entries[0]
     headers = {}
     if stored.reference:
@@ -191,17 +195,15 @@ async def evaluate(
     is the JSON of `referee check --format json` (rules.md §7)."""
     when = _as_of(as_of)
     body = await read_fhir(request, _settings(request).max_body_bytes)
-    entries = _entries(body, request)
+    items = _items(body, request, requests=False)
     policy: Policy | None = request.app.state.policy
     try:
-        result = await run_in_threadpool(
-            lambda: pipeline.evaluate([(body, Location(file="request"))], as_of=when, policy=policy)
-        )
+        result = await run_in_threadpool(lambda: pipeline.run(items, as_of=when, policy=policy))
     except AdapterError as exc:
         raise FhirError(
             400, exc.issues or [Issue("error", "invalid", Location(), exc.message)]
         ) from exc
-    detail = {"received": len(entries), "summary": result.summary()}
+    detail = {"received": len(items), "summary": result.summary()}
     await run_in_threadpool(
         store_of(request).audit, key.name, "evaluate POST /fhir/$evaluate", 200, detail
     )

@@ -13,7 +13,7 @@ Dating and the previous period are explained in `adapter.board.periods`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -181,12 +181,11 @@ def build_board(
     *,
     inputs: Counts | None = None,
     issues: Iterable[Issue] = (),
-    events: Mapping[str, datetime] | None = None,
 ) -> Board:
-    """Every table of the board pack, from the obligations of one evaluation. `events`
-    dates obligations that have neither a due nor a fulfilment time, by subject."""
+    """Every table of the board pack, from the obligations of one evaluation (dated by due,
+    else fulfilment, else the `event_at` of their subject's event)."""
     options = options or Options()
-    dating = Dating(events or {})
+    dating = Dating()
     previous = period.previous()
     current, before, undated, outside = _split(
         obligations, period, previous, options.undated, dating

@@ -11,9 +11,8 @@ previous period, the monthly trend or the change figures).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from adapter.model import Obligation
@@ -62,19 +61,18 @@ class Period:
 
 
 class Dating:
-    """Dates obligations: due, else fulfilled, else the event behind the subject. Each
-    obligation is dated once (remembered by identity for the life of this object, which
-    must not outlive the obligations it dated)."""
+    """Dates obligations: due, else fulfilled, else the event behind the subject (the
+    `event_at` its rule set). Each obligation is dated once (remembered by identity for the
+    life of this object, which must not outlive the obligations it dated)."""
 
-    def __init__(self, events: Mapping[str, datetime] | None = None) -> None:
-        self.events = events or {}
+    def __init__(self) -> None:
         self._known: dict[int, date | None] = {}
 
     def __call__(self, obligation: Obligation) -> date | None:
         key = id(obligation)
         if key in self._known:
             return self._known[key]
-        instant = obligation.due or obligation.fulfilled_at or self.events.get(obligation.subject)
+        instant = obligation.due or obligation.fulfilled_at or obligation.event_at
         day = None if instant is None else instant.astimezone(LONDON).date()
         self._known[key] = day
         return day

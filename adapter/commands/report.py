@@ -135,14 +135,12 @@ def run(args: argparse.Namespace) -> int:
     options = Options(icb_name=args.icb_name, undated=args.undated, trusts=trusts, policy=policy)
     period = Period(args.start, args.end)
     if args.database_url:
-        obligations, events = _from_database(args.database_url, args.as_of)
+        obligations = _from_database(args.database_url, args.as_of)
         _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
         options = replace(options, trusts=with_names(trusts, stored_names(args.database_url)))
-        board = build_board(
-            obligations, period, args.as_of or datetime.now(UTC), options, events=events
-        )
+        board = build_board(obligations, period, args.as_of or datetime.now(UTC), options)
     else:
-        result, events, names = _from_paths(args.paths, args.as_of, policy)
+        result, names = _from_paths(args.paths, args.as_of, policy)
         empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
         if empty:
             raise UsageError(empty)
@@ -154,7 +152,6 @@ def run(args: argparse.Namespace) -> int:
             options,
             inputs=result.counts,
             issues=result.issues,
-            events=events,
         )
     if not args.allow_empty and _period_is_empty(board):
         raise UsageError(
@@ -251,29 +248,26 @@ def _write(board: Any, kind: str, out: str) -> None:
 
 def _from_paths(
     paths: list[str], as_of: datetime | None, policy: Any
-) -> tuple[Any, Any, dict[str, str]]:
-    """The engine's result for `paths` (as `engine.check`), noting each subject's event
-    time as the resources stream past, so the input is read once."""
-    from adapter.board.dating import EventDates
+) -> tuple[Any, dict[str, str]]:
+    """The engine's result for `paths`, exactly as `referee check` judges them, noting
+    organisation names as the resources stream past, so the input is read once."""
     from adapter.board.names import OrganisationNames
     from adapter.engine import run
     from adapter.ingest import Limits, read_paths
 
-    events = EventDates()
     names = OrganisationNames()
     with terminal_progress() as progress:
-        items = names.watch(events.watch(read_paths(paths, Limits())))
+        items = names.watch(read_paths(paths, Limits()))
         result = run(items, as_of=as_of, policy=policy, progress=progress)
     outcome.fatal_files(result)
     outcome.warn_rejected(result)
-    return result, events, names
+    return result, names
 
 
-def _from_database(url: str, as_of: datetime | None) -> tuple[list[Any], Any]:
-    from adapter.board.store_dates import stored_event_dates
+def _from_database(url: str, as_of: datetime | None) -> list[Any]:
     from adapter.store import load_obligations
 
-    return list(load_obligations(url, as_of=as_of)), stored_event_dates(url)
+    return list(load_obligations(url, as_of=as_of))
 
 
 def _policy(path: str | None) -> Any:

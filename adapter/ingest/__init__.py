@@ -10,7 +10,7 @@
 
 from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
 from adapter.ingest.sources import read_bytes, read_paths
-from adapter.ingest.unpack import unpack
+from adapter.ingest.unpack import resource_key, unpack
 
 __all__ = [
     "Item",
@@ -20,5 +20,6 @@ __all__ = [
     "Unreadable",
     "read_bytes",
     "read_paths",
+    "resource_key",
     "unpack",
 ]

@@ -24,6 +24,7 @@ class Received:
 @dataclass(frozen=True, slots=True)
 class Refused:
     issue: Issue
+    value: Any = None  # what was read in its place, when there was something (the service keeps it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, rele
 
 FOREIGN_TYPES = DSTU2_ONLY | R5_ONLY
 
+_NO_RESOURCE = (
+    "the entry has no resource; only entries that carry a resource are accepted "
+    "(the referee does not carry out DELETE or GET requests)"
+)
+
 
 def unpack(
     value: Any,
@@ -26,12 +31,19 @@ def unpack(
     depth: int = 0,
     release: str | None = None,
     message_at: str | None = None,
+    requests: bool = False,
 ) -> Iterator[Item]:
     """The resources in one parsed JSON value, each Received or Refused. `release` is the
-    enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries."""
+    enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries. A Bundle
+    entry without a `resource` (a request-only or response-only entry) carries nothing to
+    count and is passed over; with `requests` (the service, where such an entry would be a
+    DELETE or GET it does not carry out) it is Refused instead."""
     if not isinstance(value, dict):
         yield _refuse(
-            where, "structure", f"expected a FHIR resource (a JSON object), found {_kind(value)}"
+            where,
+            "structure",
+            f"expected a FHIR resource (a JSON object), found {_kind(value)}",
+            value=value,
         )
         return
     kind = value.get("resourceType")
@@ -46,6 +58,7 @@ def unpack(
             "structure",
             f"expected a known FHIR R4 resourceType, found {found}",
             field="resourceType",
+            value=value,
         )
         return
     # Built directly: dataclasses.replace costs more than the rest of this function.
@@ -63,7 +76,7 @@ def unpack(
         stu3 = own == "STU3" or (own is None and release == "STU3")
         yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None, message_at)
         return
-    yield from _bundle(value, where, limits, (sent_at, message_at), depth, release)
+    yield from _bundle(value, where, limits, (sent_at, message_at), depth, release, requests)
 
 
 def _unsupported(kind: str, release: str | None) -> str:
@@ -81,6 +94,7 @@ def _bundle(
     times: tuple[str | None, str | None],
     depth: int,
     release: str | None,
+    requests: bool,
 ) -> Iterator[Item]:
     """The entries of a Bundle. `times` are the enclosing document's and message's
     timestamps: a document's own timestamp dates its letters (rules.md §3), a message's
@@ -113,7 +127,9 @@ def _bundle(
             )
             continue
         if "resource" not in entry:
-            continue  # a request-only or response-only entry carries no resource to count
+            if requests:
+                yield _refuse(here, "not-supported", _NO_RESOURCE, field="resource", value=entry)
+            continue
         url = entry.get("fullUrl")
         yield from unpack(
             entry["resource"],
@@ -124,21 +140,33 @@ def _bundle(
             depth=depth + 1,
             release=release,
             message_at=message_at,
+            requests=requests,
         )
 
 
 def _label(resource: dict[str, Any], full_url: str | None) -> str:
     """`Type/id`, else the Bundle fullUrl, else just the type."""
+    return resource_key(resource, full_url) or str(resource["resourceType"])
+
+
+def resource_key(
+    resource: dict[str, Any], full_url: str | None, kind: str | None = None
+) -> str | None:
+    """The one key of a resource (rules.md §4 `subject`): `Type/id`, else its Bundle
+    fullUrl, else None. Facts, obligations and the store all key resources by it. `kind`
+    is the type as sent when it differs (an up-converted STU3 resource)."""
     rid = resource.get("id")
     if isinstance(rid, str) and rid:
-        return f"{resource['resourceType']}/{rid}"
-    return full_url or str(resource["resourceType"])
+        return f"{kind or resource['resourceType']}/{rid}"
+    return full_url
 
 
-def _refuse(where: Location, code: str, message: str, field: str | None = None) -> Refused:
+def _refuse(
+    where: Location, code: str, message: str, field: str | None = None, value: Any = None
+) -> Refused:
     if field:
         where = replace(where, field=field)
-    return Refused(Issue("error", code, where, f"{where.describe()}: {message}"))
+    return Refused(Issue("error", code, where, f"{where.describe()}: {message}"), value)
 
 
 def _show(value: Any) -> str:

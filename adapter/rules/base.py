@@ -1,8 +1,7 @@
 """What every rule shares: the one object that carries everything about a rule (its
 documentation, parameter model and national defaults, the tables it reads, its board
-wording and published definition), the context it reads, and the one time boundary of
-rules.md §3 (at or before due is met; after is breached; not yet fulfilled is pending until
-due passes).
+wording and published definition), the context it reads, and how an obligation is made.
+The one time boundary of rules.md §3 is `adapter.deadline.status_at`.
 
 Wording templates (`definition`, `Board.title`, `Board.definition`) name parameters as
 `{max_hours}`; they are filled from `Params.wording()` under the policy in force, so a
@@ -13,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, Literal, TypeVar
 
+from adapter.deadline import Clock, days, elapsed, hours, in_days, one_place, status_at
 from adapter.link import World
 from adapter.mappings import shipped
 from adapter.model import Domain4, Obligation, Status
@@ -98,6 +97,8 @@ class Rule:
         due: datetime | None = None,
         fulfilled_at: datetime | None = None,
         evidence: Iterable[str] | None = None,
+        clock: Clock | None = None,
+        event_at: datetime | None = None,
     ) -> Obligation:
         evidence = parties.evidence if evidence is None else evidence
         return Obligation(
@@ -116,6 +117,8 @@ class Rule:
             detail=detail,
             domain4=self.domain4,
             clause=self.clause,
+            event_at=event_at,
+            clock=clock,
         )
 
 
@@ -131,6 +134,7 @@ def attribute(obligation: Obligation) -> Obligation | None:
             due=None,
             fulfilled_at=None,
             evidence=(),
+            clock=None,
             detail=f"{UNKNOWN_OWNER} What the data shows: {obligation.detail}",
         )
     if obligation.owner == obligation.owed_to:
@@ -144,13 +148,6 @@ UNKNOWN_OWNER = (
 )
 
 
-def by_deadline(due: datetime, fulfilled_at: datetime | None, as_of: datetime) -> Status:
-    """rules.md §3: the one boundary, everywhere."""
-    if fulfilled_at is not None:
-        return "met" if fulfilled_at <= due else "breached"
-    return "pending" if as_of <= due else "breached"
-
-
 _ORDER: dict[Status, int] = {"breached": 0, "pending": 1, "met": 2, "not-assessable": 3}
 
 
@@ -158,26 +155,6 @@ def combine(statuses: Iterable[Status]) -> Status:
     """rules.md §6: breached wins, then pending, then met; not-assessable only when nothing
     else decides."""
     return min(statuses, key=_ORDER.__getitem__, default="not-assessable")
-
-
-def one_place(value: float) -> str:
-    """31.5, 24: one decimal place, half up, none when whole. Half up on a value already
-    rounded to the microsecond, so 3.55 days reads 3.6 however it was computed."""
-    tenths = Decimal(repr(round(value, 6))).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return f"{tenths.normalize():f}"
-
-
-def hours(value: float) -> str:
-    return one_place(value)
-
-
-def elapsed(hours_: float) -> str:
-    """An elapsed time a reader takes in: hours up to three days, then days."""
-    return f"{hours(hours_)} h" if hours_ < 72 else f"{days(hours_ / 24)} days"
-
-
-def days(value: float) -> str:
-    return one_place(value)
 
 
 def clip(sentence: str, limit: int = 120) -> str:
@@ -188,3 +165,22 @@ def clip(sentence: str, limit: int = 120) -> str:
 def when(value: datetime) -> str:
     """A UTC instant for a detail sentence."""
     return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+__all__ = [
+    "AGREED",
+    "FINAL",
+    "WITHDRAWN",
+    "Clock",
+    "Context",
+    "Parties",
+    "Rule",
+    "combine",
+    "days",
+    "elapsed",
+    "hours",
+    "in_days",
+    "one_place",
+    "status_at",
+    "when",
+]

@@ -10,7 +10,7 @@ from adapter.facts import Attendance
 from adapter.instants import london_date
 from adapter.model import Obligation
 from adapter.params import ClinicLetter, Params
-from adapter.rules.base import Board, Context, Rule, days
+from adapter.rules.base import Board, Context, Rule, days, in_days
 from adapter.rules.letters import Wording, judge_letter, owes_clinic_letter, parties_of
 
 
@@ -34,18 +34,13 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             "Clinic letter",
             "the attendance",
             f"{days(limit)} days",
-            sent_span=_in_days,
-            waited_span=_in_days,
+            sent_span=in_days,
+            waited_span="days",
         )
         due = attended + timedelta(days=limit)
         latest = attendance.end_latest if attendance.end else attendance.start_latest
         latest_due = latest + timedelta(days=limit) if latest else None
         yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording, latest_due)
-
-
-def _in_days(hours_: float) -> str:
-    text = days(hours_ / 24)
-    return f"{text} day" if text == "1" else f"{text} days"
 
 
 RULE = Rule(

@@ -9,7 +9,7 @@ from typing import cast
 from adapter.facts import Attendance
 from adapter.model import Obligation
 from adapter.params import DischargeSummary, Params
-from adapter.rules.base import Board, Context, Rule, elapsed, hours
+from adapter.rules.base import Board, Context, Rule, hours
 from adapter.rules.letters import Wording, judge_letter, owes_discharge_summary, parties_of
 
 
@@ -20,7 +20,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         "discharge",
         f"{hours(limit)} h",
         sent_span=lambda h: f"{hours(h)} h",
-        waited_span=elapsed,
+        waited_span="elapsed",
     )
     for attendance in world.of_type(Attendance):
         if not owes_discharge_summary(attendance, world):

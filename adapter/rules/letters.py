@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from adapter.deadline import WAITED, Clock, Span, judge_open, status_at
 from adapter.facts import Attendance, Letter
 from adapter.instants import hours_between, london_date
 from adapter.link import World
 from adapter.model import Obligation
-from adapter.rules.base import FINAL, WITHDRAWN, Parties, Rule, by_deadline, when
+from adapter.rules.base import FINAL, WITHDRAWN, Parties, Rule, when
 
 
 def is_discharge_summary(letter: Letter, world: World) -> bool:
@@ -71,7 +72,7 @@ class Wording:
     since: str  # "discharge"
     limit: str  # "24 h"
     sent_span: Callable[[float], str]  # hours taken → "31.5 h"
-    waited_span: Callable[[float], str]  # hours waited → "3.5 days"
+    waited_span: Span  # how the hours waited are written once overdue
 
 
 def undated_letters(attendance: Attendance, world: World) -> list[Letter]:
@@ -138,7 +139,11 @@ def judge_letter(
     if latest_due is None or judged.status == "not-assessable":
         return judged
     sent = judged.fulfilled_at
-    if by_deadline(latest_due, sent, as_of) == judged.status:
+    if sent is None:
+        # No letter yet: only the clock decides, so it runs to the latest due time and the
+        # store's read-time status never turns it breached too early.
+        return _judge_letter(rule, attendance, world, start, latest_due, as_of, wording)
+    if status_at(latest_due, sent, as_of) == judged.status:
         return judged
     return rule.obligation(
         "not-assessable",
@@ -174,21 +179,20 @@ def _judge_letter(
     sent = letters[0].sent if letters else None
     if sent is not None:
         return rule.obligation(
-            by_deadline(due, sent, as_of),
+            status_at(due, sent, as_of),
             subject,
             sent_sentence(wording, start, sent, world.delivered_at(letters[0])),
             parties,
             due=due,
             fulfilled_at=sent,
             evidence=[letters[0].head.key],
+            event_at=start,
         )
-    status = by_deadline(due, None, as_of)
-    if status == "breached":
-        waited = wording.waited_span(hours_between(start, as_of))
-        detail = (
-            f"No {wording.letter.lower()} had been sent {waited} after {wording.since}; "
-            f"the limit is {wording.limit}."
-        )
-    else:
-        detail = f"No {wording.letter.lower()} yet; due by {when(due)}."
-    return rule.obligation(status, subject, detail, parties, due=due)
+    clock = Clock(
+        pending=f"No {wording.letter.lower()} yet; due by {when(due)}.",
+        overdue=f"No {wording.letter.lower()} had been sent {WAITED} after {wording.since}; "
+        f"the limit is {wording.limit}.",
+        span=wording.waited_span,
+    )
+    status, detail = judge_open(due, clock, start, as_of)
+    return rule.obligation(status, subject, detail, parties, due=due, clock=clock, event_at=start)

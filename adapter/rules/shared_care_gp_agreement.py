@@ -17,7 +17,17 @@ from adapter.facts import MedicationOrder, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import NoParams, Params
-from adapter.rules.base import AGREED, Board, Context, Parties, Rule, by_deadline, hours, when
+from adapter.rules.base import (
+    AGREED,
+    Board,
+    Clock,
+    Context,
+    Parties,
+    Rule,
+    hours,
+    status_at,
+    when,
+)
 
 
 def is_shared_care(order: MedicationOrder, world: World) -> bool:
@@ -71,7 +81,7 @@ def verdict(tasks: list[TaskFact], transfer: datetime | None, as_of: datetime) -
     evidence = tuple(t.head.key for t in refusals + agreements)
     if refusals:
         return Verdict("refused", "breached", first, evidence)
-    status = by_deadline(transfer, first, as_of)
+    status = status_at(transfer, first, as_of)
     if first is not None:
         return Verdict("agreed" if status == "met" else "agreed-late", status, first, evidence)
     return Verdict("awaited" if status == "pending" else "not-agreed", status)
@@ -92,8 +102,16 @@ def _detail(found: Verdict, transfer: datetime | None) -> str:
         late = hours((found.agreed - transfer).total_seconds() / 3600)
         return f"Prescribing was transferred {late} h before the practice agreed to shared care."
     if found.kind == "awaited":
-        return f"No practice agreement yet; prescribing transfers at {when(transfer)}."
-    return "Prescribing was transferred under shared care without the practice's agreement."
+        return _clock(transfer).pending
+    return _clock(transfer).overdue
+
+
+def _clock(transfer: datetime) -> Clock:
+    """The wording of a request no practice has answered: only the clock decides it."""
+    return Clock(
+        pending=f"No practice agreement yet; prescribing transfers at {when(transfer)}.",
+        overdue="Prescribing was transferred under shared care without the practice's agreement.",
+    )
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -117,7 +135,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             parties,
             due=transfer,
             fulfilled_at=found.agreed,
+            clock=_clock(transfer) if transfer and found.kind in _UNANSWERED else None,
         )
+
+
+_UNANSWERED = ("awaited", "not-agreed")
 
 
 RULE = Rule(

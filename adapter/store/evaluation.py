@@ -3,15 +3,17 @@
 A changed resource brings its tokens (identities and references, before and after the
 change). The *group* is every stored resource reachable through shared tokens (the same
 patient, encounter, referral...); a changed hub (organisation, practitioner) reaches the
-resources that point at it. The group, plus the hubs it points at, is evaluated by
-`adapter.engine.evaluate`, each resource inside a copy of the Bundle it arrived in (so a
-document's timestamp still dates its Composition), and the group's obligations are replaced.
+resources that point at it. The group, plus the hubs it points at, is judged once by
+`adapter.engine.judge_facts`: the request's own resources by the facts already translated
+when they were checked, the others translated from their stored body and sent time. The
+group's obligations are replaced; each keeps its `clock`, so its status is judged when read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -19,10 +21,14 @@ import orjson
 from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from adapter.model import Location, Obligation, Result
-from adapter.store.schema import Origin, ResourceLink, StoredObligation, StoredResource
+from adapter.engine import judge_facts
+from adapter.facts import Fact
+from adapter.ingest import Received
+from adapter.model import Location, Obligation
+from adapter.policy import Policy
+from adapter.store.schema import ResourceLink, StoredObligation, StoredResource
+from adapter.translate import translate
 
-Evaluator = Callable[[list[tuple[dict[str, Any], Location]], datetime], Result]
 _OBLIGATIONS = cast(Table, StoredObligation.__table__)
 _GROUP = ("id", "ref")
 _CHUNK = 500
@@ -35,11 +41,13 @@ def obligation_id(rule: str, subject: str) -> str:
 def reevaluate(
     session: Session,
     changed: Iterable[frozenset[tuple[str, str]]],
-    evaluator: Evaluator,
+    posted: Mapping[tuple[str, str], Fact],
+    policy: Policy,
     now: datetime,
 ) -> int:
-    """Re-evaluate the groups the changed tokens touch; returns how many obligations the
-    groups now have."""
+    """Re-evaluate the groups the changed tokens touch, once; `posted` holds the facts of
+    the request's resources by (type, key). Returns how many obligations the groups now
+    have."""
     tokens = {pair for pairs in changed for pair in pairs}
     group_tokens = {t for t, k in tokens if k in _GROUP}
     hub_tokens = {t for t, k in tokens if k == "hubid"}
@@ -49,9 +57,9 @@ def reevaluate(
         return 0
     group = _closure(session, group_tokens)
     rows = _rows(session, group | _hubs_of(session, group))
-    result = evaluator(_items(session, rows), now)
+    obligations = judge_facts(_facts(rows, posted, policy), policy=policy, as_of=now)
     members = [r for r in rows if r.id in group]
-    return _replace(session, members, result.obligations, now)
+    return _replace(session, members, obligations, now)
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -121,39 +129,23 @@ def _rows(session: Session, pks: set[int]) -> list[StoredResource]:
     rows: list[StoredResource] = []
     for chunk in _chunks(pks):
         rows.extend(session.scalars(select(StoredResource).where(StoredResource.id.in_(chunk))))
-    return sorted(rows, key=lambda r: (r.origin_id or 0, r.entry_index, r.id))
+    return sorted(rows, key=lambda r: r.id)
 
 
-def _items(session: Session, rows: list[StoredResource]) -> list[tuple[dict[str, Any], Location]]:
-    """Each resource inside a copy of the Bundle it came in; a lone resource alone."""
-    bundles: dict[int, dict[str, Any]] = {}
-    items: list[tuple[dict[str, Any], Location]] = []
+def _facts(
+    rows: list[StoredResource], posted: Mapping[tuple[str, str], Fact], policy: Policy
+) -> Iterator[Fact]:
+    """The fact of each stored resource: the request's own as already translated; the
+    others translated from the body and sent time they were stored with."""
     for row in rows:
-        resource = orjson.loads(row.body)
-        if row.origin_id is None:
-            items.append((resource, Location(file="store", resource=_ref(row))))
-            continue
-        if row.origin_id not in bundles:
-            bundles[row.origin_id] = _bundle(session.get(Origin, row.origin_id))
-            items.append((bundles[row.origin_id], Location(file=f"store/{row.origin_id}")))
-        entry: dict[str, Any] = {"resource": resource}
-        if row.full_url:
-            entry["fullUrl"] = row.full_url
-        bundles[row.origin_id]["entry"].append(entry)
-    return items
-
-
-def _bundle(origin: Origin | None) -> dict[str, Any]:
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "entry": []}
-    if origin is not None:
-        for key, value in (
-            ("id", origin.bundle_id),
-            ("type", origin.bundle_type),
-            ("timestamp", origin.timestamp),
-        ):
-            if value is not None:
-                bundle[key] = value
-    return bundle
+        fact = posted.get((row.resource_type, row.resource_key))
+        if fact is None:
+            where = Location(file="store", resource=_ref(row))
+            resource = orjson.loads(row.body)
+            item = Received(resource, where, row.full_url, row.sent_at, row.release, row.message_at)
+            fact = translate(item, policy).fact
+        if fact is not None:
+            yield fact
 
 
 def _ref(row: StoredResource) -> str:
@@ -190,5 +182,7 @@ def _row(ident: str, o: Obligation, now: datetime) -> dict[str, Any]:
         "detail": o.detail,
         "domain4": o.domain4,
         "clause": o.clause,
+        "event_at": o.event_at,
+        "clock": None if o.clock is None else orjson.dumps(dataclasses.asdict(o.clock)).decode(),
         "evaluated_at": now,
     }

@@ -1,9 +1,11 @@
-"""Reading obligations back, with their status judged at the time of reading.
+"""Reading obligations back, with their status judged at the instant asked for.
 
-An obligation is stored with the status it had when evaluated. A `pending` one whose `due`
-has passed by the time it is read is reported `breached` (rules.md §3: pending while
-as_of ≤ due, breached once as_of > due), so a discharge with no summary turns from pending to
-breached 24 hours later without any write.
+An obligation whose status only the clock decides is stored with its `clock`; it is judged
+when read by `adapter.deadline.at_instant` (Python) and `read_status` (SQL, for filters and
+GROUP BY), the two tested against `adapter.deadline.status_at` on one table of cases. So a
+discharge with no summary turns from pending to breached 24 hours later without any write,
+and reads exactly as `referee check --as-of` judges it, at any instant before or after it
+was stored (docs/contract.md §8).
 """
 
 from __future__ import annotations
@@ -15,27 +17,21 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from adapter.model import Domain4, Obligation, Status, format_instant
+from adapter.deadline import Clock, at_instant
+from adapter.model import Domain4, Obligation, Status
 from adapter.store.schema import StoredObligation
 from adapter.tally import Tally
 
 
 def as_read(row: StoredObligation, now: datetime) -> Obligation:
     """The obligation as it stands at `now`."""
-    status = cast(Status, row.status)
-    detail = row.detail
-    if status == "pending" and row.due is not None and now > row.due:
-        status = "breached"
-        detail = (
-            f"Not fulfilled by the due time {format_instant(row.due)} "
-            f"(checked at {format_instant(now)}); when evaluated: {row.detail}"
-        )
-    return Obligation(
+    clock = None if row.clock is None else Clock(**orjson.loads(row.clock))
+    stored = Obligation(
         rule=row.rule,
-        status=status,
+        status=cast(Status, row.status),
         subject=row.subject,
         patient=row.patient,
         owner=row.owner,
@@ -43,10 +39,13 @@ def as_read(row: StoredObligation, now: datetime) -> Obligation:
         due=row.due,
         fulfilled_at=row.fulfilled_at,
         evidence=tuple(orjson.loads(row.evidence)),
-        detail=detail,
+        detail=row.detail,
         domain4=cast(Domain4 | None, row.domain4),
         clause=row.clause,
+        event_at=row.event_at,
+        clock=clock,
     )
+    return at_instant(stored, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +64,13 @@ class Filters:
     org: str | None = None
 
 
-def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
-    """SQL for "reads as `status` at `now`"."""
+def read_status(now: datetime) -> ColumnElement[str]:
+    """SQL for the status at `now` (`adapter.deadline.status_at` for an obligation only
+    the clock decides: pending while now ≤ due, breached after; else as stored)."""
     o = StoredObligation
-    overdue = and_(o.status == "pending", o.due.is_not(None), o.due < now)
-    if status == "breached":
-        return or_(o.status == "breached", overdue)
-    if status == "pending":
-        return and_(o.status == "pending", or_(o.due.is_(None), o.due >= now))
-    if status in ("met", "not-assessable"):
-        return o.status == status
-    return false()
+    timed = and_(o.clock.is_not(None), o.due.is_not(None))
+    by_clock = case((o.due >= now, "pending"), else_="breached")
+    return case((timed, by_clock), else_=o.status)
 
 
 def filtered(filters: Filters, now: datetime) -> Select[StoredObligation]:
@@ -92,7 +87,7 @@ def filtered(filters: Filters, now: datetime) -> Select[StoredObligation]:
         if value is not None:
             query = query.where(column == value)
     if filters.status is not None:
-        query = query.where(status_condition(filters.status, now))
+        query = query.where(read_status(now) == filters.status)
     if filters.due_from is not None:
         query = query.where(o.due >= filters.due_from)
     if filters.due_to is not None:
@@ -171,10 +166,7 @@ def summarise(
     status. `month` is the month (UTC) of `due`, else of `fulfilled_at`, else null.
     met_rate = met ÷ (met + breached), null when both are 0."""
     o = StoredObligation
-    status = case(
-        (and_(o.status == "pending", o.due.is_not(None), o.due < now), "breached"),
-        else_=o.status,
-    )
+    status = read_status(now)
     keys = [_group_column(session, name) for name in group_by]
     base = filtered(filters, now).subquery()
     query = (

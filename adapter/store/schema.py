@@ -6,7 +6,6 @@ SQLite and PostgreSQL behave the same.
 
     resources        the current version of every accepted resource (one row per type + key)
     resource_links   tokens that tie resources together: identities and references
-    origins          the Bundle (type, timestamp) each resource arrived in, to rebuild it
     obligations      the obligations as evaluated, with the instant they were evaluated
     rejected         every rejected resource, with its issues
     api_keys         hashed API keys with their scope and organisation
@@ -50,22 +49,11 @@ class Base(DeclarativeBase):
     pass
 
 
-class Origin(Base):
-    """The container a resource arrived in: a Bundle (its type, id and timestamp as sent)
-    or nothing (a single resource)."""
-
-    __tablename__ = "origins"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    bundle_type: Mapped[str | None] = mapped_column(String(32))
-    bundle_id: Mapped[str | None] = mapped_column(String(128))
-    timestamp: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
 class StoredResource(Base):
     """The current version of one accepted resource. `resource_key` is its id, or its Bundle
-    fullUrl when it has none."""
+    fullUrl when it has none; `sent_at` and `message_at` the timestamps of the document and
+    message Bundles that carried it, `release` "STU3" when it was read as STU3: what
+    `adapter.ingest.Received` carries besides the resource, so it is judged as when posted."""
 
     __tablename__ = "resources"
     __table_args__ = (UniqueConstraint("resource_type", "resource_key", name="uq_resource"),)
@@ -78,8 +66,9 @@ class StoredResource(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     full_url: Mapped[str | None] = mapped_column(String(2048))
-    origin_id: Mapped[int | None] = mapped_column(ForeignKey("origins.id"))
-    entry_index: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[str | None] = mapped_column(String(64))
+    message_at: Mapped[str | None] = mapped_column(String(64))
+    release: Mapped[str | None] = mapped_column(String(8))
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -99,7 +88,9 @@ class ResourceLink(Base):
 
 
 class StoredObligation(Base):
-    """An obligation as evaluated at `evaluated_at`; read-time status is applied on read."""
+    """An obligation as evaluated at `evaluated_at`. `clock` (JSON of `adapter.deadline.Clock`)
+    is set when only the clock decides it: its status and detail are then judged when read,
+    at the instant asked for (docs/contract.md §8)."""
 
     __tablename__ = "obligations"
     __table_args__ = (
@@ -123,6 +114,8 @@ class StoredObligation(Base):
     detail: Mapped[str] = mapped_column(Text)
     domain4: Mapped[str | None] = mapped_column(String(32))
     clause: Mapped[str] = mapped_column(String(64))
+    event_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    clock: Mapped[str | None] = mapped_column(Text)
     evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -1,7 +1,8 @@
 """`Store`: the one object the API and the commands talk to.
 
-submit(entries, ...)       store a request's resources in ONE transaction, re-evaluate
-                           the groups they touch, record the audit entry; all or nothing
+submit(items, ...)         check a request's resources (each translated once), store them
+                           in ONE transaction, re-evaluate the groups they touch once,
+                           record the audit entry; all or nothing for a transaction
 page / obligation / obligations / audit_page    reads, with read-time status
 create_key / revoke_key / list_keys / authenticate
 """
@@ -15,14 +16,16 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from adapter import engine as pipeline
-from adapter.model import Issue, Location, Obligation, Result
-from adapter.policy import Policy
+from adapter.facts import Fact
+from adapter.ingest import Item
+from adapter.model import Issue, Obligation
+from adapter.policy import Policy, load_policy
 from adapter.store import access, reads
 from adapter.store.database import migrate, open_engine, reading, writing
-from adapter.store.entries import Entry, check_entry
-from adapter.store.evaluation import Evaluator, obligation_id, reevaluate
-from adapter.store.submit import Stored, Writer
+from adapter.store.evaluation import obligation_id, reevaluate
+from adapter.store.posted import Entry, entries_of
+from adapter.store.submit import Stored, Writer, identity
+from adapter.translate import translate
 
 _REJECTING = ("fatal", "error")
 
@@ -50,56 +53,46 @@ class SubmitReport:
 
 class Store:
     def __init__(
-        self,
-        url: str,
-        *,
-        policy: Policy | None = None,
-        evaluator: Evaluator | None = None,
-        engine: Engine | None = None,
+        self, url: str, *, policy: Policy | None = None, engine: Engine | None = None
     ) -> None:
         self.url = url
-        self.policy = policy
+        self.policy = policy or load_policy()
         self.engine = engine or open_engine(url)
         migrate(self.engine)
-        self.evaluator = evaluator or self._evaluate
-
-    def _evaluate(self, items: list[tuple[dict[str, Any], Location]], now: datetime) -> Result:
-        return pipeline.evaluate(items, as_of=now, policy=self.policy)
 
     def close(self) -> None:
         self.engine.dispose()
 
     # -- writing -------------------------------------------------------------------------
 
-    def check(self, entries: list[Entry]) -> None:
-        """Find every issue that rejects an entry: the store's own checks, then the engine's
-        per-resource checks (the same as `referee check` makes)."""
+    def _check(self, entries: list[Entry]) -> dict[tuple[str, str], Fact]:
+        """Translate each resource once, as `referee check` does: its issues reject it, its
+        fact is kept for re-evaluation. The facts of the accepted, by (type, key)."""
+        facts: dict[tuple[str, str], Fact] = {}
         for entry in entries:
-            check_entry(entry)
-        candidates = [e for e in entries if not e.issues]
-        items = [(e.resource, Location(file="request", entry=e.index or None)) for e in candidates]
-        if not items:
-            return
-        result = self.evaluator(items, datetime.now(UTC))
-        by_index = {e.index: e for e in candidates}
-        for issue in result.issues:
-            where = issue.location.entry or ""
-            if issue.severity in _REJECTING and where in by_index:
-                by_index[where].issues.append(issue)
+            if entry.item is None or entry.issues:
+                continue
+            translated = translate(entry.item, self.policy)
+            entry.issues.extend(i for i in translated.issues if i.severity in _REJECTING)
+            if translated.fact is not None and not entry.issues:
+                facts[identity(entry)] = translated.fact
+        return facts
 
     def submit(
         self,
-        entries: list[Entry],
+        items: list[Item],
         *,
         key_name: str | None,
         action: str,
         all_or_nothing: bool = False,
         status_code: int = 200,
     ) -> SubmitReport:
-        """Store `entries` (already checked) in one transaction. With `all_or_nothing` (a
-        FHIR transaction), one rejected entry stores none of them; rejected entries are
-        kept in the rejected table either way."""
+        """Check and store a request's resources (as `adapter.ingest.unpack` read them) in
+        one transaction. With `all_or_nothing` (a FHIR transaction), one rejected entry
+        stores none of them; rejected entries are kept in the rejected table either way."""
         now = datetime.now(UTC)
+        entries = entries_of(items)
+        facts = self._check(entries)
         report = SubmitReport(stored=not (all_or_nothing and any(e.issues for e in entries)))
         with writing(self.engine) as session:
             writer = Writer(session, now, key_name)
@@ -114,10 +107,9 @@ class Store:
                     outcome = next(stored)
                 report.entries.append((entry, outcome))
             changed = [s.tokens for _, s in report.entries if s.outcome in ("created", "updated")]
-            report.obligations = reevaluate(session, changed, self.evaluator, now)
-            detail = report.counts()
+            report.obligations = reevaluate(session, changed, facts, self.policy, now)
             code = status_code if report.stored else 422
-            access.record(session, now, key_name, action, code, detail)
+            access.record(session, now, key_name, action, code, report.counts())
         return report
 
     # -- reading -------------------------------------------------------------------------

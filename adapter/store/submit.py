@@ -8,7 +8,6 @@ version, which is kept) or `rejected` (kept in the rejected table with its issue
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -18,9 +17,9 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapter.instants import parse_instant
-from adapter.store.entries import Container, Entry
 from adapter.store.links import is_hub, links_of
-from adapter.store.schema import Origin, RejectedResource, ResourceLink, StoredResource
+from adapter.store.posted import Entry
+from adapter.store.schema import RejectedResource, ResourceLink, StoredResource
 
 _RESOURCES = cast(Table, StoredResource.__table__)
 _LINKS = cast(Table, ResourceLink.__table__)
@@ -61,20 +60,21 @@ class Writer:
         self.session = session
         self.now = now
         self.key_name = key_name
-        self._origins: dict[Container, int] = {}
 
     def reject(self, entry: Entry) -> Stored:
+        sent = entry.resource if entry.resource is not None else entry.refused
         try:
-            body = orjson.dumps(entry.resource).decode()
+            body = orjson.dumps(sent).decode()
         except TypeError:  # nested beyond what orjson writes (255): keep the issues only
             body = '"(not kept: nested too deep to store)"'
         issues = orjson.dumps([i.to_json() for i in entry.issues]).decode()
-        ident = entry.resource.get("id") if isinstance(entry.resource, dict) else None
+        kind = sent.get("resourceType") if isinstance(sent, dict) else None
+        ident = sent.get("id") if isinstance(sent, dict) else None
         self.session.add(
             RejectedResource(
                 received_at=self.now,
                 key_name=self.key_name,
-                resource_type=entry.resource_type,
+                resource_type=kind if isinstance(kind, str) else None,
                 resource_id=ident if isinstance(ident, str) else entry.full_url,
                 body=body,
                 issues=issues,
@@ -85,13 +85,14 @@ class Writer:
     def store_all(self, entries: list[Entry]) -> list[Stored]:
         """Store accepted entries (in order: a later copy in the same request is compared
         with the earlier one); one `Stored` per entry."""
-        keyed = [(entry, *_identity(entry)) for entry in entries]
+        keyed = [(entry, *identity(entry)) for entry in entries]  # accepted: items, not None
         known = self._existing({(kind, key) for _, kind, key in keyed})
         decided: list[tuple[Entry, str, str, Outcome, dict[str, Any]]] = []
         results: list[Stored] = []
         for entry, kind, key in keyed:
-            digest = content_hash(entry.resource)
-            version, updated = _version(entry.resource)
+            resource = _body(entry)
+            digest = content_hash(resource)
+            version, updated = _version(resource)
             row = known.get((kind, key))
             outcome = _decide(row, digest, version, updated)
             written = outcome in ("created", "updated")
@@ -139,8 +140,9 @@ class Writer:
             "content_hash": digest,
             "body": orjson.dumps(entry.resource).decode(),
             "full_url": entry.full_url,
-            "origin_id": self._origin(entry.container),
-            "entry_index": entry.position,
+            "sent_at": entry.item.sent_at if entry.item is not None else None,
+            "message_at": entry.item.message_at if entry.item is not None else None,
+            "release": entry.item.release if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
         }
@@ -173,27 +175,12 @@ class Writer:
         tokens: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         rows: list[dict[str, Any]] = []
         for k, (entry, _) in last.items():
-            pairs = links_of(entry.resource, entry.full_url).rows(is_hub(k[0]))
+            pairs = links_of(_body(entry), entry.full_url).rows(is_hub(k[0]))
             rows.extend({"resource_pk": pks[k], "token": t, "kind": kind} for t, kind in pairs)
             tokens[k] = frozenset(pairs) | before.get(pks[k], frozenset())
         if rows:
             self.session.execute(insert(_LINKS), rows)
         return tokens
-
-    def _origin(self, container: Container | None) -> int | None:
-        if container is None:
-            return None
-        if container not in self._origins:
-            origin = Origin(
-                bundle_type=container.bundle_type,
-                bundle_id=container.bundle_id,
-                timestamp=container.timestamp,
-                received_at=self.now,
-            )
-            self.session.add(origin)
-            self.session.flush()
-            self._origins[container] = origin.id
-        return self._origins[container]
 
     def _tokens(self, pks: set[int]) -> dict[int, frozenset[tuple[str, str]]]:
         found: dict[int, set[tuple[str, str]]] = {}
@@ -214,14 +201,20 @@ class Writer:
             self.session.execute(delete(ResourceLink).where(ResourceLink.resource_pk.in_(chunk)))
 
 
-def _identity(entry: Entry) -> tuple[str, str]:
-    """(type, key): the id, or the fullUrl when there is none (a create without either is
-    given a new id first)."""
-    resource: dict[str, Any] = entry.resource
-    if not isinstance(resource.get("id"), str) and not entry.full_url:
-        resource["id"] = str(uuid.uuid4())
+def _body(entry: Entry) -> dict[str, Any]:
+    if entry.resource is None:
+        raise ValueError("only accepted entries (resources) are stored")
+    return entry.resource
+
+
+def identity(entry: Entry) -> tuple[str, str]:
+    """(type, key): the key is `adapter.ingest.resource_key` without the type, i.e. the id,
+    else the fullUrl (`entries_of` gave an id to every entry with neither)."""
+    resource = _body(entry)
     kind = str(resource["resourceType"])
-    return kind, resource["id"] if isinstance(resource.get("id"), str) else str(entry.full_url)
+    key = str(entry.reference)
+    has_id = isinstance(resource.get("id"), str) and bool(resource["id"])
+    return kind, key.removeprefix(f"{kind}/") if has_id else key
 
 
 def _decide(

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from adapter.facts import Concept, Head, Ref
+from adapter.ingest.unpack import resource_key
 from adapter.instants import latest_instant, parse_date, parse_instant
 from adapter.limits import EARLIEST_YEAR, LATEST_YEAR, amount_problem
 from adapter.model import Location
@@ -251,7 +252,7 @@ class Fields:
     def head(self) -> Head:
         resource = self.resource
         kind = self.sent_type or str(resource["resourceType"])
-        rid = self.string(resource, "id", "id")
+        self.string(resource, "id", "id")  # type-checked: a non-string id rejects it
         identifiers = []
         if kind in SINGLE_IDENTIFIER and isinstance(resource.get("identifier"), dict):
             listed = [resource["identifier"]]
@@ -267,11 +268,9 @@ class Fields:
                 identifiers.append((sys.intern(system), value))
         meta = self.obj(resource, "meta", "meta") or {}
         version = self.string(meta, "versionId", "meta.versionId")
-        label = self.location.resource  # unpack's `Type/id`: reuse it, do not build it twice
-        if rid:
-            key = label if label == f"{kind}/{rid}" and label is not None else f"{kind}/{rid}"
-        else:
-            key = self.full_url or f"{kind}@{self.location.describe()}"
+        key = resource_key(resource, self.full_url, kind) or f"{kind}@{self.location.describe()}"
+        if key == self.location.resource:  # unpack's label: share the one string in memory
+            key = self.location.resource
         url = scoped(self.full_url, self.scope)
         return Head(kind, key, url, tuple(identifiers), self.location, version)
 

@@ -6,9 +6,11 @@ resources arrive here up-converted)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from adapter.facts import Concept, ListEntry, ListFact, MedicationUse, Supply
+from adapter.instants import parse_instant
 from adapter.policy import Policy
 from adapter.supply import course_days
 from adapter.translate.dosage import dosage_lines
@@ -44,7 +46,20 @@ def medication_statement_to_use(f: Fields, policy: Policy) -> MedicationUse:
         course_days=course_days(lines),
         medicine=medicine_name(f, r),
         medication=f.ref(r, "medicationReference", "medicationReference"),
+        asserted=_asserted(r),
     )
+
+
+def _asserted(r: JSON) -> datetime | None:
+    """`dateAsserted`, else `effectiveDateTime`, else `effectivePeriod.start`: read leniently,
+    as only the board dates by it (a rule never does)."""
+    period = r.get("effectivePeriod")
+    start = period.get("start") if isinstance(period, dict) else None
+    for value in (r.get("dateAsserted"), r.get("effectiveDateTime"), start):
+        instant = parse_instant(value) if isinstance(value, str) else None
+        if instant is not None:
+            return instant
+    return None
 
 
 def _changes(f: Fields, r: JSON, policy: Policy) -> tuple[Concept, ...]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from store.backends import BACKENDS, database_url, tiny_engine
+from store.backends import BACKENDS, database_url
 
 from adapter.api.app import create_app
 from adapter.api.settings import Settings
@@ -46,7 +46,7 @@ KEYS = {
 
 
 def make_service(url: str, **limits: int) -> Iterator[Service]:
-    store = Store(url, evaluator=tiny_engine)
+    store = Store(url)
     keys = {name: store.create_key(name, scope, org) for name, (scope, org) in KEYS.items()}
     app = create_app(Settings(database_url=url, **limits), store=store)
     with TestClient(app) as client:

@@ -22,6 +22,7 @@ from adapter.xml import fhir_json_to_xml, fhir_xml_to_json, parse_xml_bytes
 from api.conftest import Service, TestClient, make_service
 
 NHS_NUMBER = "9990011117"
+ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
 
 
 def encounter(
@@ -31,9 +32,31 @@ def encounter(
         "resourceType": "Encounter",
         "id": ident,
         "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
         "subject": {"reference": f"Patient/{patient}"},
-        "serviceProvider": {"reference": provider},
+        "serviceProvider": {"identifier": {"system": ODS, "value": provider}},
         "period": {"end": end},
+    }
+
+
+def patient(ident: str = "p1", practice: str = "K81001") -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "id": ident,
+        "generalPractitioner": [{"identifier": {"system": ODS, "value": practice}}],
+    }
+
+
+def letter(ident: str, enc: str, date: str = "2024-03-01T20:00:00Z") -> dict[str, Any]:
+    """A final discharge summary for Encounter `enc`, sent at `date`."""
+    return {
+        "resourceType": "Composition",
+        "id": ident,
+        "status": "final",
+        "type": {"coding": [{"system": "http://snomed.info/sct", "code": "373942005"}]},
+        "encounter": {"reference": f"Encounter/{enc}"},
+        "date": date,
+        "title": "Discharge summary",
     }
 
 
@@ -170,7 +193,7 @@ def test_bodies_and_bundles_over_the_limits_are_413(db_url: str) -> None:
         many = post(service, batch(encounter("e1"), encounter("e2"), encounter("e3")))
         assert many.status_code == 413
         assert issues(many)[0]["details"]["text"].startswith(
-            "the Bundle holds 3 resources; the limit is 2"
+            "the Bundle holds more than 2 resources; the limit is 2 per request"
         )
 
 
@@ -187,7 +210,10 @@ def test_no_key_or_a_wrong_key_is_401_and_a_wrong_scope_is_403(service: Service)
 
 
 def test_an_organisation_key_reads_only_what_it_owes_or_is_owed(service: Service) -> None:
-    post(service, batch(encounter("e1", provider="RXQ"), encounter("e2", provider="RYY")))
+    post(
+        service,
+        batch(patient(), encounter("e1", provider="RXQ"), encounter("e2", provider="RYY")),
+    )
 
     def subjects(key: str) -> list[str]:
         body = service.client.get("/obligations", headers=service.auth(key)).json()
@@ -250,11 +276,7 @@ def test_summary_counts_and_rates_per_group(service: Service) -> None:
             encounter("e3", provider="RYY"),
         ),
     )
-    post(
-        service,
-        {"resourceType": "Composition", "id": "c1", "encounter": {"reference": "Encounter/e2"}},
-        path="/fhir/Composition",
-    )
+    post(service, letter("c1", "e2"), path="/fhir/Composition")
     body = service.client.get(
         "/summary", params={"group_by": "owner,month"}, headers=service.auth("icb")
     ).json()
@@ -280,6 +302,17 @@ def test_summary_counts_and_rates_per_group(service: Service) -> None:
             "not-assessable": 0,
             "met_rate": 0.5,
             "breach_rate": 0.5,
+        },
+        {  # the letter's point-of-contact: no phone or email in it, no due date
+            "owner": "RYY",
+            "month": None,
+            "obligations": 1,
+            "met": 0,
+            "breached": 1,
+            "pending": 0,
+            "not-assessable": 0,
+            "met_rate": 0.0,
+            "breach_rate": 1.0,
         },
     ]
     assert (
@@ -442,7 +475,9 @@ def test_a_pending_discharge_reads_as_breached_a_day_later_without_any_write(
         "/obligations", params={"as_of": later}, headers=service.auth("icb")
     ).json()
     assert [o["status"] for o in read["obligations"]] == ["breached"]
-    assert read["obligations"][0]["detail"].startswith("Not fulfilled by the due time")
+    assert read["obligations"][0]["detail"] == (
+        "No discharge summary had been sent 48 h after discharge; the limit is 24 h."
+    )
     assert service.client.get(
         "/obligations", params={"status": "breached", "as_of": later}, headers=service.auth("icb")
     ).json()["obligations"]

@@ -6,23 +6,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import lxml.html
 import orjson
 import pytest
 from board_sample import obligation
+from cases import CASES, FIXTURES, inputs
+from store.backends import submit
 
 from adapter import cli
 from adapter.board import Period, build_board, render_html
-from adapter.board.dating import EventDates
 from adapter.board.examples import days_short
-from adapter.engine import run
-from adapter.ingest import Limits, read_paths
-from adapter.store.entries import flatten
+from adapter.engine import check
 from adapter.store.service import Store
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
 PERIOD = Period(date(2000, 1, 1), date(2030, 12, 31))
 
@@ -33,33 +30,24 @@ def main(argv):
 
 
 @pytest.fixture(scope="module")
-def evaluated():
-    events = EventDates()
-    result = run(events.watch(read_paths([FIXTURES], Limits())), as_of=AS_OF)
-    return result, events
+def result():
+    return check([FIXTURES], as_of=AS_OF)
 
 
-@pytest.fixture(scope="module")
-def result(evaluated):
-    return evaluated[0]
-
-
-def test_every_fixture_obligation_is_dated_by_due_fulfilment_or_its_subject(evaluated):
-    result, events = evaluated
-    board = build_board(result.obligations, PERIOD, result.as_of, events=events)
+def test_every_fixture_obligation_is_dated_by_due_fulfilment_or_its_subject(result):
+    board = build_board(result.obligations, PERIOD, result.as_of)
     undated = [
         o
         for o in result.obligations
-        if o.due is None and o.fulfilled_at is None and o.subject not in events
+        if o.due is None and o.fulfilled_at is None and o.event_at is None
     ]
     assert board.undated_count == len(undated) == 0
     assert board.outside_count == 0
 
 
-def test_headline_from_the_fixtures_equals_the_engine_obligations(evaluated):
-    result, events = evaluated
+def test_headline_from_the_fixtures_equals_the_engine_obligations(result):
     assert result.obligations, "the engine found no obligations in the fixtures"
-    board = build_board(result.obligations, PERIOD, result.as_of, events=events)
+    board = build_board(result.obligations, PERIOD, result.as_of)
     trust_side = Counter(o.status for o in result.obligations if o.rule != "referral-complete")
     assert board.headline.met == trust_side["met"]
     assert board.headline.breached == trust_side["breached"]
@@ -168,14 +156,18 @@ def test_report_from_the_service_store_dates_obligations_like_the_files(tmp_path
     """The same inputs, stored through the service store and read back with --database-url,
     give the same board figures as reading the files (deadline-free rules included)."""
     folders = [FIXTURES / "point-of-contact", FIXTURES / "referral-complete"]
-    inputs = sorted(p for f in folders for p in f.rglob("input.json"))
+    files = [
+        path
+        for case in CASES
+        if case.parent in folders
+        for path in inputs(case)
+        if path.suffix == ".json"
+    ]
     url = f"sqlite:///{tmp_path / 'referee.db'}"
     store = Store(url)
     try:
-        for path in inputs:
-            entries = flatten(orjson.loads(path.read_bytes()))
-            store.check(entries)
-            store.submit(entries, key_name=None, action="test")
+        for path in files:
+            submit(store, orjson.loads(path.read_bytes()))
     finally:
         store.close()
     window = ["--from", "2000-01-01", "--to", "2030-12-31", "--as-of", "2025-01-01T00:00:00Z"]
@@ -185,7 +177,7 @@ def test_report_from_the_service_store_dates_obligations_like_the_files(tmp_path
         == 0
     )
     assert (
-        main(["report", *map(str, inputs), *window, "--format", "json", "--out", str(files_json)])
+        main(["report", *map(str, files), *window, "--format", "json", "--out", str(files_json)])
         == 0
     )
     from_db, from_files = orjson.loads(db_json.read_bytes()), orjson.loads(files_json.read_bytes())

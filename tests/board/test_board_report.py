@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import lxml.html
@@ -280,16 +281,16 @@ def test_an_obligation_is_dated_by_due_then_by_fulfilment_in_england():
 
 
 def test_an_obligation_without_due_or_fulfilment_is_dated_by_its_subject_event():
-    referral = obligation(
+    undated = obligation(
         "referral-complete", "breached", owner="K81001", subject="ServiceRequest/sr1"
     )
-    events = {"ServiceRequest/sr1": datetime(2026, 5, 3, 10, tzinfo=UTC)}
-    board = build_board([referral], PERIOD, AS_OF, events=events)
+    referral = replace(undated, event_at=datetime(2026, 5, 3, 10, tzinfo=UTC))
+    board = build_board([referral], PERIOD, AS_OF)
     assert board.practice_side.current.breached == 1
     assert board.undated_count == 0
     month = board.practices[0].trend.months.index(date(2026, 5, 1))
     assert board.practices[0].trend.series["onward-referrals"][month].breached == 1
-    assert build_board([referral], PERIOD, AS_OF).undated_count == 1
+    assert build_board([undated], PERIOD, AS_OF).undated_count == 1
 
 
 def test_previous_period_has_the_same_length_and_ends_the_day_before():

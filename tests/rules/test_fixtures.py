@@ -12,26 +12,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from cases import CASES, FIXTURES, case_id, inputs
 
 from adapter.engine import check
 from adapter.instants import parse_instant
 from adapter.policy import load_policy
 from adapter.rules import RULES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
-# Cases built from real public NHS examples (docs/contract.md); same layout, with `source`.
-REAL = FIXTURES.parent / "real"
-NOT_INPUT = {"case.toml", "expected.json", "policy.toml"}
-CASES = sorted(
-    p for p in [*FIXTURES.glob("*/*"), *REAL.glob("*")] if (p / "expected.json").is_file()
-)
 
-
-def inputs(case: Path) -> list[Path]:
-    return sorted(p for p in case.iterdir() if p.is_file() and p.name not in NOT_INPUT)
-
-
-@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_fixture_case_gives_expected_obligations(case: Path) -> None:
     meta = tomllib.loads((case / "case.toml").read_text())
     expected = json.loads((case / "expected.json").read_text())

@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from adapter.instants import parse_instant
-from adapter.model import Counts, Location, Obligation, Result
+from adapter.ingest import unpack
+from adapter.model import Location
+from adapter.store.service import Store, SubmitReport
 
 PG_SERVER = os.environ.get(
     "REFEREE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -47,50 +47,43 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def resources_of(items: list[tuple[dict[str, Any], Location]]) -> list[dict[str, Any]]:
-    """The resources in evaluation items, Bundles opened."""
-    found: list[dict[str, Any]] = []
-
-    def walk(resource: dict[str, Any]) -> None:
-        if resource.get("resourceType") == "Bundle":
-            for entry in resource.get("entry", []):
-                walk(entry["resource"])
-        else:
-            found.append(resource)
-
-    for resource, _ in items:
-        walk(resource)
-    return found
+def encounter(ident: str, patient: str, end: str = "2024-03-01T10:00:00Z", **extra: Any):
+    """A finished inpatient stay: it owes a discharge summary 24 h after `end`."""
+    return {
+        "resourceType": "Encounter",
+        "id": ident,
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "subject": {"reference": f"Patient/{patient}"},
+        "serviceProvider": {"reference": "Organization/trust"},
+        "period": {"start": "2024-02-27T09:00:00Z", "end": end},
+        **extra,
+    }
 
 
-def tiny_engine(items: list[tuple[dict[str, Any], Location]], now: Any) -> Result:
-    """A stand-in for the store's own tests (the rules are tested elsewhere): one
-    discharge-summary-24h obligation per finished Encounter with a period.end, met by any
-    Composition pointing at it, else pending or breached against `now`."""
-    resources = resources_of(items)
-    letters = [r for r in resources if r["resourceType"] == "Composition"]
-    obligations = []
-    for r in resources:
-        if r["resourceType"] != "Encounter" or "end" not in r.get("period", {}):
-            continue
-        due = parse_instant(r["period"]["end"]) + timedelta(hours=24)  # type: ignore[operator]
-        subject = f"Encounter/{r['id']}"
-        found = [c for c in letters if c.get("encounter", {}).get("reference") == subject]
-        status = "met" if found else "pending" if now <= due else "breached"
-        obligations.append(
-            Obligation(
-                rule="discharge-summary-24h",
-                status=status,  # type: ignore[arg-type]
-                subject=subject,
-                patient=r.get("subject", {}).get("reference"),
-                owner=r.get("serviceProvider", {}).get("reference"),
-                owed_to="K81001",
-                due=due,
-                fulfilled_at=None,
-                evidence=tuple(f"Composition/{c['id']}" for c in found),
-                detail=f"{len(found)} letters",
-                domain4="complete-care",
-                clause="SC11.5",
-            )
-        )
-    return Result(now, Counts(), sorted(obligations, key=lambda o: o.sort_key), [])
+def letter(ident: str, enc: str, date: str = "2024-03-01T20:00:00Z") -> dict[str, Any]:
+    """A final discharge summary for Encounter `enc`, sent at `date`."""
+    return {
+        "resourceType": "Composition",
+        "id": ident,
+        "status": "final",
+        "type": {"coding": [{"system": "http://snomed.info/sct", "code": "373942005"}]},
+        "encounter": {"reference": f"Encounter/{enc}"},
+        "date": date,
+        "title": "Discharge summary",
+    }
+
+
+def bundle(*resources: dict[str, Any], kind: str = "batch", **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": kind,
+        "entry": [{"resource": r} for r in resources],
+        **extra,
+    }
+
+
+def submit(store: Store, body: Any, transaction: bool = False) -> SubmitReport:
+    """Post `body` to the store as the service does (read by `adapter.ingest.unpack`)."""
+    items = list(unpack(body, Location(file="request"), requests=True))
+    return store.submit(items, key_name="test", action="test", all_or_nothing=transaction)

@@ -1,0 +1,99 @@
+"""A request's resources as the store takes them: one `Entry` per item that ingest read from
+the body (`adapter.ingest.unpack`, the same reader as `referee check`), with the store's own
+checks (an `id` FHIR allows, an object `meta`, a bounded depth) added to the engine's.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapter.ingest import Item, Received, Refused, resource_key
+from adapter.model import Issue, Location
+
+MAX_DEPTH = 64  # objects within objects; orjson itself refuses to write beyond 255
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+@dataclass(slots=True)
+class Entry:
+    """One item of a request: `index` is where it was (`[3]`, `[3][1]` in a nested Bundle,
+    empty for a lone resource); `item` is None for what was not a resource at all."""
+
+    index: str
+    item: Received | None
+    issues: list[Issue] = field(default_factory=list)
+    refused: Any = None  # what was read in place of a resource, kept with its issues
+
+    @property
+    def resource(self) -> dict[str, Any] | None:
+        return None if self.item is None else self.item.resource
+
+    @property
+    def resource_type(self) -> str | None:
+        return None if self.item is None else str(self.item.resource["resourceType"])
+
+    @property
+    def reference(self) -> str | None:
+        return None if self.item is None else resource_key(self.item.resource, self.full_url)
+
+    @property
+    def full_url(self) -> str | None:
+        return None if self.item is None else self.item.full_url
+
+    def location(self, field_path: str | None = None) -> Location:
+        return Location(
+            file="request", entry=self.index or None, resource=self.reference, field=field_path
+        )
+
+
+def entries_of(items: list[Item]) -> list[Entry]:
+    """One Entry per item; refused items carry their issue; every resource without an id
+    or fullUrl is given an id first (so its key is known before it is checked)."""
+    found: list[Entry] = []
+    for item in items:
+        if not isinstance(item, Received):
+            value = item.value if isinstance(item, Refused) else None
+            found.append(Entry(item.issue.location.entry or "", None, [item.issue], value))
+            continue
+        if "id" not in item.resource and not item.full_url:
+            item.resource["id"] = str(uuid.uuid4())
+        entry = Entry(item.location.entry or "", item)
+        entry.issues.extend(_store_issues(entry, item.resource))
+        found.append(entry)
+    return found
+
+
+def _store_issues(entry: Entry, resource: dict[str, Any]) -> list[Issue]:
+    """What stops the store from keeping a resource, beyond what the engine checks."""
+    issues: list[Issue] = []
+    ident = resource.get("id")
+    if ident is not None and not (isinstance(ident, str) and _ID.fullmatch(ident)):
+        problem = f"must be 1-64 letters, digits, '-' or '.' (got {ident!r})"
+        issues.append(_issue(entry, "value", "id", problem))
+    meta = resource.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        issues.append(_issue(entry, "structure", "meta", "must be an object"))
+    if _deeper_than(resource, MAX_DEPTH):
+        problem = f"nests objects and arrays more than {MAX_DEPTH} deep; no FHIR resource does"
+        issues.append(_issue(entry, "too-costly", "resource", problem))
+    return issues
+
+
+def _issue(entry: Entry, code: str, field_path: str, problem: str) -> Issue:
+    where = entry.reference or (f"entry{entry.index}" if entry.index else "the resource")
+    return Issue("error", code, entry.location(field_path), f"{where}: {field_path} {problem}")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Does `value` nest objects/arrays more than `limit` deep? (iterative: no recursion)"""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
