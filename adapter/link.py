@@ -286,7 +286,7 @@ class World:
     def ods(self, ref: Ref | None) -> str | None:
         """The ODS code of the organisation a reference names (or carries logically)."""
         org = self.organisation(ref)
-        if org is not None:
+        if org is not None and org.ods is not None:
             return org.ods
         if ref is not None and ref.system in self._ods_systems and ref.value:
             return ref.value
