@@ -84,7 +84,7 @@ COMMANDS = [
 def test_readme_synopsis_lists_exactly_the_real_options(key: str) -> None:
     line = synopses()[key]
     real = documented(parser_for(key))
-    shown = dict(re.findall(r"\[?(--[a-z-]+)(?: ([a-z-]+(?:\|[a-z-]+)+))?", line))
+    shown = dict(re.findall(r"\[?(--[a-z0-9-]+)(?: ([a-z-]+(?:\|[a-z-]+)+))?", line))
     assert set(shown) == set(real), key
     for option, choices in real.items():
         if choices is not None:

@@ -136,11 +136,11 @@ def _phrases() -> dict[str, list[list[re.Pattern[str]]]]:
         parts = [entry] if isinstance(entry, str) else entry
         return [re.compile(p.replace("{GP}", gp), re.IGNORECASE) for p in parts]
 
-    # document-fit-note is read from DocumentReference.type, never from a sentence
+    # document-fit-note and fit-note-coded-issued are read from codings, never a sentence
     return {
         name: [compile_(e) for e in entries]
         for name, entries in data["phrases"].items()
-        if name != "document-fit-note"
+        if name not in ("document-fit-note", "fit-note-coded-issued")
     }
 
 
@@ -319,6 +319,14 @@ def test_medication_statement_lists_keep_the_truth_exact(tmp_path: Path) -> None
 def test_medication_statement_share_outside_0_to_1_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         _synth(tmp_path, "icb", patients=1, statements=1.5)
+
+
+def test_synth_medication_statements_option_writes_lists(tmp_path: Path) -> None:
+    out = tmp_path / "icb"
+    args = ["synth", "--out", str(out), "--patients", "60", "--as-of", AS_OF, "--quiet"]
+    assert main([*args, "--medication-statements", "1"]) == 0
+    assert (out / "MedicationStatement.ndjson").exists()
+    assert main([*args, "--medication-statements", "1.5"]) == 2
 
 
 def test_stu3_transfer_of_care_share_keeps_the_truth_exact(tmp_path: Path) -> None:

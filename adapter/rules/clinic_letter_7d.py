@@ -38,7 +38,9 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             waited_span="days",
         )
         due = attended + timedelta(days=limit)
-        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording)
+        latest = attendance.end_latest if attendance.end else attendance.start_latest
+        latest_due = latest + timedelta(days=limit) if latest else None
+        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording, latest_due)
 
 
 RULE = Rule(
@@ -64,5 +66,12 @@ RULE = Rule(
     ),
     params=ClinicLetter,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types"),
+    codes=(
+        "inpatient-classes",
+        "outpatient-classes",
+        "discharge-summary-types",
+        "no-letter-providers",
+        "no-letter-encounter-types",
+        "no-letter-referral-categories",
+    ),
 )

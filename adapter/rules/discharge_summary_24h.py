@@ -35,7 +35,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             )
             continue
         due = attendance.end + timedelta(hours=limit)
-        yield judge_letter(RULE, attendance, world, attendance.end, due, ctx.as_of, wording)
+        latest = attendance.end_latest
+        latest_due = latest + timedelta(hours=limit) if latest else None
+        yield judge_letter(
+            RULE, attendance, world, attendance.end, due, ctx.as_of, wording, latest_due
+        )
 
 
 RULE = Rule(
@@ -61,5 +65,12 @@ RULE = Rule(
     ),
     params=DischargeSummary,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types"),
+    codes=(
+        "inpatient-classes",
+        "outpatient-classes",
+        "discharge-summary-types",
+        "no-letter-providers",
+        "no-letter-encounter-types",
+        "no-letter-referral-categories",
+    ),
 )

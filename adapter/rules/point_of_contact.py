@@ -55,10 +55,16 @@ def contact_author(letter: Letter, world: World) -> str | None:
     return None
 
 
-Where = Literal["section", "author", "nowhere"]
+Where = Literal["section", "author", "unread", "nowhere"]
 _SAYS: dict[Where, tuple[Status, str]] = {
     "section": ("met", "The letter gives a phone number or email in its contact section."),
     "author": ("met", "The letter's author has a phone number or email."),
+    # docs/contract.md §3: a DocumentReference letter's attachment is not read
+    "unread": (
+        "not-assessable",
+        "The letter is an attachment the referee does not read, and its author has no phone "
+        "number or email, so its point of contact cannot be judged.",
+    ),
     "nowhere": ("breached", "The letter gives no phone number or email for the responsible team."),
 }
 
@@ -77,6 +83,8 @@ def verdict(letter: Letter, world: World) -> Verdict:
     author = contact_author(letter, world)
     if author is not None:
         return Verdict("author", author)
+    if letter.attachment is not None:
+        return Verdict("unread", letter.head.key)
     return Verdict("nowhere", letter.head.key)
 
 
@@ -115,6 +123,14 @@ RULE = Rule(
     ),
     params=NoParams,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types", "contact-section"),
+    codes=(
+        "inpatient-classes",
+        "outpatient-classes",
+        "discharge-summary-types",
+        "contact-section",
+        "no-letter-providers",
+        "no-letter-encounter-types",
+        "no-letter-referral-categories",
+    ),
     phrases=("phone", "email"),
 )
