@@ -11,7 +11,13 @@ from adapter.instants import london_date
 from adapter.model import Obligation
 from adapter.params import ClinicLetter, Params
 from adapter.rules.base import Board, Context, Rule, days, in_days
-from adapter.rules.letters import Wording, judge_letter, owes_clinic_letter, parties_of
+from adapter.rules.letters import (
+    LETTER_TABLES,
+    Wording,
+    judge_letter,
+    owes_clinic_letter,
+    parties_of,
+)
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -66,12 +72,5 @@ RULE = Rule(
     ),
     params=ClinicLetter,
     evaluate=evaluate,
-    codes=(
-        "inpatient-classes",
-        "outpatient-classes",
-        "discharge-summary-types",
-        "no-letter-providers",
-        "no-letter-encounter-types",
-        "no-letter-referral-categories",
-    ),
+    codes=LETTER_TABLES,
 )

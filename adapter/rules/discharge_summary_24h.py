@@ -10,7 +10,13 @@ from adapter.facts import Attendance
 from adapter.model import Obligation
 from adapter.params import DischargeSummary, Params
 from adapter.rules.base import Board, Context, Rule, hours
-from adapter.rules.letters import Wording, judge_letter, owes_discharge_summary, parties_of
+from adapter.rules.letters import (
+    LETTER_TABLES,
+    Wording,
+    judge_letter,
+    owes_discharge_summary,
+    parties_of,
+)
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -65,12 +71,5 @@ RULE = Rule(
     ),
     params=DischargeSummary,
     evaluate=evaluate,
-    codes=(
-        "inpatient-classes",
-        "outpatient-classes",
-        "discharge-summary-types",
-        "no-letter-providers",
-        "no-letter-encounter-types",
-        "no-letter-referral-categories",
-    ),
+    codes=LETTER_TABLES,
 )

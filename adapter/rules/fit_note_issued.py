@@ -10,7 +10,7 @@ from adapter.model import Obligation
 from adapter.params import NoParams, Params
 from adapter.policy import Policy
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
-from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
+from adapter.rules.letters import LETTER_TABLES, owes_clinic_letter, owes_discharge_summary
 from adapter.rules.narrative import findings
 
 # rules.md §5.5: this precedence replaces the general combination of §6.
@@ -99,15 +99,7 @@ RULE = Rule(
     ),
     params=NoParams,
     evaluate=evaluate,
-    codes=(
-        "inpatient-classes",
-        "outpatient-classes",
-        "fit-note-observations",
-        "fit-note-issued-codes",
-        "no-letter-providers",
-        "no-letter-encounter-types",
-        "no-letter-referral-categories",
-    ),
+    codes=(*LETTER_TABLES, "fit-note-observations", "fit-note-issued-codes"),
     phrases=(
         "fit-note-not-needed",
         "fit-note-asked-of-gp",

@@ -20,17 +20,26 @@ def is_discharge_summary(letter: Letter, world: World) -> bool:
     return any(concept.has_code(types) for concept in letter.types)
 
 
+# The code tables these helpers read: every rule that uses them declares them all.
+LETTER_TABLES = (
+    "inpatient-classes",
+    "outpatient-classes",
+    "discharge-summary-types",
+    "no-letter-providers",
+    "no-letter-encounter-types",
+    "no-letter-referral-categories",
+)
+
+
 def owes_discharge_summary(attendance: Attendance, world: World) -> bool:
-    classes = world.policy.codes["inpatient-classes"]
-    return (
-        attendance.status == "finished"
-        and attendance.klass in classes
-        and owes_letters(attendance, world)
-    )
+    return _owes(attendance, world, world.policy.codes["inpatient-classes"])
 
 
 def owes_clinic_letter(attendance: Attendance, world: World) -> bool:
-    classes = world.policy.codes["outpatient-classes"]
+    return _owes(attendance, world, world.policy.codes["outpatient-classes"])
+
+
+def _owes(attendance: Attendance, world: World, classes: frozenset[str]) -> bool:
     return (
         attendance.status == "finished"
         and attendance.klass in classes

@@ -16,7 +16,12 @@ from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import NoParams, Params
 from adapter.rules.base import FINAL, Board, Context, Parties, Rule
-from adapter.rules.letters import is_discharge_summary, owes_clinic_letter, owes_discharge_summary
+from adapter.rules.letters import (
+    LETTER_TABLES,
+    is_discharge_summary,
+    owes_clinic_letter,
+    owes_discharge_summary,
+)
 from adapter.rules.narrative import findings
 
 
@@ -123,14 +128,6 @@ RULE = Rule(
     ),
     params=NoParams,
     evaluate=evaluate,
-    codes=(
-        "inpatient-classes",
-        "outpatient-classes",
-        "discharge-summary-types",
-        "contact-section",
-        "no-letter-providers",
-        "no-letter-encounter-types",
-        "no-letter-referral-categories",
-    ),
+    codes=(*LETTER_TABLES, "contact-section"),
     phrases=("phone", "email"),
 )
