@@ -146,6 +146,7 @@ class Writer:
             "release": entry.item.release if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
+            "key_name": self.key_name,
         }
 
     def _write(
