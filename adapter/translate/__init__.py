@@ -74,7 +74,8 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
     resource, renames = item.resource, dict[str, str]()
     if item.release == "STU3":
         resource, renames = up_convert(resource)
-    f = Fields(resource, item.location, item.full_url, str(item.resource["resourceType"]))
+    sent_type = str(item.resource["resourceType"])
+    f = Fields(resource, item.location, item.full_url, sent_type, item.message)
     kind = str(resource["resourceType"])
     fact: Fact
     if kind == "Composition":

@@ -25,9 +25,15 @@ SINGLE_IDENTIFIER = frozenset({"Composition", "Bundle", "QuestionnaireResponse"}
 
 class Fields:
     def __init__(
-        self, resource: JSON, location: Location, full_url: str | None, sent_type: str = ""
+        self,
+        resource: JSON,
+        location: Location,
+        full_url: str | None,
+        sent_type: str = "",
+        message: str | None = None,
     ) -> None:
         self.resource = resource
+        self.message = message
         self.sent_type = sent_type  # the type as sent, when up-converted (STU3 ReferralRequest)
         self.location = location
         self.full_url = full_url
@@ -221,7 +227,9 @@ class Fields:
         key = resource_key(resource, self.full_url, kind) or f"{kind}@{self.location.describe()}"
         if key == self.location.resource:  # unpack's label: share the one string in memory
             key = self.location.resource
-        return Head(kind, key, self.full_url, tuple(identifiers), self.location, version)
+        return Head(
+            kind, key, self.full_url, tuple(identifiers), self.location, version, self.message
+        )
 
     def extension_codes(
         self, parent: JSON, url: str, path: str
