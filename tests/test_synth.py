@@ -136,11 +136,11 @@ def _phrases() -> dict[str, list[list[re.Pattern[str]]]]:
         parts = [entry] if isinstance(entry, str) else entry
         return [re.compile(p.replace("{GP}", gp), re.IGNORECASE) for p in parts]
 
-    # document-fit-note is read from DocumentReference.type, never from a sentence
+    # document-fit-note and fit-note-coded-issued are read from codings, never a sentence
     return {
         name: [compile_(e) for e in entries]
         for name, entries in data["phrases"].items()
-        if name != "document-fit-note"
+        if name not in ("document-fit-note", "fit-note-coded-issued")
     }
 
 

@@ -11,6 +11,7 @@ from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
 from adapter.limits import too_deep
 from adapter.model import Issue, Location
+from adapter.scopes import bundle_scope, scoped
 from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
 
 FOREIGN_TYPES = DSTU2_ONLY | R5_ONLY
@@ -115,7 +116,7 @@ def _bundle(
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
     if bundle.get("type") == "message":
-        header = _message_header(bundle) or header
+        header = _message_header(bundle, where) or header
         if isinstance(bundle.get("timestamp"), str):
             message_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
@@ -154,8 +155,9 @@ def _bundle(
         )
 
 
-def _message_header(bundle: dict[str, Any]) -> str | None:
-    """The label of a message Bundle's MessageHeader (its first entry): fullUrl, else
+def _message_header(bundle: dict[str, Any], where: Location) -> str | None:
+    """The label of a message Bundle's MessageHeader (its first entry): its fullUrl as the
+    MessageHeader's own fact holds it (a urn tied to this Bundle, adapter/scopes.py), else
     `MessageHeader/id`."""
     entries = bundle.get("entry")
     first = entries[0] if isinstance(entries, list) and entries else None
@@ -164,7 +166,8 @@ def _message_header(bundle: dict[str, Any]) -> str | None:
         return None
     url = first.get("fullUrl") if isinstance(first, dict) else None
     if isinstance(url, str) and url:
-        return url
+        here = Location(where.file, where.line, f"{where.entry or ''}[0]")
+        return scoped(url, bundle_scope(here))
     rid = resource.get("id")
     return f"MessageHeader/{rid}" if isinstance(rid, str) and rid else None
 
