@@ -74,7 +74,7 @@ def latest_instant(text: str) -> datetime | None:
     end of that day, month or year in Europe/London, less a microsecond); None for a
     dateTime with a time (an instant already) or a string that is no date."""
     match = _DATETIME.fullmatch(text)
-    if match is None or match["t"] is not None:
+    if match is None or match["t"] is not None or not _in_range(match):
         return None
     year = int(match["y"])
     try:

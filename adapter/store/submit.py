@@ -147,6 +147,7 @@ class Writer:
             "message": entry.item.message if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
+            "key_name": self.key_name,
         }
 
     def _write(
