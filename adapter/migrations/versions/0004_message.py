@@ -3,8 +3,8 @@ resource is judged with its message's parties and acknowledgements as when it wa
 (docs/contract.md §2). Resources stored before this revision have none: re-posting their
 message restores it.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
