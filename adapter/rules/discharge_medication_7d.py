@@ -125,12 +125,6 @@ def judge(subject: Subject, minimum: float) -> tuple[Status, str]:
     most = supply.most if supply.most is not None else supply.days
     if supply.days + _EPSILON >= required:
         return "met", f"Discharge supply of {name} is {_span(supply)} days ({supply.how}); {why}."
-    if most + _EPSILON < required and subject.parties.owner is None:
-        return "not-assessable", (
-            f"Discharge supply of {name} is {_span(supply)} days, short of {days(required)}, "
-            "but the trust that supplied it is unknown (no requester, encounter "
-            "serviceProvider or document custodian with an ODS code)."
-        )
     if most + _EPSILON < required:
         return "breached", (
             f"Discharge supply of {name} is {_span(supply)} days ({supply.how}); {why}."
