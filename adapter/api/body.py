@@ -99,7 +99,7 @@ def parse(
         root = xml.parse_xml_bytes(data, max_bytes=limit)
         if max_entries is not None:
             _count_entries(root, max_entries)
-        return xml.fhir_xml_to_json(root)
+        return xml.fhir_xml_to_json_as_sent(root)
     except TooLarge as exc:
         raise problem(413, "too-costly", f"the body is too costly to read: {exc.message}") from exc
     except HostileXml as exc:

@@ -69,6 +69,7 @@ class StoredResource(Base):
     sent_at: Mapped[str | None] = mapped_column(String(64))
     message_at: Mapped[str | None] = mapped_column(String(64))
     release: Mapped[str | None] = mapped_column(String(8))
+    message: Mapped[str | None] = mapped_column(String(2048))  # its MessageHeader (§2)
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
     key_name: Mapped[str | None] = mapped_column(String(128))  # the key that wrote this version
