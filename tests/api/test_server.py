@@ -29,9 +29,8 @@ pytestmark = pytest.mark.slow  # each starts `referee serve` (a few seconds) at 
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    running = Server(db_url, tmp_path / "server.log").start()
-    yield running
-    running.stop()
+    with Server(db_url, tmp_path / "server.log") as running:
+        yield running
 
 
 def obligations(base: str, token: str) -> list[dict[str, Any]]:
@@ -160,7 +159,11 @@ def _post_overlapping(server: Server) -> None:
 
 def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Path) -> None:
     token = _key(db_url)
-    server = Server(db_url, tmp_path / "server.log").start()
+    with Server(db_url, tmp_path / "server.log") as server:
+        _post_then_kill(server, db_url, tmp_path, token)
+
+
+def _post_then_kill(server: Server, db_url: str, tmp_path: Path, token: str) -> None:
     acknowledged: list[int] = []
     stop = threading.Event()
 
@@ -188,8 +191,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Pa
     stop.set()
     poster.join(timeout=30)
     assert len(acknowledged) >= 5
-    restarted = Server(db_url, tmp_path / "server2.log").start()
-    try:
+    with Server(db_url, tmp_path / "server2.log") as restarted:
         stored = _stored(db_url)
         for n in acknowledged:
             assert ("Encounter", f"enc-{n}") in stored
@@ -209,5 +211,3 @@ def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Pa
             timeout=30,
         )
         assert again.status_code == 200
-    finally:
-        restarted.stop()
