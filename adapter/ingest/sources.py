@@ -261,7 +261,7 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
         )
         return
     try:
-        value = _xml_to_json(root)
+        value = xml_value(root)
     except UnreadableInput as exc:
         # Well-formed XML that is not a known FHIR resource: one rejected resource.
         where = Location(file=label, field="resourceType")
@@ -270,7 +270,7 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     yield from unpack(value, Location(file=label), limits=limits)
 
 
-def _xml_to_json(root: Any) -> Any:
+def xml_value(root: Any) -> Any:
     """FHIR XML as JSON, read by the STU3 definitions when the document is STU3 (its root
     is an STU3-only type, or its R4 reading shows an STU3 marker: docs/contract.md §1)."""
     from adapter import xml
