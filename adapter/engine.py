@@ -20,13 +20,13 @@ from adapter.link import World
 from adapter.model import Counts, Issue, Location, Obligation, Result
 from adapter.policy import Policy, load_policy
 from adapter.rules import CATALOGUE
-from adapter.rules.base import Context
+from adapter.rules.base import Context, attribute
 from adapter.rules.events import event_time
 from adapter.translate import translate
 
 Validation = Literal["rules", "full"]
 Progress = Callable[[int], None]  # called with the resources read so far
-PROGRESS_EVERY = 50_000
+PROGRESS_EVERY = 5_000  # often enough for a live count, rare enough to cost nothing
 
 
 def check(
@@ -104,7 +104,7 @@ def finish(world: World, tally: Tally, policy: Policy, as_of: datetime) -> Resul
         as_of=as_of,
         counts=tally.counts,
         obligations=judge(world, policy, as_of),
-        issues=tally.issues,
+        issues=tally.issues + world.issues,
         files=tally.files,
         unreadable_files=tally.unreadable,
         policy=policy.describe(),
@@ -125,7 +125,10 @@ def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:
     carries the time of its subject's event (`event_at`) unless its rule set one."""
     obligations: list[Obligation] = []
     for rule in CATALOGUE:
-        for found in rule.evaluate(Context(world, policy.params[rule.id], as_of)):
+        for made in rule.evaluate(Context(world, policy.params[rule.id], as_of)):
+            found = attribute(made)
+            if found is None:
+                continue
             if found.event_at is None:
                 found = replace(found, event_at=event_time(world.by_key.get(found.subject)))
             obligations.append(found)

@@ -64,6 +64,15 @@ class Organisation(Compact):
     head: Head
     ods: str | None
     types: tuple[Concept, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service(Compact):
+    """A HealthcareService: the organisation that provides it (BaRS, DoS, e-RS performers)."""
+
+    head: Head
+    provided_by: Ref | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +115,11 @@ class Attendance(Compact):
     reasons: tuple[Concept, ...]
     discharged_outcome: bool
     based_on: tuple[Ref, ...]
+    types: tuple[Concept, ...] = ()
+    # When period.start / period.end is given only to the day, month or year: the last
+    # instant it may mean (docs/contract.md §5); None when it is an instant.
+    start_latest: datetime | None = None
+    end_latest: datetime | None = None
 
 
 # A letter's narrative as (section heading code, its sentences), nested sections flattened.
@@ -126,6 +140,8 @@ class Letter(Compact):
     authors: tuple[Ref, ...]
     sections: Sections
     medicines: tuple[Ref, ...] = ()  # entries of its medication sections (docs/contract.md §7)
+    # A DocumentReference letter: the attachment's content type (its text is not read).
+    attachment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +335,7 @@ Fact = (
     | ObservationFact
     | DocumentFact
     | PlanFact
+    | Service
     | MessageFact
     | OutcomeFact
     | Other

@@ -7,7 +7,7 @@ year-month) is 00:00 Europe/London on its first day.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from adapter.limits import EARLIEST_YEAR, LATEST_YEAR
@@ -67,3 +67,33 @@ def london_date(instant: datetime) -> date:
 
 def hours_between(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600
+
+
+def latest_instant(text: str) -> datetime | None:
+    """For a date given only to the day, month or year, the last instant it may mean (the
+    end of that day, month or year in Europe/London, less a microsecond); None for a
+    dateTime with a time (an instant already) or a string that is no date."""
+    match = _DATETIME.fullmatch(text)
+    if match is None or match["t"] is not None or not _in_range(match):
+        return None
+    year = int(match["y"])
+    try:
+        if match["m"] is None:
+            after = date(year + 1, 1, 1)
+        elif match["d"] is None:
+            month = int(match["m"])
+            after = date(year + month // 12, month % 12 + 1, 1)
+        else:
+            after = date(year, int(match["m"]), int(match["d"])) + timedelta(days=1)
+    except ValueError:
+        return None
+    start = datetime.combine(after, time(), LONDON).astimezone(UTC)
+    return start - timedelta(microseconds=1)
+
+
+def precision_of(text: str) -> str:
+    """ "year", "month", "day" or "instant": how precisely a FHIR date/dateTime is given."""
+    match = _DATETIME.fullmatch(text)
+    if match is None or match["t"] is not None:
+        return "instant"
+    return "day" if match["d"] else "month" if match["m"] else "year"

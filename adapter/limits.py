@@ -27,6 +27,14 @@ LATEST_YEAR: Final = 8999
 # frequencies, supply durations): never negative, never astronomically large, and a
 # non-zero one never so small that dividing by it overflows.
 MAX_AMOUNT: Final = 1e9
+# What the store's columns hold, the same on SQLite and PostgreSQL (PostgreSQL refuses longer
+# values, and NUL in any text, with a 500 where SQLite took them): a resource with a longer
+# versionId, reference, identifier or fullUrl, an ODS code over 64 characters or a NUL
+# anywhere is a located rejection before the database sees it.
+MAX_VERSION_ID: Final = 64  # FHIR `id` type
+MAX_TOKEN: Final = 2048  # a reference, fullUrl or identifier system|value
+MAX_CODE: Final = 64  # an ODS code (an obligation's owner or owed_to)
+
 # Attributes on one XML element: FHIR uses at most value, id and url (namespace declarations
 # are not attributes); lxml lists attributes in time quadratic in their number.
 MAX_XML_ATTRIBUTES: Final = 16

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal, TypeVar
 
@@ -31,10 +32,13 @@ from adapter.facts import (
     Ref,
     Request,
     Role,
+    Service,
     TaskFact,
 )
-from adapter.model import Location
+from adapter.model import Issue, Location
 from adapter.policy import Policy
+from adapter.providers import ProviderClass, provider_class
+from adapter.scopes import plain, transmission, widening
 
 PartyRole = Literal["practice", "trust", "other"]
 F = TypeVar("F")
@@ -60,23 +64,50 @@ class World:
         self.policy = policy
         self.by_key: dict[str, Fact] = {}
         self.by_url: dict[str, str] = {}
+        self.by_transmission: dict[str, str | None] = {}
         # identifier → keys, in first-seen order (a dict: many may share one identifier)
         self.by_identifier: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
         self._ods_systems = policy.codes["ods-systems"]
         self._nhs_system = policy.codes.values["nhs-number-system"]
+        self.issues: list[Issue] = []  # found while linking (docs/contract.md §5)
 
     # -- loading ----------------------------------------------------------------------------
 
     def add(self, fact: Fact) -> None:
         head = fact.head
         previous = self.by_key.get(head.key)
-        if previous is not None and _older(head.version, previous.head.version):
-            return  # an older version of a resource already read
+        if previous is not None:
+            if _older(head.version, previous.head.version):
+                return  # an older version of a resource already read
+            if not _newer(head.version, previous.head.version):
+                self._same_key(previous, fact)
         self.by_key[head.key] = fact
         if head.full_url:
             self.by_url[head.full_url] = head.key
+            outer = transmission(head.full_url)
+            if outer is not None:  # None marks a fullUrl used twice in one transmission
+                seen = self.by_transmission.get(outer, head.key)
+                self.by_transmission[outer] = head.key if seen == head.key else None
         for pair in head.identifiers:
             self.by_identifier[pair][head.key] = None
+
+    def _same_key(self, previous: Fact, fact: Fact) -> None:
+        """Two different resources under one key with no newer version: the later is read,
+        and a warning says so (never a silent merge)."""
+        if type(previous) is type(fact) and replace(fact, head=previous.head) == previous:
+            return  # the same resource read twice
+        first = previous.head.location.describe()
+        self.issues.append(
+            Issue(
+                "warning",
+                "duplicate",
+                fact.head.location,
+                f"{fact.head.location.describe()}: a different {fact.head.type} with the same "
+                f"key {fact.head.key} was read before ({first}) and neither has a newer "
+                "meta.versionId; the later one is used. Give each resource its own id, or a "
+                "higher versionId to replace one.",
+            )
+        )
 
     def build(self) -> None:
         """Index the facts the rules look up by what they point at."""
@@ -87,10 +118,17 @@ class World:
         self.roles_by_practitioner: dict[str, list[Role]] = defaultdict(list)
         self.requests_by_patient: dict[str | None, list[Request]] = defaultdict(list)
         self._by_type: dict[type, list[Fact]] = defaultdict(list)
+        # Encounters a BaRS referral comes from (a 111, 999, CAD or GP contact): no letter.
+        self.referral_contacts: set[str] = set()
+        contact_codes = self.policy.codes["no-letter-referral-categories"]
         for fact in self.by_key.values():
             self._by_type[type(fact)].append(fact)
             if isinstance(fact, Request):
                 self.requests_by_patient[self.patient_key(fact.patient)].append(fact)
+                if any(c.has_code(contact_codes) for c in fact.categories):
+                    key = self.key_of(fact.encounter)
+                    if key is not None:
+                        self.referral_contacts.add(key)
             elif isinstance(fact, Role):
                 self._index(self.roles_by_practitioner, fact.practitioner, fact)
             elif isinstance(fact, Letter):
@@ -214,9 +252,14 @@ class World:
             return None
         text = ref.reference
         if text:
-            if text in self.by_url:
-                return self.by_url[text]
-            match = _TYPE_ID.search(text)
+            for url in widening(text):
+                if url in self.by_url:
+                    return self.by_url[url]
+            outer = transmission(text)
+            found = self.by_transmission.get(outer) if outer is not None else None
+            if found is not None:
+                return found
+            match = _TYPE_ID.search(plain(text))
             if match:
                 return f"{match[1]}/{match[2]}"
             if text in self.by_key:
@@ -231,25 +274,42 @@ class World:
     # -- parties ----------------------------------------------------------------------------
 
     def organisation(self, ref: Ref | None) -> Organisation | None:
-        """The Organization a reference names, directly or as a PractitionerRole's."""
+        """The Organization a reference names, directly, as a PractitionerRole's, or as the
+        provider of a HealthcareService (BaRS, DoS, e-RS performers)."""
         fact = self.resolve(ref)
         if isinstance(fact, Role):
             fact = self.resolve(fact.organisation)
+        elif isinstance(fact, Service):
+            fact = self.resolve(fact.provided_by)
         return fact if isinstance(fact, Organisation) else None
 
     def ods(self, ref: Ref | None) -> str | None:
         """The ODS code of the organisation a reference names (or carries logically)."""
         org = self.organisation(ref)
-        if org is not None:
+        if org is not None and org.ods is not None:
             return org.ods
         if ref is not None and ref.system in self._ods_systems and ref.value:
             return ref.value
         fact = self.resolve(ref)
-        if isinstance(fact, Role) and fact.organisation is not None:
-            org_ref = fact.organisation
-            if org_ref.system in self._ods_systems and org_ref.value:
-                return org_ref.value
+        via = (
+            fact.organisation
+            if isinstance(fact, Role)
+            else fact.provided_by
+            if isinstance(fact, Service)
+            else None
+        )
+        if via is not None and via.system in self._ods_systems and via.value:
+            return via.value
         return None
+
+    def provider_class(self, ref: Ref | None) -> ProviderClass | None:
+        """acute, mental-health, community, ambulance, 111-cas, practice, pharmacy or other
+        (docs/contract.md §4); None when no organisation is known."""
+        org = self.organisation(ref)
+        ods = self.ods(ref)
+        if org is None and ods is None:
+            return None
+        return provider_class(org, ods, self.policy)
 
     def role(self, ref: Ref | None) -> PartyRole | None:
         """practice, trust or other (rules.md §2); None when no organisation is known."""
@@ -318,7 +378,7 @@ class World:
             return ref.value
         if found is not None:
             return found.head.key
-        return ref.reference if ref is not None else None
+        return plain(ref.reference) if ref is not None and ref.reference else None
 
     def patient_key(self, ref: Ref | None) -> str | None:
         """One identity per patient, for grouping (DNAs, earlier referrals)."""
@@ -361,6 +421,20 @@ class World:
             return None
         return self.ods(attendance.provider) or self._sender_ods(attendance)
 
+    def trust_of_booking(self, booking: Booking) -> str | None:
+        """An Appointment's trust (docs/contract.md §4): the trust the referral it was booked
+        on is addressed to, else a trust among its participants."""
+        for ref in booking.based_on:
+            referral = self.resolve(ref)
+            if isinstance(referral, Request):
+                for performer in referral.performers:
+                    if self.role(performer) == "trust":
+                        return self.ods(performer)
+        for actor in booking.actors:
+            if self.role(actor) == "trust":
+                return self.ods(actor)
+        return None
+
     def trust_of_letter(self, letter: Letter) -> str | None:
         return (
             self.ods(letter.custodian)
@@ -378,6 +452,10 @@ class World:
     def care_plan(self, ref: Ref | None) -> PlanFact | None:
         fact = self.resolve(ref)
         return fact if isinstance(fact, PlanFact) else None
+
+
+def _newer(new: str | None, old: str | None) -> bool:
+    return _older(old, new)
 
 
 def _older(new: str | None, old: str | None) -> bool:

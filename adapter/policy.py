@@ -141,7 +141,9 @@ def _phrases(local: Any, where: _Locator) -> dict[str, PhraseList]:
             out[name] = compile_phrases(name, patterns, macros)
         except re.error as exc:
             where.fail(name, "phrases", f"bad regular expression: {exc}")
-    out["any"] = any_phrase(out, exclude=("phone", "email", "document-fit-note"))
+    out["any"] = any_phrase(
+        out, exclude=("phone", "email", "document-fit-note", "fit-note-coded-issued")
+    )
     return out
 
 

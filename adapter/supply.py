@@ -176,9 +176,9 @@ def _step_of(lines: Sequence[Line], unit: Unit) -> _Step | str:
         dose = _dose(line, unit)
         if isinstance(dose, str):
             return dose
-        if line.count is not None and line.period is None and line.code is None:
-            once[0] += line.count * dose[0]
-            once[1] += line.count * dose[1]
+        if _one_off(line):
+            once[0] += (line.count or 0) * dose[0]
+            once[1] += (line.count or 0) * dose[1]
             continue
         rate = doses_per_day(line)
         if isinstance(rate, str):
@@ -218,6 +218,12 @@ def _cap(line: Line, dose_high: float, unit: Unit) -> float:
         return value * dose_high
     converted = convert(value, cap_unit, unit)
     return math.inf if converted is None else converted
+
+
+def _one_off(line: Line) -> bool:
+    """`count` doses with no timing at all (a loading dose): taken at the start of its step."""
+    timed = line.when or line.time_of_day or line.days_of_week
+    return line.count is not None and line.period is None and line.code is None and not timed
 
 
 def _line_days(line: Line, rate: tuple[float, float]) -> float | None:
@@ -262,8 +268,7 @@ def course_days(lines: Sequence[Line]) -> float | None:
         lengths: set[float | None] = set()
         for line in group:
             rate = doses_per_day(line)
-            one_off = line.count is not None and line.period is None and line.code is None
-            if one_off:
+            if _one_off(line):
                 continue
             if isinstance(rate, str):
                 return None

@@ -5,6 +5,7 @@ Each test asserts the exact message, the stream and the exit code."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -94,6 +95,31 @@ def test_check_of_json_that_is_not_fhir_warns_and_exits_2(
         f"referee: none of the 1 resources read from {path} was accepted, so nothing could "
         "be judged; fix the input (reasons above), or pass --allow-empty\n"
     )
+
+
+def test_a_file_that_cannot_be_read_at_all_is_named_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("bad.json").write_text("not json{")
+    code, out, err = run(capsys, "check", "bad.json", "--format", "json")
+    assert code == 2
+    assert err == (
+        "referee: bad.json: is not JSON, NDJSON or FHIR XML (it starts with 'not json{'); "
+        "send FHIR R4 resources\n"
+        "referee: nothing could be read from bad.json (see above); fix the input, or pass "
+        "--allow-empty\n"
+    )
+    assert json.loads(out)["issues"][0]["severity"] == "fatal"
+
+
+def test_empty_standard_input_is_not_no_breaches(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    code, _, err = run(capsys, "check", "-")
+    assert code == 2
+    assert err == "referee: no FHIR resources on standard input; send some, or pass --allow-empty\n"
 
 
 def test_mostly_junk_warns_with_the_top_reasons(
@@ -374,3 +400,10 @@ def test_keys_scopes_are_the_stores() -> None:
     from adapter.store.access import SCOPES as STORED
 
     assert SCOPES == STORED
+
+
+def test_progress_honours_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert Console(stderr=True, force_terminal=True).no_color

@@ -315,6 +315,10 @@ def test_a_discharge_with_no_end_names_the_policy_s_limit(tmp_path: Path) -> Non
         "status": "finished",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
         "subject": {"reference": "Patient/p1"},
+        # a known owner, or the detail would first say the owner is unknown (contract.md §4)
+        "serviceProvider": {
+            "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RZZ"}
+        },
         "period": {"start": "2024-05-01T10:00:00Z"},
     }
     source = write(tmp_path, "e.json", json.dumps(encounter))

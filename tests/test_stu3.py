@@ -3,6 +3,7 @@ located issues, full validation that never crashes (issue 9 points 1 and 8)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ STU3 = (
     Path(__file__).resolve().parents[1].parent / "shared" / "real-traffic" / "transfer-of-care-stu3"
 )
 PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Encounter-1"
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 
 
 def run(resource: dict[str, Any], validate: str = "rules") -> Result:
@@ -286,3 +288,13 @@ def test_a_contained_procedure_request_is_rejected_in_full_mode_and_the_run_goes
     [issue] = result.issues
     assert issue.location.field == "contained[0]"
     assert "'ProcedureRequest' resource, a type FHIR R4 does not have" in issue.message
+
+
+def test_ers_stu3_referral_request_priority_extension_is_read_as_the_r4_one() -> None:
+    resource = json.loads((REAL / "35-stu3-ers-referral-request" / "referral.json").read_text())
+    fact = translate(received(resource), load_policy()).fact
+
+    assert isinstance(fact, Request)
+    assert fact.head.key == "ReferralRequest/000000098888"
+    assert fact.ers_priority == "ROUTINE"
+    assert fact.requester is None  # e-RS returns the referral without its referrer

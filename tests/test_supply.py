@@ -403,6 +403,11 @@ def test_supplied_days_says_what_is_missing(
         ("taper: the sum of its steps", TAPER, 9),
         ("count 6 at 3 a week", [line(frequency=3, period=1, period_unit="wk", count=6)], 14),
         (
+            "count 7 at night (when HS, no period): 7 days",
+            [line(period=None, period_unit=None, frequency=None, when=1, count=7)],
+            7,
+        ),
+        (
             "count with a ranged frequency: unknown",
             [line(frequency=1, frequency_max=2, count=6)],
             None,
@@ -419,3 +424,24 @@ def test_supplied_days_says_what_is_missing(
 )
 def test_course_days(name: str, lines: list[Line], days: float | None) -> None:
     assert course_days(lines) == (pytest.approx(days) if days is not None else None), name
+
+
+def test_the_timing_code_is_read_from_its_own_code_system() -> None:
+    from adapter.model import Location
+    from adapter.translate.dosage import dosage_to_line
+    from adapter.translate.fields import Fields
+
+    timing = {
+        "code": {
+            "coding": [
+                {"system": "http://snomed.info/sct", "code": "229797004"},
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation",
+                    "code": "TID",
+                },
+            ]
+        }
+    }
+    f = Fields({"resourceType": "MedicationRequest"}, Location(), None)
+    line = dosage_to_line(f, {"timing": timing}, "dosageInstruction[0]")
+    assert (line.code, doses_per_day(line), f.problems) == ("TID", (3.0, 3.0), [])

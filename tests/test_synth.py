@@ -109,7 +109,7 @@ def test_nhs_numbers_are_distinct_valid_and_from_the_test_range(tmp_path: Path) 
         if r["resourceType"] == "Patient"
         for i in r["identifier"]
         if i["system"] == NHS_NUMBER
-    ]  # type: ignore[attr-defined]
+    ]
     assert len(numbers) == len(set(numbers)) == 300
     assert all(n.startswith("999") and is_valid_nhs_number(n) for n in numbers)
 
@@ -121,7 +121,7 @@ def test_ods_codes_are_made_up_shapes(tmp_path: Path) -> None:
         for r in _resources(out)
         if r["resourceType"] == "Organization"
         for i in r["identifier"]
-    ]  # type: ignore[attr-defined]
+    ]
     assert all(re.fullmatch(r"Y\d{5}|RZ\d(\d\d)?|NX\d", c) for c in codes), codes
 
 
@@ -136,11 +136,11 @@ def _phrases() -> dict[str, list[list[re.Pattern[str]]]]:
         parts = [entry] if isinstance(entry, str) else entry
         return [re.compile(p.replace("{GP}", gp), re.IGNORECASE) for p in parts]
 
-    # document-fit-note is read from DocumentReference.type, never from a sentence
+    # document-fit-note and fit-note-coded-issued are read from codings, never a sentence
     return {
         name: [compile_(e) for e in entries]
         for name, entries in data["phrases"].items()
-        if name != "document-fit-note"
+        if name not in ("document-fit-note", "fit-note-coded-issued")
     }
 
 
@@ -319,6 +319,38 @@ def test_medication_statement_lists_keep_the_truth_exact(tmp_path: Path) -> None
 def test_medication_statement_share_outside_0_to_1_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         _synth(tmp_path, "icb", patients=1, statements=1.5)
+
+
+def test_synth_medication_statements_option_writes_lists(tmp_path: Path) -> None:
+    out = tmp_path / "icb"
+    args = ["synth", "--out", str(out), "--patients", "60", "--as-of", AS_OF, "--quiet"]
+    assert main([*args, "--medication-statements", "1"]) == 0
+    assert (out / "MedicationStatement.ndjson").exists()
+    assert main([*args, "--medication-statements", "1.5"]) == 2
+
+
+def test_stu3_transfer_of_care_share_keeps_the_truth_exact(tmp_path: Path) -> None:
+    out = _synth(tmp_path, "icb", patients=300, stu3=0.5, statements=0.3, local_times=True)
+    found, rejected = _engine_truth(out, AS_OF)
+    expected = _truth(out)
+    assert rejected == 0
+    assert found == expected, _explain(expected, found)
+    stu3 = [
+        r
+        for r in _resources(out)
+        if any("/STU3/" in p for p in r.get("meta", {}).get("profile", []))
+    ]
+    kinds = {str(r["resourceType"]) for r in stu3}
+    assert kinds == {"Encounter", "Composition", "MedicationRequest"}
+    assert any("agent" in r.get("requester", {}) for r in stu3)
+    # the rest of the traffic is the same as without the share (no random draw spent)
+    plain = _synth(tmp_path, "plain", patients=300, statements=0.3, local_times=True)
+    assert _truth(plain) == expected
+
+
+def test_stu3_share_outside_0_to_1_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="STU3 share must be between 0 and 1"):
+        _synth(tmp_path, "icb", patients=1, stu3=-0.1)
 
 
 @pytest.mark.slow

@@ -135,7 +135,7 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
     async def fhir_error(request: Request, exc: FhirError) -> Response:
         key_name = getattr(request.state, "key_name", None)
-        if key_name is not None and exc.status != 422:  # 401/403 and 422 are audited already
+        if key_name is not None and exc.status != 422 and not exc.audited:
             store: Store = request.app.state.store
             codes = sorted({issue.code for issue in exc.issues})
             detail = {"refused": codes}

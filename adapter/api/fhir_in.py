@@ -36,6 +36,7 @@ from adapter.model import Issue, Location, Severity, format_instant
 from adapter.policy import Policy
 from adapter.store.access import KeyInfo
 from adapter.store.posted import Entry
+from adapter.store.scope import FORBIDDEN
 from adapter.store.service import SubmitReport
 from adapter.store.submit import Stored
 
@@ -103,16 +104,24 @@ async def _store(
 ) -> SubmitReport:
     store = store_of(request)
     report: SubmitReport = await run_in_threadpool(
-        lambda: store.submit(items, key_name=key.name, action=action, all_or_nothing=transaction)
+        lambda: store.submit(
+            items, key_name=key.name, action=action, all_or_nothing=transaction, org=key.org
+        )
     )
     _log(action, report)
     if not report.stored:
         issues = [issue for entry, _ in report.entries for issue in entry.issues]
-        raise FhirError(422, issues)
+        forbidden = [i for i in issues if i.code == FORBIDDEN]
+        error = FhirError(403, forbidden[:1]) if forbidden else FhirError(422, issues)
+        error.audited = True  # the store recorded the submission with its status
+        raise error
     return report
 
 
 def _response_entry(entry: Entry, stored: Stored) -> dict[str, Any]:
+    forbidden = [i for i in entry.issues if i.code == FORBIDDEN]
+    if forbidden:  # no oracle: nothing of what is stored, not even the key's other issues
+        return {"response": {"status": "403 Forbidden", "outcome": outcome(forbidden[:1])}}
     response: dict[str, Any] = {"status": _STATUS[stored.outcome]}
     if stored.reference and stored.outcome != "rejected":
         version = f"/_history/{stored.version}" if stored.version else ""

@@ -71,6 +71,7 @@ class FhirError(Exception):
         self.status = status
         self.issues = tuple(issues)
         self.headers = headers
+        self.audited = False  # True when the store has already recorded it
 
 
 def problem(status: int, code: str, message: str, field: str | None = None) -> FhirError:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapter.commands import outcome
 from adapter.commands.options import (
@@ -19,11 +19,11 @@ from adapter.commands.options import (
     say_as_of,
 )
 from adapter.commands.progress import terminal_progress
-from adapter.engine import check
 from adapter.errors import UsageError
-from adapter.model import Result
-from adapter.policy import load_policy
 from adapter.report import FORMATS, write_report
+
+if TYPE_CHECKING:  # the engine is imported in run(), so that `referee check --help` is quick
+    from adapter.model import Result
 
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -86,6 +86,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from adapter.engine import check
+    from adapter.policy import load_policy
+
     check_inputs(args.paths)
     check_output_file(args.out)
     policy = load_policy(args.policy)

@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
     revoke.add_argument("name", help="the key's name")
     listing = actions.add_parser("list", help="list keys (names, scopes, never the keys)")
     for sub in (create, revoke, listing):
-        sub.add_argument("--database-url", help="SQLAlchemy URL of the store")
+        sub.add_argument("--database-url", metavar="URL", help="SQLAlchemy URL of the store")
     parser.set_defaults(run=run)
 
 

@@ -23,7 +23,9 @@ def fatal_files(result: Result) -> None:
     """Each file that could not be read at all, one line each: they never reach stdout."""
     for issue in result.issues:
         if issue.severity == "fatal":
-            _say(f"referee: {issue.location.describe()}: {issue.message}")
+            where = issue.location.describe()
+            located = issue.message.startswith(issue.location.file or "\0")
+            _say(f"referee: {issue.message}" if located else f"referee: {where}: {issue.message}")
 
 
 def nothing_accepted(result: Result, paths: Sequence[str]) -> str | None:
@@ -31,7 +33,13 @@ def nothing_accepted(result: Result, paths: Sequence[str]) -> str | None:
     counts = result.counts
     if counts.accepted:
         return None
-    where = ", ".join(paths)
+    where = ", ".join("standard input" if p == "-" else p for p in paths)
+    if counts.received == 0 and result.unreadable_files:
+        return (
+            f"nothing could be read from {where} (see above); fix the input, or pass --allow-empty"
+        )
+    if counts.received == 0 and list(paths) == ["-"]:
+        return "no FHIR resources on standard input; send some, or pass --allow-empty"
     if counts.received == 0:
         return (
             f"no FHIR resources found in {where} (folders are read for .json, .ndjson, .jsonl "

@@ -7,14 +7,13 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
-
-import orjson
+from typing import TYPE_CHECKING, Any
 
 from adapter.errors import UsageError
-from adapter.policy import Policy, load_policy
-from adapter.rules import CATALOGUE, get_rule
-from adapter.rules.base import Rule
+
+if TYPE_CHECKING:  # imported in run(), so that `referee rules --help` stays quick
+    from adapter.policy import Policy
+    from adapter.rules.base import Rule
 
 
 def register(subparsers: Any) -> None:
@@ -60,6 +59,11 @@ def describe(rule: Rule, policy: Policy) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import orjson
+
+    from adapter.policy import load_policy
+    from adapter.rules import CATALOGUE, get_rule
+
     policy = load_policy(args.policy)
     try:
         rules = [get_rule(args.rule)] if args.rule else list(CATALOGUE)

@@ -37,22 +37,27 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument("--host", metavar="HOST", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, metavar="PORT", help="port to listen on (default 8000)")
     parser.add_argument(
         "--database-url",
+        metavar="URL",
         help="SQLAlchemy URL of the store (default sqlite:///referee.sqlite)",
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, help="largest request body accepted (default 10 MB)"
+        "--max-body-bytes",
+        type=int,
+        metavar="N",
+        help="largest request body accepted (default 10 MB)",
     )
     parser.add_argument(
-        "--max-entries", type=int, help="most resources in one Bundle (default 10000)"
+        "--max-entries", type=int, metavar="N", help="most resources in one Bundle (default 10000)"
     )
     parser.add_argument("--policy", metavar="FILE", help="local policy file (TOML)")
     parser.add_argument(
         "--workers",
         type=int,
+        metavar="N",
         default=1,
         help="worker processes (default 1); writes stay serialised, reads run in parallel",
     )

@@ -104,6 +104,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Care does: MedicationStatements in a discharge medication List, each based on an "
         "inpatient TTO order (default 0)",
     )
+    parser.add_argument(
+        "--stu3-share",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of Encounters, Compositions and MedicationRequests, 0..1, written in FHIR "
+        "STU3 as Transfer of Care (ITK3) senders do; `referee check` reads them as R4 "
+        "(default 0)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run)
 
@@ -140,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
             local_times=args.local_times,
             progress=not args.quiet,
             statements=args.medication_statements,
+            stu3=args.stu3_share,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

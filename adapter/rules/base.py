@@ -10,7 +10,7 @@ local policy's values show wherever the rule is described."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
@@ -120,6 +120,32 @@ class Rule:
             event_at=event_at,
             clock=clock,
         )
+
+
+def attribute(obligation: Obligation) -> Obligation | None:
+    """The one place every obligation passes (docs/contract.md §4): one whose owner cannot
+    be identified is never breached, pending or met against nobody: it is not-assessable and
+    says the owner is unknown. One whose owner is the party it is owed to is no obligation
+    (a practice does not owe itself a letter)."""
+    if obligation.owner is None:
+        return replace(
+            obligation,
+            status="not-assessable",
+            due=None,
+            fulfilled_at=None,
+            evidence=(),
+            clock=None,
+            detail=f"{UNKNOWN_OWNER} What the data shows: {obligation.detail}",
+        )
+    if obligation.owner == obligation.owed_to:
+        return None
+    return obligation
+
+
+UNKNOWN_OWNER = (
+    "The organisation that owes this cannot be identified (no ODS code for the provider, "
+    "custodian or requester), so no one can be held to it."
+)
 
 
 _ORDER: dict[Status, int] = {"breached": 0, "pending": 1, "met": 2, "not-assessable": 3}

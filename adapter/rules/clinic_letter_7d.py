@@ -11,7 +11,13 @@ from adapter.instants import london_date
 from adapter.model import Obligation
 from adapter.params import ClinicLetter, Params
 from adapter.rules.base import Board, Context, Rule, days, in_days
-from adapter.rules.letters import Wording, judge_letter, owes_clinic_letter, parties_of
+from adapter.rules.letters import (
+    LETTER_TABLES,
+    Wording,
+    judge_letter,
+    owes_clinic_letter,
+    parties_of,
+)
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -38,7 +44,9 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             waited_span="days",
         )
         due = attended + timedelta(days=limit)
-        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording)
+        latest = attendance.end_latest if attendance.end else attendance.start_latest
+        latest_due = latest + timedelta(days=limit) if latest else None
+        yield judge_letter(RULE, attendance, world, attended, due, ctx.as_of, wording, latest_due)
 
 
 RULE = Rule(
@@ -64,5 +72,5 @@ RULE = Rule(
     ),
     params=ClinicLetter,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types"),
+    codes=LETTER_TABLES,
 )

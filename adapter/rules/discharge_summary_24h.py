@@ -10,7 +10,13 @@ from adapter.facts import Attendance
 from adapter.model import Obligation
 from adapter.params import DischargeSummary, Params
 from adapter.rules.base import Board, Context, Rule, hours
-from adapter.rules.letters import Wording, judge_letter, owes_discharge_summary, parties_of
+from adapter.rules.letters import (
+    LETTER_TABLES,
+    Wording,
+    judge_letter,
+    owes_discharge_summary,
+    parties_of,
+)
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -35,7 +41,11 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
             )
             continue
         due = attendance.end + timedelta(hours=limit)
-        yield judge_letter(RULE, attendance, world, attendance.end, due, ctx.as_of, wording)
+        latest = attendance.end_latest
+        latest_due = latest + timedelta(hours=limit) if latest else None
+        yield judge_letter(
+            RULE, attendance, world, attendance.end, due, ctx.as_of, wording, latest_due
+        )
 
 
 RULE = Rule(
@@ -61,5 +71,5 @@ RULE = Rule(
     ),
     params=DischargeSummary,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types"),
+    codes=LETTER_TABLES,
 )

@@ -63,7 +63,8 @@ def _attendance_dna(a: Attendance, world: World) -> Dna:
 def _booking_dna(b: Booking, world: World) -> Dna:
     discharged = (b.head.key,) if b.discharged_outcome else ()
     referral = _referral(b.based_on, world)
-    return Dna(b.head.key, b.start, world.booking_patient(b), None, referral, discharged)
+    owner = world.trust_of_booking(b)
+    return Dna(b.head.key, b.start, world.booking_patient(b), owner, referral, discharged)
 
 
 def _referral(based_on: tuple[Ref, ...], world: World) -> str | None:

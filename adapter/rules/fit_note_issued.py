@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from adapter.facts import Attendance, DocumentFact
+from adapter.facts import Attendance, Concept, DocumentFact
 from adapter.link import World
 from adapter.model import Obligation
 from adapter.params import NoParams, Params
 from adapter.policy import Policy
 from adapter.rules.base import WITHDRAWN, Board, Context, Parties, Rule
-from adapter.rules.letters import owes_clinic_letter, owes_discharge_summary
+from adapter.rules.letters import LETTER_TABLES, owes_clinic_letter, owes_discharge_summary
 from adapter.rules.narrative import findings
 
 # rules.md §5.5: this precedence replaces the general combination of §6.
@@ -20,6 +20,14 @@ DETAIL = {
     "issued": "The trust issued the fit note.",
     "needed": "The patient needed a fit note and none was issued by the trust.",
 }
+
+
+def coded_as_issued(concept: Concept, world: World) -> bool:
+    """A coding that records a fit note (Med3) as issued (docs/contract.md §6): a code in
+    `fit-note-issued-codes`, or a display or text naming a Med3 / fit note as issued."""
+    if concept.has_code(world.policy.codes["fit-note-issued-codes"]):
+        return True
+    return bool(world.policy.phrases["fit-note-coded-issued"].search(concept.words()))
 
 
 def is_fit_note(document: DocumentFact, policy: Policy) -> bool:
@@ -38,7 +46,9 @@ def evidence_for(attendance: Attendance, world: World) -> dict[str, list[str]]:
                 found[kind].append(letter.head.key)
     codes = world.policy.codes["fit-note-observations"]
     for observation in world.observations_by_encounter.get(key, []):
-        if any(c.has_code(codes) for c in observation.concepts):
+        if any(coded_as_issued(c, world) for c in observation.concepts):
+            found["issued"].append(observation.head.key)
+        elif any(c.has_code(codes) for c in observation.concepts):
             found["needed"].append(observation.head.key)
     for document in world.documents_by_encounter.get(key, []):
         if is_fit_note(document, world.policy):
@@ -89,12 +99,13 @@ RULE = Rule(
     ),
     params=NoParams,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "fit-note-observations"),
+    codes=(*LETTER_TABLES, "fit-note-observations", "fit-note-issued-codes"),
     phrases=(
         "fit-note-not-needed",
         "fit-note-asked-of-gp",
         "fit-note-issued",
         "fit-note-needed",
         "document-fit-note",
+        "fit-note-coded-issued",
     ),
 )

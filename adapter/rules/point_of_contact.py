@@ -16,7 +16,12 @@ from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import NoParams, Params
 from adapter.rules.base import FINAL, Board, Context, Parties, Rule
-from adapter.rules.letters import is_discharge_summary, owes_clinic_letter, owes_discharge_summary
+from adapter.rules.letters import (
+    LETTER_TABLES,
+    is_discharge_summary,
+    owes_clinic_letter,
+    owes_discharge_summary,
+)
 from adapter.rules.narrative import findings
 
 
@@ -55,10 +60,16 @@ def contact_author(letter: Letter, world: World) -> str | None:
     return None
 
 
-Where = Literal["section", "author", "nowhere"]
+Where = Literal["section", "author", "unread", "nowhere"]
 _SAYS: dict[Where, tuple[Status, str]] = {
     "section": ("met", "The letter gives a phone number or email in its contact section."),
     "author": ("met", "The letter's author has a phone number or email."),
+    # docs/contract.md §3: a DocumentReference letter's attachment is not read
+    "unread": (
+        "not-assessable",
+        "The letter is an attachment the referee does not read, and its author has no phone "
+        "number or email, so its point of contact cannot be judged.",
+    ),
     "nowhere": ("breached", "The letter gives no phone number or email for the responsible team."),
 }
 
@@ -77,6 +88,8 @@ def verdict(letter: Letter, world: World) -> Verdict:
     author = contact_author(letter, world)
     if author is not None:
         return Verdict("author", author)
+    if letter.attachment is not None:
+        return Verdict("unread", letter.head.key)
     return Verdict("nowhere", letter.head.key)
 
 
@@ -115,6 +128,6 @@ RULE = Rule(
     ),
     params=NoParams,
     evaluate=evaluate,
-    codes=("inpatient-classes", "outpatient-classes", "discharge-summary-types", "contact-section"),
+    codes=(*LETTER_TABLES, "contact-section"),
     phrases=("phone", "email"),
 )

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from adapter.facts import Request
+from adapter.facts import Concept, Request
 from adapter.link import World
+
+SNOMED = "http://snomed.info/sct"
 
 
 def is_referral(request: Request, world: World) -> bool:
@@ -19,10 +21,28 @@ def is_referral(request: Request, world: World) -> bool:
 
 
 def is_test(request: Request, world: World) -> bool:
+    """A test by category (laboratory, imaging, diagnostic procedure), by a code in the
+    `test-codes` hierarchy table, or by a SNOMED display whose semantic tag is an observable
+    entity, or a procedure named with a test word (docs/contract.md §6)."""
     codes = world.policy.codes
     if any(c.has_code(codes["test-categories"]) for c in request.categories):
         return True
-    return request.code is not None and request.code.has_code(codes["test-codes"])
+    code = request.code
+    if code is None:
+        return False
+    return code.has_code(codes["test-codes"]) or _tagged_test(code, codes["test-words"])
+
+
+def _tagged_test(code: Concept, words: frozenset[str]) -> bool:
+    for system, _, display in code.codings:
+        text = (display or "").lower()
+        if system != SNOMED or not text.endswith(")"):
+            continue
+        if text.endswith("(observable entity)"):
+            return True
+        if text.endswith("(procedure)") and any(w in text for w in words):
+            return True
+    return False
 
 
 def is_urgent(request: Request, world: World) -> bool:

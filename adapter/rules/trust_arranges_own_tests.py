@@ -108,6 +108,13 @@ RULE = Rule(
     ),
     params=NoParams,
     evaluate=evaluate,
-    codes=("test-categories", "test-codes", "referral-codes", "referral-words", "plan-section"),
+    codes=(
+        "test-categories",
+        "test-codes",
+        "test-words",
+        "referral-codes",
+        "referral-words",
+        "plan-section",
+    ),
     phrases=("gp-asked-to-test",),
 )

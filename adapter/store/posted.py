@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.ingest import Item, Received, Refused, resource_key
+from adapter.limits import MAX_CODE, MAX_TOKEN, MAX_VERSION_ID
 from adapter.model import Issue, Location
 
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 MAX_DEPTH = 64  # objects within objects; orjson itself refuses to write beyond 255
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
@@ -79,7 +82,57 @@ def _store_issues(entry: Entry, resource: dict[str, Any]) -> list[Issue]:
     if _deeper_than(resource, MAX_DEPTH):
         problem = f"nests objects and arrays more than {MAX_DEPTH} deep; no FHIR resource does"
         issues.append(_issue(entry, "too-costly", "resource", problem))
+        return issues
+    issues.extend(_column_issues(entry, resource))
     return issues
+
+
+def _column_issues(entry: Entry, resource: dict[str, Any]) -> list[Issue]:
+    """Values the store's columns cannot hold alike on every database (adapter.limits)."""
+    issues: list[Issue] = []
+    meta = resource.get("meta")
+    version = meta.get("versionId") if isinstance(meta, dict) else None
+    if isinstance(version, str) and len(version) > MAX_VERSION_ID:
+        problem = f"must be at most {MAX_VERSION_ID} characters (a FHIR id; got {len(version)})"
+        issues.append(_issue(entry, "value", "meta.versionId", problem))
+    if entry.full_url is not None and len(entry.full_url) > MAX_TOKEN:
+        problem = f"must be at most {MAX_TOKEN} characters (got {len(entry.full_url)})"
+        issues.append(_issue(entry, "value", "fullUrl", problem))
+    for path, problem in _bad_strings(resource):
+        issues.append(_issue(entry, "value", path, problem))
+    return issues
+
+
+def _bad_strings(resource: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(FHIR path, problem) for a NUL anywhere, an over-long reference or identifier, and
+    an ODS code longer than an obligation's owner column (iterative, like _deeper_than)."""
+    stack: list[tuple[Any, str]] = [(resource, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                yield path or "resource", "holds a NUL character, which FHIR text may not hold"
+            continue
+        if isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        yield from _bad_token(node, path)
+        for key, child in node.items():
+            stack.append((child, f"{path}.{key}" if path else str(key)))
+
+
+def _bad_token(node: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    where = f"{path}." if path else ""
+    for key in ("reference", "system", "value"):
+        text = node.get(key)
+        if isinstance(text, str) and len(text) > MAX_TOKEN:
+            yield f"{where}{key}", f"must be at most {MAX_TOKEN} characters (got {len(text)})"
+    value = node.get("value")
+    if node.get("system") == ODS_SYSTEM and isinstance(value, str) and len(value) > MAX_CODE:
+        problem = f"is an ODS code: at most {MAX_CODE} characters (got {len(value)})"
+        yield f"{where}value", problem
 
 
 def _issue(entry: Entry, code: str, field_path: str, problem: str) -> Issue:

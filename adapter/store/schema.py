@@ -71,6 +71,7 @@ class StoredResource(Base):
     release: Mapped[str | None] = mapped_column(String(8))
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    key_name: Mapped[str | None] = mapped_column(String(128))  # the key that wrote this version
 
 
 class ResourceLink(Base):

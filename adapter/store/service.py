@@ -24,6 +24,7 @@ from adapter.store import access, reads
 from adapter.store.database import migrate, open_engine, reading, writing
 from adapter.store.evaluation import obligation_id, reevaluate
 from adapter.store.posted import Entry, entries_of
+from adapter.store.scope import FORBIDDEN, refuse_out_of_scope
 from adapter.store.submit import Stored, Writer, identity
 from adapter.translate import translate
 
@@ -49,6 +50,11 @@ class SubmitReport:
             "resource_types": dict(sorted(types.items())),
             "obligations_in_affected_groups": self.obligations,
         }
+
+
+def _refused_status(entries: list[Entry]) -> int:
+    forbidden = any(i.code == FORBIDDEN for e in entries for i in e.issues)
+    return 403 if forbidden else 422
 
 
 class Store:
@@ -86,6 +92,7 @@ class Store:
         action: str,
         all_or_nothing: bool = False,
         status_code: int = 200,
+        org: str | None = None,
     ) -> SubmitReport:
         """Check and store a request's resources (as `adapter.ingest.unpack` read them) in
         one transaction. With `all_or_nothing` (a FHIR transaction), one rejected entry
@@ -93,8 +100,10 @@ class Store:
         now = datetime.now(UTC)
         entries = entries_of(items)
         facts = self._check(entries)
-        report = SubmitReport(stored=not (all_or_nothing and any(e.issues for e in entries)))
         with writing(self.engine) as session:
+            if org is not None:  # an organisation-scoped key: only what it owns
+                refuse_out_of_scope(session, entries, org)
+            report = SubmitReport(stored=not (all_or_nothing and any(e.issues for e in entries)))
             writer = Writer(session, now, key_name)
             accepted = [e for e in entries if not e.issues] if report.stored else []
             stored = iter(writer.store_all(accepted))
@@ -108,7 +117,7 @@ class Store:
                 report.entries.append((entry, outcome))
             changed = [s.tokens for _, s in report.entries if s.outcome in ("created", "updated")]
             report.obligations = reevaluate(session, changed, facts, self.policy, now)
-            code = status_code if report.stored else 422
+            code = status_code if report.stored else _refused_status(entries)
             access.record(session, now, key_name, action, code, report.counts())
         return report
 

@@ -17,6 +17,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapter.instants import parse_instant
+from adapter.limits import MAX_TOKEN
 from adapter.store.links import is_hub, links_of
 from adapter.store.posted import Entry
 from adapter.store.schema import RejectedResource, ResourceLink, StoredResource
@@ -74,8 +75,8 @@ class Writer:
             RejectedResource(
                 received_at=self.now,
                 key_name=self.key_name,
-                resource_type=kind if isinstance(kind, str) else None,
-                resource_id=ident if isinstance(ident, str) else entry.full_url,
+                resource_type=_fits(kind, 64),  # hostile input: cut to the column
+                resource_id=_fits(ident if isinstance(ident, str) else entry.full_url, MAX_TOKEN),
                 body=body,
                 issues=issues,
             )
@@ -140,11 +141,12 @@ class Writer:
             "content_hash": digest,
             "body": orjson.dumps(entry.resource).decode(),
             "full_url": entry.full_url,
-            "sent_at": entry.item.sent_at if entry.item is not None else None,
-            "message_at": entry.item.message_at if entry.item is not None else None,
+            "sent_at": _instant_text(entry.item.sent_at if entry.item else None),
+            "message_at": _instant_text(entry.item.message_at if entry.item else None),
             "release": entry.item.release if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
+            "key_name": self.key_name,
         }
 
     def _write(
@@ -199,6 +201,17 @@ class Writer:
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
             self.session.execute(delete(ResourceLink).where(ResourceLink.resource_pk.in_(chunk)))
+
+
+def _fits(value: Any, size: int) -> str | None:
+    """A diagnostic string cut to its column; text without NUL (PostgreSQL refuses it)."""
+    return value[:size].replace("\x00", "\ufffd") if isinstance(value, str) else None
+
+
+def _instant_text(value: str | None) -> str | None:
+    """A carrying Bundle's timestamp as stored: only one that is an instant at all (the
+    engine ignores any other), so a hostile one cannot overflow its column."""
+    return value if value is not None and parse_instant(value) is not None else None
 
 
 def _body(entry: Entry) -> dict[str, Any]:

@@ -103,14 +103,19 @@ def generate(
     local_times: bool = False,
     progress: bool = True,
     statements: float = 0.0,
+    stu3: float = 0.0,
 ) -> Summary:
     """Write `patients` patients' last `months` months of traffic, ending at `as_of`.
     With `local_times`, some dateTimes are zone-less London local time (rules.md §3).
     `statements` is the share of inpatient discharges whose medicines are sent as Transfer
     of Care does: MedicationStatements in a discharge medication List (docs/contract.md §7);
-    at 0 no random draw is spent on it, so the default traffic is unchanged."""
+    at 0 no random draw is spent on it, so the default traffic is unchanged. `stu3` is the
+    share of Encounters, Compositions and MedicationRequests written in STU3 as Transfer of
+    Care senders do (adapter/synth/stu3.py); chosen by id, it spends no random draw."""
     if not 0.0 <= statements <= 1.0:
         raise ValueError("the MedicationStatement share must be between 0 and 1")
+    if not 0.0 <= stu3 <= 1.0:
+        raise ValueError("the STU3 share must be between 0 and 1")
     unknown = set(breach_rates or {}) - set(RULES)
     if unknown:
         raise ValueError(f"unknown rule id(s) in breach rates: {', '.join(sorted(unknown))}")
@@ -119,7 +124,7 @@ def generate(
     rng = random.Random(seed)
     pop = build_population(rng, patients, trust_quality or {})
     truth_path = truth_path or default_truth_path(out_dir)
-    writer = BulkWriter(out_dir, truth_path, progress)
+    writer = BulkWriter(out_dir, truth_path, progress, stu3_share=stu3)
     try:
         for resource in pop.resources:
             writer.resource(resource)

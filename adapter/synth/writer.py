@@ -9,13 +9,17 @@ from typing import IO, Any
 
 import orjson
 
+from adapter.synth.stu3 import picked, to_stu3
+
 PROGRESS_EVERY = 100_000
 
 
 class BulkWriter:
     """Appends resources to `<dir>/<resourceType>.ndjson` and truths to the truth file."""
 
-    def __init__(self, out_dir: Path, truth_path: Path, progress: bool = True) -> None:
+    def __init__(
+        self, out_dir: Path, truth_path: Path, progress: bool = True, stu3_share: float = 0.0
+    ) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for old in out_dir.glob("*.ndjson"):
             old.unlink()
@@ -26,8 +30,11 @@ class BulkWriter:
         self.truth_counts: dict[str, int] = {}
         self.total = 0
         self._progress = progress
+        self._stu3_share = stu3_share  # share of letters, encounters and orders in STU3
 
     def resource(self, resource: dict[str, Any]) -> None:
+        if self._stu3_share and picked(resource, self._stu3_share):
+            resource = to_stu3(resource)
         kind = resource["resourceType"]
         handle = self._files.get(kind)
         if handle is None:

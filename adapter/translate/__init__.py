@@ -19,10 +19,11 @@ from adapter.translate.appointment import appointment_to_booking
 from adapter.translate.composition import composition_to_letter
 from adapter.translate.context import (
     care_plan_to_plan,
-    document_reference_to_document,
     observation_to_observation,
+    questionnaire_response_to_document,
     task_to_task,
 )
+from adapter.translate.document_reference import document_reference_to_fact
 from adapter.translate.encounter import encounter_to_attendance
 from adapter.translate.fields import Fields
 from adapter.translate.medication_request import (
@@ -32,6 +33,7 @@ from adapter.translate.medication_request import (
 from adapter.translate.medication_statement import list_to_list, medication_statement_to_use
 from adapter.translate.message import message_header_to_message, operation_outcome_to_outcome
 from adapter.translate.parties import (
+    healthcare_service_to_service,
     organization_to_organisation,
     patient_to_patient,
     practitioner_role_to_role,
@@ -56,8 +58,9 @@ TRANSLATORS: dict[str, Translator] = {
     "ServiceRequest": service_request_to_request,
     "Task": task_to_task,
     "Observation": observation_to_observation,
-    "DocumentReference": document_reference_to_document,
     "CarePlan": care_plan_to_plan,
+    "HealthcareService": healthcare_service_to_service,
+    "QuestionnaireResponse": questionnaire_response_to_document,
     "OperationOutcome": operation_outcome_to_outcome,
 }
 
@@ -74,11 +77,19 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
     resource, renames = item.resource, dict[str, str]()
     if item.release == "STU3":
         resource, renames = up_convert(resource)
-    f = Fields(resource, item.location, item.full_url, str(item.resource["resourceType"]))
+    f = Fields(
+        resource,
+        item.location,
+        item.full_url,
+        str(item.resource["resourceType"]),
+        aliases=identifier_aliases(policy),
+    )
     kind = str(resource["resourceType"])
     fact: Fact
     if kind == "Composition":
         fact = composition_to_letter(f, policy, item.sent_at)
+    elif kind == "DocumentReference":
+        fact = document_reference_to_fact(f, policy, item.sent_at)
     elif kind == "MessageHeader":
         fact = message_header_to_message(f, policy, item.message_at)
     elif kind in TRANSLATORS:
@@ -91,7 +102,7 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
         checked = full_validation(item.resource, release=item.release or "R4")
         problems.extend((p, m) for p, m in checked if p not in seen)
     if not problems:
-        return Translated(fact, ())
+        return Translated(fact, _warnings(f, item))
     issues = tuple(
         Issue(
             "error",
@@ -102,6 +113,29 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
         for path, message in problems
     )
     return Translated(None, issues)
+
+
+def identifier_aliases(policy: Policy) -> dict[str, str]:
+    """Legacy and mis-cased identifier systems → the right ones (mappings/codes.toml)."""
+    found: dict[str, str] | None = policy.cache.get("identifier-aliases")
+    if found is None:
+        pairs = (entry.split("|", 1) for entry in policy.codes["identifier-system-aliases"])
+        found = policy.cache["identifier-aliases"] = {wrong: right for wrong, right in pairs}
+    return found
+
+
+def _warnings(f: Fields, item: Received) -> tuple[Issue, ...]:
+    """What an accepted resource was read with, said once per field (docs/contract.md §5)."""
+    seen: dict[str, str] = dict(f.warnings)
+    return tuple(
+        Issue(
+            "warning",
+            "code-invalid" if "Verhoeff" in message else "business-rule",
+            replace(item.location, field=path),
+            f"{item.location.describe()}: {path}: {message}",
+        )
+        for path, message in seen.items()
+    )
 
 
 def _as_sent(path: str, message: str, renames: dict[str, str]) -> tuple[str, str]:

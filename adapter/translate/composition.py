@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from adapter.errors import UnreadableInput
-from adapter.facts import Letter
+from adapter.facts import Concept, Letter
 from adapter.instants import parse_instant
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
@@ -33,8 +33,8 @@ def composition_to_letter(f: Fields, policy: Policy, sent_at: str | None) -> Let
         sent=_sent(sent_at) or dated,
         custodian=f.ref(r, "custodian", "custodian"),
         authors=f.refs(r, "author", "author"),
-        sections=tuple(_sections(f, r, "section")),
-        medicines=medication_entries(r, policy),
+        sections=tuple(_sections(f, r, "section", policy)),
+        medicines=tuple(f.scoped_ref(ref) for ref in medication_entries(r, policy)),
     )
 
 
@@ -43,15 +43,31 @@ def _sent(sent_at: str | None) -> datetime | None:
     return parse_instant(sent_at) if sent_at else None
 
 
+def heading_of(code: Concept | None, policy: Policy) -> str | None:
+    """The heading a section code names, each coding read in its own system: a UK Core
+    record heading or its PRSB SNOMED equivalent is the UK Core heading name (the
+    `contact-section` / `plan-section` values); any other is kept as `system|code`, so a
+    code from another system never passes for a heading name (docs/contract.md §3)."""
+    if code is None or not code.codings:
+        return None
+    codes = policy.codes
+    for table, name in (("contact-sections", "contact-section"), ("plan-sections", "plan-section")):
+        heading = codes.values[name]
+        for system, value, _ in code.codings:
+            if f"{system}|{value}" in codes[table] or (system is None and value == heading):
+                return heading
+    system, value, _ = code.codings[0]
+    return f"{system}|{value}"
+
+
 def _sections(
-    f: Fields, parent: dict[str, Any], path: str
+    f: Fields, parent: dict[str, Any], path: str, policy: Policy
 ) -> list[tuple[str | None, tuple[str, ...]]]:
-    """(heading code, sentences) of every section, nested ones included."""
+    """(heading, sentences) of every section, nested ones included."""
     out: list[tuple[str | None, tuple[str, ...]]] = []
     for index, section in enumerate(f.objects(parent, "section", path)):
         where = f"{path}[{index}]"
-        code = f.concept(section, "code", f"{where}.code")
-        heading = code.codings[0][1] if code and code.codings else None
+        heading = heading_of(f.concept(section, "code", f"{where}.code"), policy)
         text = f.obj(section, "text", f"{where}.text")
         div = f.string(text, "div", f"{where}.text.div") if text else None
         if div is not None:
@@ -62,6 +78,6 @@ def _sections(
         if "section" in section:
             out.extend(
                 (heading if h is None else h, s)
-                for h, s in _sections(f, section, f"{where}.section")
+                for h, s in _sections(f, section, f"{where}.section", policy)
             )
     return out

@@ -6,7 +6,7 @@ DocumentReference, CarePlan."""
 
 from __future__ import annotations
 
-from adapter.facts import DocumentFact, ObservationFact, PlanFact, Ref, TaskFact
+from adapter.facts import Concept, DocumentFact, ObservationFact, PlanFact, Ref, TaskFact
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
 
@@ -45,3 +45,21 @@ def document_reference_to_document(f: Fields, policy: Policy) -> DocumentFact:
 
 def care_plan_to_plan(f: Fields, policy: Policy) -> PlanFact:
     return PlanFact(f.head(), f.concepts(f.resource, "category", "category"))
+
+
+# What a completed fitness-for-work form is, as a document type the fit-note rule reads.
+FIT_NOTE_FORM = Concept((), "statement of fitness for work (FitnessForWork questionnaire)")
+
+
+def questionnaire_response_to_document(f: Fields, policy: Policy) -> DocumentFact:
+    """A completed UK Core FitnessForWork QuestionnaireResponse is the fit note itself
+    (docs/contract.md §6): read as a document of that kind about its encounter. Profile:
+    https://fhir.hl7.org.uk/StructureDefinition/UKCore-QuestionnaireResponse"""
+    r = f.resource
+    status = f.code(r, "status", "status", required="send the QuestionnaireResponse status")
+    form = f.string(r, "questionnaire", "questionnaire") or ""
+    forms = policy.codes["fit-note-questionnaires"]
+    is_fit_note = status in ("completed", "amended") and any(name in form for name in forms)
+    encounter = f.ref(r, "encounter", "encounter")
+    kinds = (FIT_NOTE_FORM,) if is_fit_note else ()
+    return DocumentFact(f.head(), (encounter,) if encounter else (), kinds)

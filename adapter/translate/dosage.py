@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from adapter.facts import Concept
 from adapter.instants import london_date, parse_instant
 from adapter.supply import Line, duration_days
 from adapter.translate.fields import Fields
 
 JSON = dict[str, Any]
+GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 _RATES = ("rateRatio", "rateRange", "rateQuantity")
 
 
@@ -42,7 +44,7 @@ def dosage_to_line(f: Fields, dosage: JSON, path: str) -> Line:
         period=f.decimal(repeat, "period", f"{at}.period"),
         period_max=f.decimal(repeat, "periodMax", f"{at}.periodMax"),
         period_unit=f.string(repeat, "periodUnit", f"{at}.periodUnit"),
-        code=next((c for _, c, _ in code.codings if c), None) if code else None,
+        code=_timing_code(code),
         when=len(_strings(f, repeat, "when", f"{at}.when")),
         time_of_day=len(_strings(f, repeat, "timeOfDay", f"{at}.timeOfDay")),
         days_of_week=len(set(_strings(f, repeat, "dayOfWeek", f"{at}.dayOfWeek"))),
@@ -51,6 +53,14 @@ def dosage_to_line(f: Fields, dosage: JSON, path: str) -> Line:
         as_needed=_as_needed(f, dosage, path),
         max_amount=_max_per_day(f, dosage, path),
     )
+
+
+def _timing_code(concept: Concept | None) -> str | None:
+    """The timing abbreviation from its own code system, else the first code given."""
+    if concept is None:
+        return None
+    own = [c for s, c, _ in concept.codings if s == GTS_ABBREVIATION and c]
+    return next(iter(own or [c for _, c, _ in concept.codings if c]), None)
 
 
 def _dose(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from adapter.facts import Concept, Head, Ref
 from adapter.ingest.unpack import resource_key
-from adapter.instants import parse_date, parse_instant
+from adapter.instants import latest_instant, parse_date, parse_instant
 from adapter.limits import EARLIEST_YEAR, LATEST_YEAR, amount_problem
 from adapter.model import Location
+from adapter.scopes import bundle_scope, scoped
+from adapter.verhoeff import snomed_id_valid
 
 JSON = dict[str, Any]
 
@@ -23,15 +26,27 @@ JSON = dict[str, Any]
 SINGLE_IDENTIFIER = frozenset({"Composition", "Bundle", "QuestionnaireResponse"})
 
 
+SNOMED = "http://snomed.info/sct"
+
+
 class Fields:
     def __init__(
-        self, resource: JSON, location: Location, full_url: str | None, sent_type: str = ""
+        self,
+        resource: JSON,
+        location: Location,
+        full_url: str | None,
+        sent_type: str = "",
+        *,
+        aliases: dict[str, str] | None = None,
     ) -> None:
         self.resource = resource
         self.sent_type = sent_type  # the type as sent, when up-converted (STU3 ReferralRequest)
         self.location = location
         self.full_url = full_url
         self.problems: list[tuple[str, str]] = []  # (FHIR path, message)
+        self.warnings: list[tuple[str, str]] = []  # accepted, but said (docs/contract.md §5)
+        self.aliases = aliases or {}  # identifier system seen in the wild → the right one
+        self.scope = bundle_scope(location)  # where this resource's urn:uuid references resolve
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -42,6 +57,9 @@ class Fields:
 
     def missing(self, path: str, hint: str) -> None:
         self.problems.append((path, f"{path} is required here and missing; {hint}"))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append((path, message))
 
     # -- shapes -----------------------------------------------------------------------------
 
@@ -96,6 +114,12 @@ class Fields:
             self.bad(path, _expected("a FHIR dateTime such as 2024-03-01T10:30:00Z", value), value)
         return parsed
 
+    def latest(self, parent: JSON, key: str) -> datetime | None:
+        """For a date given only to the day, month or year, the last instant it may mean
+        (read after `instant`, which reports a bad value)."""
+        value = parent.get(key)
+        return latest_instant(value) if isinstance(value, str) else None
+
     def date(self, parent: JSON, key: str, path: str) -> date | None:
         value = self.string(parent, key, path)
         if value is None:
@@ -146,14 +170,22 @@ class Fields:
         codings = []
         for index, coding in enumerate(self.objects(value, "coding", f"{path}.coding")):
             where = f"{path}.coding[{index}]"
+            system = _shared(self.string(coding, "system", f"{where}.system"))
+            code = _shared(self.string(coding, "code", f"{where}.code"))
+            if system == SNOMED and code is not None:
+                self._check_snomed(code, f"{where}.code")
             codings.append(
-                (
-                    _shared(self.string(coding, "system", f"{where}.system")),
-                    _shared(self.string(coding, "code", f"{where}.code")),
-                    _shared(self.string(coding, "display", f"{where}.display")),
-                )
+                (system, code, _shared(self.string(coding, "display", f"{where}.display")))
             )
         return Concept(tuple(codings), _shared(self.string(value, "text", f"{path}.text")))
+
+    def _check_snomed(self, code: str, path: str) -> None:
+        if code.isdigit() and not _snomed_ok(code):
+            self.warn(
+                path,
+                f"SNOMED CT code {code} fails the Verhoeff check digit, so it is not a SNOMED "
+                "CT identifier (mistyped?); it is read as given and matches no table",
+            )
 
     def coding(self, parent: JSON, key: str, path: str) -> tuple[str | None, str | None] | None:
         value = self.obj(parent, key, path)
@@ -173,12 +205,27 @@ class Fields:
 
     def _ref(self, value: JSON, path: str) -> Ref:
         identifier = self.obj(value, "identifier", f"{path}.identifier") or {}
+        reference = self.string(value, "reference", f"{path}.reference")
+        system = self.string(identifier, "system", f"{path}.identifier.system")
         return Ref(
-            reference=_shared(self.string(value, "reference", f"{path}.reference")),
-            system=_shared(self.string(identifier, "system", f"{path}.identifier.system")),
+            reference=_shared(scoped(reference, self.scope)),
+            system=_shared(self._system(system, f"{path}.identifier.system")),
             value=self.string(identifier, "value", f"{path}.identifier.value"),
             type=_shared(self.string(value, "type", f"{path}.type")),
         )
+
+    def scoped_ref(self, ref: Ref) -> Ref:
+        """A reference read outside `ref`/`refs`, tied to this resource's Bundle."""
+        return Ref(scoped(ref.reference, self.scope), ref.system, ref.value, ref.type)
+
+    def _system(self, system: str | None, path: str) -> str | None:
+        """The identifier system, with a legacy or mis-cased one read as the right one and
+        a warning naming it (docs/contract.md §5)."""
+        right = self.aliases.get(system) if system else None
+        if right is None:
+            return system
+        self.warn(path, f"identifier system {system!r} is read as {right!r}; send {right}")
+        return right
 
     def quantity(
         self, parent: JSON, key: str, path: str
@@ -212,7 +259,10 @@ class Fields:
         else:
             listed = self.objects(resource, "identifier", "identifier")
         for index, ident in enumerate(listed):
-            system = self.string(ident, "system", f"identifier[{index}].system")
+            system = self._system(
+                self.string(ident, "system", f"identifier[{index}].system"),
+                f"identifier[{index}].system",
+            )
             value = self.string(ident, "value", f"identifier[{index}].value")
             if system and value:
                 identifiers.append((sys.intern(system), value))
@@ -221,7 +271,8 @@ class Fields:
         key = resource_key(resource, self.full_url, kind) or f"{kind}@{self.location.describe()}"
         if key == self.location.resource:  # unpack's label: share the one string in memory
             key = self.location.resource
-        return Head(kind, key, self.full_url, tuple(identifiers), self.location, version)
+        url = scoped(self.full_url, self.scope)
+        return Head(kind, key, url, tuple(identifiers), self.location, version)
 
     def extension_codes(
         self, parent: JSON, url: str, path: str
@@ -233,6 +284,11 @@ class Fields:
                 continue
             found.extend(_codings_in(ext))
         return found
+
+
+@lru_cache(maxsize=65_536)
+def _snomed_ok(code: str) -> bool:
+    return snomed_id_valid(code)
 
 
 def _shared(text: str | None) -> str | None:

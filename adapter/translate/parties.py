@@ -6,7 +6,7 @@ UKCore-Practitioner, UKCore-PractitionerRole, UKCore-Patient.
 
 from __future__ import annotations
 
-from adapter.facts import Organisation, PatientFact, Person, Role
+from adapter.facts import Organisation, PatientFact, Person, Role, Service
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
 
@@ -15,7 +15,14 @@ def organization_to_organisation(f: Fields, policy: Policy) -> Organisation:
     head = f.head()
     ods_systems = policy.codes["ods-systems"]
     ods = next((value for system, value in head.identifiers if system in ods_systems), None)
-    return Organisation(head, ods, f.concepts(f.resource, "type", "type"))
+    name = f.string(f.resource, "name", "name")
+    return Organisation(head, ods, f.concepts(f.resource, "type", "type"), name)
+
+
+def healthcare_service_to_service(f: Fields, policy: Policy) -> Service:
+    """HealthcareService → the organisation that provides it.
+    Profile: https://fhir.hl7.org.uk/StructureDefinition/UKCore-HealthcareService"""
+    return Service(f.head(), f.ref(f.resource, "providedBy", "providedBy"))
 
 
 def practitioner_to_person(f: Fields, policy: Policy) -> Person:

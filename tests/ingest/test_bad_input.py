@@ -737,7 +737,9 @@ def test_unresolvable_references_are_not_errors_and_the_rule_decides(tmp_path: P
         None,
         "Patient/ghost",
     )
-    assert (obligation.status, obligation.evidence) == ("breached", ())
+    # owner unknown: never breached (docs/contract.md §4)
+    assert (obligation.status, obligation.evidence) == ("not-assessable", ())
+    assert obligation.detail.startswith("The organisation that owes this cannot be identified")
     assert_balanced(result)
 
 

@@ -55,7 +55,14 @@ def encounter(ident: str, patient: str, end: str = "2024-03-01T10:00:00Z", **ext
         "status": "finished",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
         "subject": {"reference": f"Patient/{patient}"},
-        "serviceProvider": {"reference": "Organization/trust"},
+        # the trust's ODS code: an obligation with no owner is not-assessable (contract.md §4)
+        "serviceProvider": {
+            "reference": "Organization/trust",
+            "identifier": {
+                "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                "value": "RXX",
+            },
+        },
         "period": {"start": "2024-02-27T09:00:00Z", "end": end},
         **extra,
     }

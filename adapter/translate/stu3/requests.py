@@ -27,9 +27,19 @@ REFERRAL_CATEGORY: JSON = {
 }
 
 
+# The e-RS STU3 priority extension and its R4 successor: the same codes (ROUTINE, URGENT,
+# TWO_WEEK_WAIT, https://fhir.nhs.uk/STU3/CodeSystem/eRS-Priority-1), read by rules.md §5.7.
+ERS_PRIORITY = {
+    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-eRS-ReferralPriority-1": (
+        "https://fhir.nhs.uk/StructureDefinition/Extension-ServiceRequest-Priority"
+    ),
+}
+
+
 def referral_request(resource: JSON) -> tuple[JSON, Renames]:
     out = {**resource, "resourceType": "ServiceRequest"}
     renames: Renames = {}
+    _ers_priority(out)
     status(out, REQUEST_STATUS)
     requester(out, renames)
     move(out, renames, "recipient", "performer")
@@ -56,3 +66,15 @@ def procedure_request(resource: JSON) -> tuple[JSON, Renames]:
         listed(out, "performer")
         renames["performer[0]"] = "performer"
     return out, renames
+
+
+def _ers_priority(out: JSON) -> None:
+    extensions = out.get("extension")
+    if not isinstance(extensions, list):
+        return
+    out["extension"] = [
+        {**ext, "url": ERS_PRIORITY[ext["url"]]}
+        if isinstance(ext, dict) and ext.get("url") in ERS_PRIORITY
+        else ext
+        for ext in extensions
+    ]
