@@ -142,7 +142,9 @@ def _facts(
         if fact is None:
             where = Location(file="store", resource=_ref(row))
             resource = orjson.loads(row.body)
-            item = Received(resource, where, row.full_url, row.sent_at, row.release, row.message_at)
+            item = Received(
+                resource, where, row.full_url, row.sent_at, row.release, row.message_at, row.scope
+            )
             fact = translate(item, policy).fact
         if fact is not None:
             yield fact

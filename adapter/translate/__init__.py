@@ -83,6 +83,7 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
         item.full_url,
         str(item.resource["resourceType"]),
         aliases=identifier_aliases(policy),
+        scope=item.scope,
     )
     kind = str(resource["resourceType"])
     fact: Fact
