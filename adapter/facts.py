@@ -57,6 +57,7 @@ class Head(Compact):
     identifiers: tuple[tuple[str, str], ...]
     location: Location
     version: str | None = None
+    message: str | None = None  # the MessageHeader of the message that carried it (§2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from adapter.facts import (
     Service,
     TaskFact,
 )
-from adapter.model import Issue, Location
+from adapter.model import Issue
 from adapter.policy import Policy
 from adapter.providers import ProviderClass, provider_class
 from adapter.scopes import plain, transmission, widening
@@ -145,19 +145,27 @@ class World:
     # -- messages (docs/contract.md §2) -----------------------------------------------------
 
     def _index_messages(self) -> None:
-        """Each MessageHeader by the place of its Bundle and by what it focuses on; and the
-        earliest positive ITK3 business acknowledgement of each message id."""
-        self.messages_by_place: dict[tuple[str | None, int | None, str], MessageFact] = {}
+        """Each MessageHeader by its fullUrl and key (what `Head.message` names) and by what
+        it focuses on; and the earliest positive ITK3 business acknowledgement of each
+        message id."""
+        self.messages_by_label: dict[str, MessageFact] = {}
         self.messages_by_focus: dict[str, MessageFact] = {}
         self.acknowledged: dict[str, datetime] = {}
+        plain_labels: dict[str, list[MessageFact]] = defaultdict(list)
         for message in self.of_type(MessageFact):
-            place = _place(message.head.location)
-            if place is not None:
-                self.messages_by_place.setdefault(place, message)
+            for label in (message.head.full_url, message.head.key):
+                if label:
+                    self.messages_by_label.setdefault(label, message)
+                    plain_labels[plain(label)].append(message)
             for ref in message.focus:
                 key = self.key_of(ref)
                 if key is not None:
                     self.messages_by_focus.setdefault(key, message)
+        # a label written without its Bundle (the service re-reads stored resources on their
+        # own) finds its message when only one message has it
+        for label, found in plain_labels.items():
+            if len({id(m) for m in found}) == 1:
+                self.messages_by_label.setdefault(label, found[0])
         for message in self.of_type(MessageFact):
             if message.response_to and message.sent and self._delivers(message):
                 held = self.acknowledged.get(message.response_to)
@@ -165,33 +173,26 @@ class World:
                     self.acknowledged[message.response_to] = message.sent
 
     def _delivers(self, ack: MessageFact) -> bool:
-        """A response with code ok and an ITK3 code that says the message arrived."""
+        """A response with code ok and an ITK3 code that says the message arrived, in the
+        OperationOutcome its response.details names or in any of its message."""
         if ack.response_code != "ok":
             return False
         wanted = self.policy.codes["itk-delivered-codes"]
         outcomes = [self.resolve(ack.response_details)]
-        place = _place(ack.head.location)
-        outcomes += [
-            o for o in self.of_type(OutcomeFact) if place and _within(o.head.location, place)
-        ]
+        if ack.head.message is not None:
+            outcomes += [o for o in self.of_type(OutcomeFact) if o.head.message == ack.head.message]
         return any(isinstance(o, OutcomeFact) and o.codes & wanted for o in outcomes)
 
     def message_of(self, fact: Fact) -> MessageFact | None:
         """The message that carried `fact`: its MessageHeader's focus, else the message
         Bundle it (or the document holding it) arrived in."""
-        if not self.messages_by_place and not self.messages_by_focus:
+        if not self.messages_by_label:
             return None
         found = self.messages_by_focus.get(fact.head.key)
-        if found is not None:
+        if found is not None or fact.head.message is None:
             return found
-        location = fact.head.location
-        entry = location.entry
-        while entry:
-            entry = entry[: entry.rindex("[")]
-            found = self.messages_by_place.get((location.file, location.line, entry))
-            if found is not None:
-                return found
-        return None
+        label = fact.head.message
+        return self.messages_by_label.get(label) or self.messages_by_label.get(plain(label))
 
     def delivered_at(self, fact: Fact) -> datetime | None:
         """When the receiver acknowledged the message that carried `fact` (ITK3 business
@@ -463,16 +464,3 @@ def _older(new: str | None, old: str | None) -> bool:
     if new is None or old is None or not (new.isdigit() and old.isdigit()):
         return False
     return int(new) < int(old)
-
-
-def _place(location: Location) -> tuple[str | None, int | None, str] | None:
-    """Where a MessageHeader's Bundle is: file, line, and the entry path of the Bundle."""
-    entry = location.entry
-    if not entry or "[" not in entry:
-        return None
-    return (location.file, location.line, entry[: entry.rindex("[")])
-
-
-def _within(location: Location, place: tuple[str | None, int | None, str]) -> bool:
-    entry = location.entry or ""
-    return (location.file, location.line) == place[:2] and entry.startswith(place[2] + "[")

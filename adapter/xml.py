@@ -42,6 +42,7 @@ from adapter.safexml import (
     safe_parser,
     xhtml_fragment,
 )
+from adapter.version import STU3_ONLY, bundle_release, release_of
 
 __all__ = [
     "DEFAULT_MAX_XML_BYTES",
@@ -51,6 +52,7 @@ __all__ = [
     "XHTML_NS",
     "fhir_json_to_xml",
     "fhir_xml_to_json",
+    "fhir_xml_to_json_as_sent",
     "parse_xml_bytes",
     "safe_parser",
     "xhtml_fragment",
@@ -212,6 +214,18 @@ def fhir_xml_to_json(source: bytes | Element, release: str = "R4") -> Json:
         return _root_to_json(parse_xml_bytes(source) if isinstance(source, bytes) else source)
     finally:
         _RELEASE.reset(token)
+
+
+def fhir_xml_to_json_as_sent(source: bytes | Element) -> Json:
+    """FHIR XML as JSON in the release it was written in: by the STU3 definitions when the
+    document is STU3 (its root is an STU3-only type, or its R4 reading shows an STU3 marker:
+    docs/contract.md §1), else by R4."""
+    root = parse_xml_bytes(source) if isinstance(source, bytes) else source
+    if str(root.tag).rpartition("}")[2] in STU3_ONLY:
+        return fhir_xml_to_json(root, release="STU3")
+    value = fhir_xml_to_json(root)
+    found = bundle_release(value) if value.get("resourceType") == "Bundle" else release_of(value)
+    return fhir_xml_to_json(root, release="STU3") if found == "STU3" else value
 
 
 def _root_to_json(root: Element) -> Json:

@@ -57,6 +57,23 @@ def test_check_of_a_missing_file_says_so_on_stderr_and_writes_nothing(
     assert not (tmp_path / "o.json").exists()
 
 
+def test_a_missing_path_among_others_is_said_at_once_and_the_rest_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rules.md §7: a bad input never stops the run; issue 13: say it before the work."""
+    monkeypatch.chdir(tmp_path)
+    Path("org.json").write_text(json.dumps(VALID))
+    code, out, err = run(capsys, "check", "org.json", "missing.json", "--format", "json")
+    assert code == 2
+    assert err == (
+        "referee: missing.json: no such file or folder; give a FHIR file, a folder of them, "
+        "or - for standard input (the other paths are read)\n"
+    )
+    report = json.loads(out)
+    assert report["counts"] == {"received": 1, "accepted": 1, "rejected": 0}
+    assert [i["location"]["file"] for i in report["issues"]] == ["missing.json"]
+
+
 def test_check_of_an_empty_folder_is_not_no_breaches(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -348,6 +348,28 @@ def test_stu3_transfer_of_care_share_keeps_the_truth_exact(tmp_path: Path) -> No
     assert _truth(plain) == expected
 
 
+def test_document_reference_letters_keep_the_truth_exact(tmp_path: Path) -> None:
+    out = _synth(tmp_path, "icb", patients=300, documents=0.5, stu3=0.2, local_times=True)
+    found, rejected = _engine_truth(out, AS_OF)
+    expected = _truth(out)
+    assert rejected == 0
+    assert found == expected, _explain(expected, found)
+    letters = {
+        (rule, status)
+        for rule, subject, status in expected
+        if subject.startswith("DocumentReference/")
+    }
+    assert {("point-of-contact", "met"), ("point-of-contact", "not-assessable")} <= letters
+    fulfilled = {s for r, s, st in expected if r in ("discharge-summary-24h", "clinic-letter-7d")}
+    assert fulfilled  # the letter rules still judge the encounters those letters fulfil
+    pdfs = [
+        r
+        for r in _resources(out)
+        if r["resourceType"] == "DocumentReference" and r.get("docStatus") is not None
+    ]
+    assert pdfs and all("application/pdf" in str(r["content"]) for r in pdfs)
+
+
 def test_stu3_share_outside_0_to_1_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="STU3 share must be between 0 and 1"):
         _synth(tmp_path, "icb", patients=1, stu3=-0.1)

@@ -17,7 +17,6 @@ from starlette.requests import ClientDisconnect
 from adapter import xml
 from adapter.api.outcomes import problem
 from adapter.errors import HostileXml, TooLarge, UnreadableInput
-from adapter.ingest import xml_value
 from adapter.ingest.decode import to_utf8
 
 log = logging.getLogger("adapter.api")
@@ -100,7 +99,7 @@ def parse(
         root = xml.parse_xml_bytes(data, max_bytes=limit)
         if max_entries is not None:
             _count_entries(root, max_entries)
-        return xml_value(root)  # as `referee check` reads it (STU3 by the STU3 definitions)
+        return xml.fhir_xml_to_json_as_sent(root)
     except TooLarge as exc:
         raise problem(413, "too-costly", f"the body is too costly to read: {exc.message}") from exc
     except HostileXml as exc:

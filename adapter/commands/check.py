@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from adapter.engine import check
     from adapter.policy import load_policy
 
-    check_inputs(args.paths)
+    missing = check_inputs(args.paths)
     check_output_file(args.out)
     policy = load_policy(args.policy)
     say_as_of(args.as_of_text, args.as_of)
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             validate=args.validate,
             jobs=args.jobs,
         )
-    outcome.fatal_files(result)
+    outcome.fatal_files(result, said=missing)
     outcome.warn_rejected(result, always=args.strict)
     empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
     code = EXIT_BAD_INPUT if empty else exit_code(result, strict=args.strict)

@@ -100,14 +100,21 @@ def say_as_of(text: str | None, value: datetime | None) -> None:
     sys.stderr.write(f"referee: --as-of {text} is {shown} ({local} in Europe/London)\n")
 
 
-def check_inputs(paths: Sequence[str]) -> None:
-    """Every path exists (standard input aside), before anything is read."""
-    for path in paths:
-        if path != "-" and not os.path.exists(path):
-            raise UsageError(
-                f"{path}: no such file or folder; give a FHIR file, a folder of them, or - "
-                "for standard input"
-            )
+def check_inputs(paths: Sequence[str]) -> list[str]:
+    """Missing paths (standard input aside), found before anything is read. When none of
+    the paths exists that is a usage error; otherwise each missing one is said at once on
+    stderr and the others are read (rules.md §7: a bad input never stops the run; it is
+    reported, as an unreadable file, in the output too). Returns the missing paths."""
+    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
+    for path in missing:
+        message = (
+            f"{path}: no such file or folder; give a FHIR file, a folder of them, or - for "
+            "standard input"
+        )
+        if len(missing) == len(paths):
+            raise UsageError(message)
+        sys.stderr.write(f"referee: {message} (the other paths are read)\n")
+    return missing
 
 
 def check_output_file(out: str | None, option: str = "--out") -> None:

@@ -19,10 +19,11 @@ _VARIES = re.compile(
 )
 
 
-def fatal_files(result: Result) -> None:
-    """Each file that could not be read at all, one line each: they never reach stdout."""
+def fatal_files(result: Result, said: Sequence[str] = ()) -> None:
+    """Each file that could not be read at all, one line each (they never reach stdout),
+    except the missing paths already `said` before the run."""
     for issue in result.issues:
-        if issue.severity == "fatal":
+        if issue.severity == "fatal" and issue.location.file not in said:
             where = issue.location.describe()
             located = issue.message.startswith(issue.location.file or "\0")
             _say(f"referee: {issue.message}" if located else f"referee: {where}: {issue.message}")

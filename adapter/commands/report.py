@@ -134,17 +134,19 @@ def run(args: argparse.Namespace) -> int:
     trusts = _trusts(policy, args.policy)
     options = Options(icb_name=args.icb_name, undated=args.undated, trusts=trusts, policy=policy)
     period = Period(args.start, args.end)
+    unreadable = 0
     if args.database_url:
         obligations = _from_database(args.database_url, args.as_of)
         _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
         options = replace(options, trusts=with_names(trusts, stored_names(args.database_url)))
         board = build_board(obligations, period, args.as_of or datetime.now(UTC), options)
     else:
-        result, names = _from_paths(args.paths, args.as_of, policy)
+        result, names = _from_paths(args.paths, args.as_of, policy, args.missing)
         empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
         if empty:
             raise UsageError(empty)
         options = replace(options, trusts=with_names(trusts, names))
+        unreadable = result.unreadable_files
         board = build_board(
             result.obligations,
             period,
@@ -163,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         _write(board, args.format, out)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write it ({exc.strerror or exc})") from exc
-    return 0
+    return 2 if unreadable else 0  # as `referee check`: a file that could not be read
 
 
 def _check_usage(args: argparse.Namespace, out: str) -> None:
@@ -172,7 +174,7 @@ def _check_usage(args: argparse.Namespace, out: str) -> None:
         raise UsageError(f"--from {args.start} is after --to {args.end}; swap them")
     if bool(args.paths) == bool(args.database_url):
         raise UsageError("give either PATH... or --database-url, not both and not neither")
-    check_inputs(args.paths)
+    args.missing = check_inputs(args.paths)
     if args.database_url:
         check_database_url(args.database_url)
     if args.format == "csv":
@@ -247,7 +249,7 @@ def _write(board: Any, kind: str, out: str) -> None:
 
 
 def _from_paths(
-    paths: list[str], as_of: datetime | None, policy: Any
+    paths: list[str], as_of: datetime | None, policy: Any, missing: list[str]
 ) -> tuple[Any, dict[str, str]]:
     """The engine's result for `paths`, exactly as `referee check` judges them, noting
     organisation names as the resources stream past, so the input is read once."""
@@ -259,7 +261,7 @@ def _from_paths(
     with terminal_progress() as progress:
         items = names.watch(read_paths(paths, Limits()))
         result = run(items, as_of=as_of, policy=policy, progress=progress)
-    outcome.fatal_files(result)
+    outcome.fatal_files(result, said=missing)
     outcome.warn_rejected(result)
     return result, names
 

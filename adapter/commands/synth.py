@@ -105,6 +105,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "inpatient TTO order (default 0)",
     )
     parser.add_argument(
+        "--document-references",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of letters, 0..1, whose narrative carries nothing a rule reads, sent as a "
+        "DocumentReference with a PDF attachment instead of a Composition (default 0)",
+    )
+    parser.add_argument(
         "--stu3-share",
         type=float,
         default=0.0,
@@ -150,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             statements=args.medication_statements,
             stu3=args.stu3_share,
+            documents=args.document_references,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

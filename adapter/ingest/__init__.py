@@ -9,7 +9,7 @@
 """
 
 from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
-from adapter.ingest.sources import read_bytes, read_paths, xml_value
+from adapter.ingest.sources import read_bytes, read_paths
 from adapter.ingest.unpack import resource_key, unpack
 
 __all__ = [
@@ -22,5 +22,4 @@ __all__ = [
     "read_paths",
     "resource_key",
     "unpack",
-    "xml_value",
 ]

@@ -19,6 +19,7 @@ class Received:
     sent_at: str | None = None  # timestamp of the document Bundle that carried it
     release: str | None = None  # "STU3" when read as STU3 (adapter/version.py), else None (R4)
     message_at: str | None = None  # timestamp of the message Bundle that carried it
+    message: str | None = None  # its MessageHeader (fullUrl, else Type/id): contract §2
     # Where its urn:uuid references resolve (adapter/scopes.py), when not from its location:
     # the service gives each request's Bundles their own, kept with the stored resource.
     scope: str | None = None

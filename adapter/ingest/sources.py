@@ -18,7 +18,6 @@ from adapter.ingest.decode import HEAD_BYTES, detect, to_utf8
 from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
 from adapter.ingest.unpack import unpack
 from adapter.model import Issue, Location
-from adapter.version import STU3_ONLY, bundle_release, release_of
 
 # Folder walks read files with these endings; a file named on the command line is read
 # whatever its name.
@@ -261,25 +260,13 @@ def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
         )
         return
     try:
-        value = xml_value(root)
+        value = xml.fhir_xml_to_json_as_sent(root)
     except UnreadableInput as exc:
         # Well-formed XML that is not a known FHIR resource: one rejected resource.
         where = Location(file=label, field="resourceType")
         yield Refused(Issue("error", "structure", where, f"{label}: {exc.message}"))
         return
     yield from unpack(value, Location(file=label), limits=limits)
-
-
-def xml_value(root: Any) -> Any:
-    """FHIR XML as JSON, read by the STU3 definitions when the document is STU3 (its root
-    is an STU3-only type, or its R4 reading shows an STU3 marker: docs/contract.md §1)."""
-    from adapter import xml
-
-    if str(root.tag).rpartition("}")[2] in STU3_ONLY:
-        return xml.fhir_xml_to_json(root, release="STU3")
-    value = xml.fhir_xml_to_json(root)
-    found = bundle_release(value) if value.get("resourceType") == "Bundle" else release_of(value)
-    return xml.fhir_xml_to_json(root, release="STU3") if found == "STU3" else value
 
 
 def _without_bom(data: bytes) -> bytes:

@@ -11,6 +11,7 @@ from adapter.fhir import RESOURCE_TYPES
 from adapter.ingest.items import Item, Limits, Received, Refused
 from adapter.limits import too_deep
 from adapter.model import Issue, Location
+from adapter.scopes import bundle_scope, scoped
 from adapter.version import DSTU2_ONLY, R5_ONLY, STU3_ONLY, bundle_release, release_of
 
 FOREIGN_TYPES = DSTU2_ONLY | R5_ONLY
@@ -32,12 +33,14 @@ def unpack(
     release: str | None = None,
     message_at: str | None = None,
     requests: bool = False,
+    header: str | None = None,
 ) -> Iterator[Item]:
     """The resources in one parsed JSON value, each Received or Refused. `release` is the
     enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries. A Bundle
     entry without a `resource` (a request-only or response-only entry) carries nothing to
     count and is passed over; with `requests` (the service, where such an entry would be a
-    DELETE or GET it does not carry out) it is Refused instead."""
+    DELETE or GET it does not carry out) it is Refused instead. `header` is the
+    MessageHeader of the enclosing message (docs/contract.md §2)."""
     if not isinstance(value, dict):
         yield _refuse(
             where,
@@ -74,9 +77,13 @@ def unpack(
             yield _refuse(where, "too-costly", message, field=deep)
             return
         stu3 = own == "STU3" or (own is None and release == "STU3")
-        yield Received(value, where, full_url, sent_at, "STU3" if stu3 else None, message_at)
+        yield Received(
+            value, where, full_url, sent_at, "STU3" if stu3 else None, message_at, header
+        )
         return
-    yield from _bundle(value, where, limits, (sent_at, message_at), depth, release, requests)
+    yield from _bundle(
+        value, where, limits, (sent_at, message_at, header), depth, release, requests
+    )
 
 
 def _unsupported(kind: str, release: str | None) -> str:
@@ -91,15 +98,16 @@ def _bundle(
     bundle: dict[str, Any],
     where: Location,
     limits: Limits,
-    times: tuple[str | None, str | None],
+    times: tuple[str | None, str | None, str | None],
     depth: int,
     release: str | None,
     requests: bool,
 ) -> Iterator[Item]:
     """The entries of a Bundle. `times` are the enclosing document's and message's
     timestamps: a document's own timestamp dates its letters (rules.md §3), a message's
-    dates its MessageHeader (docs/contract.md §2); neither replaces the other."""
-    sent_at, message_at = times
+    dates its MessageHeader (docs/contract.md §2); neither replaces the other. The third is
+    the enclosing message's MessageHeader, which every resource inside it is tied to."""
+    sent_at, message_at, header = times
     if depth >= limits.max_depth:
         yield _refuse(where, "too-costly", f"Bundles nested deeper than {limits.max_depth}")
         return
@@ -107,8 +115,10 @@ def _bundle(
         release = bundle_release(bundle) or release
     if bundle.get("type") == "document" and isinstance(bundle.get("timestamp"), str):
         sent_at = bundle["timestamp"]
-    if bundle.get("type") == "message" and isinstance(bundle.get("timestamp"), str):
-        message_at = bundle["timestamp"]
+    if bundle.get("type") == "message":
+        header = _message_header(bundle, where) or header
+        if isinstance(bundle.get("timestamp"), str):
+            message_at = bundle["timestamp"]
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         yield _refuse(
@@ -141,7 +151,25 @@ def _bundle(
             release=release,
             message_at=message_at,
             requests=requests,
+            header=header,
         )
+
+
+def _message_header(bundle: dict[str, Any], where: Location) -> str | None:
+    """The label of a message Bundle's MessageHeader (its first entry): its fullUrl as the
+    MessageHeader's own fact holds it (a urn tied to this Bundle, adapter/scopes.py), else
+    `MessageHeader/id`."""
+    entries = bundle.get("entry")
+    first = entries[0] if isinstance(entries, list) and entries else None
+    resource = first.get("resource") if isinstance(first, dict) else None
+    if not isinstance(resource, dict) or resource.get("resourceType") != "MessageHeader":
+        return None
+    url = first.get("fullUrl") if isinstance(first, dict) else None
+    if isinstance(url, str) and url:
+        here = Location(where.file, where.line, f"{where.entry or ''}[0]")
+        return scoped(url, bundle_scope(here))
+    rid = resource.get("id")
+    return f"MessageHeader/{rid}" if isinstance(rid, str) and rid else None
 
 
 def _label(resource: dict[str, Any], full_url: str | None) -> str:

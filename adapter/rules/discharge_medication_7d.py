@@ -17,9 +17,11 @@ from adapter.rules.discharge_medicines import DischargeMedicines
 
 ACTIVE = frozenset({"active", "completed"})
 ORDERS = frozenset({"order", "original-order", "instance-order"})
-# R4 MedicationStatement statuses that say the patient goes home taking it; `stopped`,
-# `on-hold`, `not-taken`, `entered-in-error` and `unknown` are not supplies to judge.
-TAKING = frozenset({"active", "completed", "intended"})
+LISTED_ACTIVE = frozenset({"active"})
+# R4 MedicationStatement statuses that say the patient goes home taking it; `completed` ("no
+# longer being taken"), `stopped`, `on-hold`, `not-taken`, `entered-in-error` and `unknown`
+# are not supplies to judge.
+TAKING = frozenset({"active", "intended"})
 _EPSILON = 1e-9  # supply arithmetic in floats: 7 × (1/7) must still be 1
 
 
@@ -35,7 +37,11 @@ class Subject:
 
 
 def is_discharge_order(order: MedicationOrder, found: DischargeMedicines) -> bool:
-    return order.status in ACTIVE and order.intent in ORDERS and found.is_discharge(order)
+    """rules.md §5.3 for a discharge-category order; an order that is a discharge medicine
+    only by being listed must be `active` (a `completed` one listed in a discharge letter
+    is a course given during the stay)."""
+    statuses = ACTIVE if found.coded(order) else LISTED_ACTIVE
+    return order.status in statuses and order.intent in ORDERS and found.is_discharge(order)
 
 
 def subjects(world: World) -> Iterator[Subject]:
@@ -125,12 +131,6 @@ def judge(subject: Subject, minimum: float) -> tuple[Status, str]:
     most = supply.most if supply.most is not None else supply.days
     if supply.days + _EPSILON >= required:
         return "met", f"Discharge supply of {name} is {_span(supply)} days ({supply.how}); {why}."
-    if most + _EPSILON < required and subject.parties.owner is None:
-        return "not-assessable", (
-            f"Discharge supply of {name} is {_span(supply)} days, short of {days(required)}, "
-            "but the trust that supplied it is unknown (no requester, encounter "
-            "serviceProvider or document custodian with an ODS code)."
-        )
     if most + _EPSILON < required:
         return "breached", (
             f"Discharge supply of {name} is {_span(supply)} days ({supply.how}); {why}."

@@ -74,11 +74,13 @@ class DischargeMedicines:
     # -- questions the rule asks --------------------------------------------------------
 
     def is_discharge(self, fact: MedicationOrder | MedicationUse) -> bool:
-        codes = self.codes
-        coded = _category_has(fact.categories, codes, "discharge-category-codes")
-        if _category_has(fact.categories, codes, "not-discharge-category-codes"):
+        if _category_has(fact.categories, self.codes, "not-discharge-category-codes"):
             return False
-        return (coded or fact.head.key in self.listings) and not self.stopped(fact)
+        return (self.coded(fact) or fact.head.key in self.listings) and not self.stopped(fact)
+
+    def coded(self, fact: MedicationOrder | MedicationUse) -> bool:
+        """Its category says discharge (rules.md §5.3)."""
+        return _category_has(fact.categories, self.codes, "discharge-category-codes")
 
     def stopped(self, fact: MedicationOrder | MedicationUse) -> bool:
         flags = [listing.flag for listing in self.listings.get(fact.head.key, [])]

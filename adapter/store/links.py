@@ -68,8 +68,11 @@ def normalise_reference(text: str) -> str:
     return f"{match[1]}/{match[2]}" if match else text
 
 
-def links_of(resource: dict[str, Any], full_url: str | None) -> Links:
-    """Identities and references of one resource (contained resources read as part of it)."""
+def links_of(resource: dict[str, Any], full_url: str | None, message: str | None = None) -> Links:
+    """Identities and references of one resource (contained resources read as part of it).
+    A resource that arrived in a message refers to its MessageHeader, and an ITK3 response
+    to the MessageHeader it answers, so a message and its acknowledgement are judged
+    together (docs/contract.md §2)."""
     kind = str(resource.get("resourceType", ""))
     identities = {f"ident:{t}" for t in _identifier_tokens(resource.get("identifier"))}
     if isinstance(resource.get("id"), str):
@@ -80,6 +83,11 @@ def links_of(resource: dict[str, Any], full_url: str | None) -> Links:
     hub_refs: set[str] = set()
     for token, hub in _references(resource, top=True):
         (hub_refs if hub else refs).add(token)
+    if message:
+        refs.add(normalise_reference(message))
+    answered = _response_to(resource)
+    if answered:
+        refs.add(f"MessageHeader/{answered}")
     return Links(frozenset(identities), frozenset(refs - identities), frozenset(hub_refs))
 
 
@@ -115,3 +123,11 @@ def _references(node: Any, top: bool = False) -> Iterator[tuple[str, bool]]:
             and isinstance(value, dict | list)
         ):
             yield from _references(value)
+
+
+def _response_to(resource: dict[str, Any]) -> str | None:
+    if resource.get("resourceType") != "MessageHeader":
+        return None
+    response = resource.get("response")
+    answered = response.get("identifier") if isinstance(response, dict) else None
+    return answered if isinstance(answered, str) and answered else None

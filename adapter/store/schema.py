@@ -70,6 +70,7 @@ class StoredResource(Base):
     sent_at: Mapped[str | None] = mapped_column(String(64))
     message_at: Mapped[str | None] = mapped_column(String(64))
     release: Mapped[str | None] = mapped_column(String(8))
+    message: Mapped[str | None] = mapped_column(String(2048))  # its MessageHeader (§2)
     scope: Mapped[str | None] = mapped_column(String(2048))
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -144,6 +144,7 @@ class Writer:
             "sent_at": _instant_text(entry.item.sent_at if entry.item else None),
             "message_at": _instant_text(entry.item.message_at if entry.item else None),
             "release": entry.item.release if entry.item is not None else None,
+            "message": entry.item.message if entry.item is not None else None,
             "scope": entry.item.scope if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
@@ -178,7 +179,8 @@ class Writer:
         tokens: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         rows: list[dict[str, Any]] = []
         for k, (entry, _) in last.items():
-            pairs = links_of(_body(entry), entry.full_url).rows(is_hub(k[0]))
+            message = entry.item.message if entry.item is not None else None
+            pairs = links_of(_body(entry), entry.full_url, message).rows(is_hub(k[0]))
             rows.extend({"resource_pk": pks[k], "token": t, "kind": kind} for t, kind in pairs)
             tokens[k] = frozenset(pairs) | before.get(pks[k], frozenset())
         if rows:

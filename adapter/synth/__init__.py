@@ -104,6 +104,7 @@ def generate(
     progress: bool = True,
     statements: float = 0.0,
     stu3: float = 0.0,
+    documents: float = 0.0,
 ) -> Summary:
     """Write `patients` patients' last `months` months of traffic, ending at `as_of`.
     With `local_times`, some dateTimes are zone-less London local time (rules.md §3).
@@ -111,11 +112,16 @@ def generate(
     of Care does: MedicationStatements in a discharge medication List (docs/contract.md §7);
     at 0 no random draw is spent on it, so the default traffic is unchanged. `stu3` is the
     share of Encounters, Compositions and MedicationRequests written in STU3 as Transfer of
-    Care senders do (adapter/synth/stu3.py); chosen by id, it spends no random draw."""
+    Care senders do (adapter/synth/stu3.py); chosen by id, it spends no random draw.
+    `documents` is the share of letters with nothing but filler in them sent as a
+    DocumentReference with a PDF attachment instead of a Composition (docs/contract.md §3);
+    also chosen by id, so the rest of the traffic is unchanged."""
     if not 0.0 <= statements <= 1.0:
         raise ValueError("the MedicationStatement share must be between 0 and 1")
     if not 0.0 <= stu3 <= 1.0:
         raise ValueError("the STU3 share must be between 0 and 1")
+    if not 0.0 <= documents <= 1.0:
+        raise ValueError("the DocumentReference share must be between 0 and 1")
     unknown = set(breach_rates or {}) - set(RULES)
     if unknown:
         raise ValueError(f"unknown rule id(s) in breach rates: {', '.join(sorted(unknown))}")
@@ -130,7 +136,18 @@ def generate(
             writer.resource(resource)
         numbers = NhsNumbers(rng)
         for _ in range(patients):
-            _patient(rng, pop, numbers, instant, months, rates, writer, local_times, statements)
+            _patient(
+                rng,
+                pop,
+                numbers,
+                instant,
+                months,
+                rates,
+                writer,
+                local_times,
+                statements,
+                documents,
+            )
     finally:
         writer.close()
     return Summary(
@@ -155,6 +172,7 @@ def _patient(
     writer: BulkWriter,
     local_times: bool,
     statements: float = 0.0,
+    documents: float = 0.0,
 ) -> None:
     info, resource = make_patient(rng, numbers, pop, london_date(as_of))
     writer.resource(resource)
@@ -188,5 +206,6 @@ def _patient(
             writer.truth,
             local_times,
             statements,
+            document_share=documents,
         )
         dict(zip(names, (s[1] for s in SCENARIOS), strict=True))[name](ep)

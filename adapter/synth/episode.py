@@ -8,6 +8,7 @@ same provider) is always the one the scenario made.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class Episode:
     local_times: bool = False
     statement_share: float = 0.0  # share of stays whose medicines go as a ToC List
     medicine_list: str | None = None  # this stay's discharge medication List, when sent
+    document_share: float = 0.0  # share of filler-only letters sent as a PDF DocumentReference
 
     def id(self) -> str:
         return new_id(self.rng)
@@ -246,6 +248,27 @@ def write_letter(
     type_coding = fhir.DISCHARGE_SUMMARY if kind == "discharge" else fhir.CLINIC_LETTER
     title = "Discharge summary" if kind == "discharge" else "Outpatient clinic letter"
     custodian = ep.trust.org.ref if ep.chance(0.8) else None
+    if _as_document(ep, cid, plan, body, meds):
+        ep.emit(
+            fhir.letter_document(
+                cid,
+                ep.patient.ref,
+                encounter_id,
+                type_coding,
+                status,
+                ep.t(sent),
+                authors,
+                custodian,
+                title,
+            )
+        )
+        if counts:  # its PDF is not read: only an author with a phone or email decides
+            ep.truth(
+                "point-of-contact",
+                f"DocumentReference/{cid}",
+                "met" if author.contactable else "not-assessable",
+            )
+        return cid
     ep.emit(
         fhir.composition(
             cid,
@@ -265,6 +288,19 @@ def write_letter(
     for rule, outcome in plan.composition_truths:
         ep.truth(rule, f"Composition/{cid}", outcome)
     return cid
+
+
+def _as_document(
+    ep: Episode, cid: str, plan: LetterPlan, body: tuple[str, ...], meds: list[str] | None
+) -> bool:
+    """Send this letter as a PDF DocumentReference? Only a letter whose narrative carries
+    nothing a rule reads (filler only), chosen by a hash of its id (no random draw)."""
+    if ep.document_share <= 0 or plan.plan or plan.advice or plan.composition_truths:
+        return False
+    if meds or body is nv.FILLER_DNA:
+        return False
+    digest = hashlib.sha256(f"document:{cid}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") < ep.document_share * 2**32
 
 
 def write_draft(ep: Episode, encounter_id: str, kind: str, sent: datetime) -> None:

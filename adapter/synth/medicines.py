@@ -133,7 +133,7 @@ def _statement(
     taken, or flagged ceased in the List."""
     code, name, asserted = drug
     sid, flag = ep.id(), {"system": ITK_CHANGE, "code": "4", "display": "Addition"}
-    state = "active" if ep.chance(0.8) else "completed"
+    state = "active" if ep.chance(0.8) else "intended"
     if status is None:
         roll = ep.rng.random()
         state = "stopped" if roll < 0.4 else ("not-taken" if roll < 0.7 else state)

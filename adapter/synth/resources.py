@@ -121,6 +121,44 @@ def composition(
     return res
 
 
+def letter_document(
+    did: str,
+    patient: str,
+    encounter_id: str,
+    type_coding: dict[str, str],
+    status: str,
+    date: str,
+    authors: list[str],
+    custodian: str | None,
+    title: str,
+) -> Resource:
+    """A letter sent as a PDF (NRL, MESH/Docman): a DocumentReference, dated by `date`."""
+    res: Resource = {
+        "resourceType": "DocumentReference",
+        "id": did,
+        "meta": {"profile": [UK_CORE + "DocumentReference"]},
+        "status": "current",
+        "docStatus": status,
+        "type": concept(type_coding),
+        "subject": ref(patient),
+        "date": date,
+        "author": [ref(a) for a in authors],
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "url": f"https://documents.example.nhs.uk/{did}.pdf",
+                    "title": title,
+                }
+            }
+        ],
+        "context": {"encounter": [ref(f"Encounter/{encounter_id}")]},
+    }
+    if custodian is not None:
+        res["custodian"] = ref(custodian)
+    return res
+
+
 def service_request(
     sid: str,
     subject: dict[str, Any],

@@ -82,6 +82,7 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
         item.location,
         item.full_url,
         str(item.resource["resourceType"]),
+        message=item.message,
         aliases=identifier_aliases(policy),
         scope=item.scope,
     )

@@ -37,10 +37,12 @@ class Fields:
         full_url: str | None,
         sent_type: str = "",
         *,
+        message: str | None = None,
         aliases: dict[str, str] | None = None,
         scope: str | None = None,
     ) -> None:
         self.resource = resource
+        self.message = message
         self.sent_type = sent_type  # the type as sent, when up-converted (STU3 ReferralRequest)
         self.location = location
         self.full_url = full_url
@@ -274,7 +276,7 @@ class Fields:
         if key == self.location.resource:  # unpack's label: share the one string in memory
             key = self.location.resource
         url = scoped(self.full_url, self.scope)
-        return Head(kind, key, url, tuple(identifiers), self.location, version)
+        return Head(kind, key, url, tuple(identifiers), self.location, version, self.message)
 
     def extension_codes(
         self, parent: JSON, url: str, path: str

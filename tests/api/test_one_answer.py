@@ -31,7 +31,6 @@ from store.backends import database_url
 from adapter.api.app import create_app
 from adapter.api.settings import Settings
 from adapter.engine import check
-from adapter.ingest import xml_value
 from adapter.instants import parse_instant
 from adapter.model import Result, format_instant
 from adapter.policy import load_policy
@@ -39,7 +38,7 @@ from adapter.report import fhir as fhir_report
 from adapter.store import load_obligations
 from adapter.store.schema import RejectedResource, ResourceLink, StoredObligation, StoredResource
 from adapter.store.service import Store
-from adapter.xml import parse_xml_bytes
+from adapter.xml import fhir_xml_to_json_as_sent
 from api.conftest import TestClient
 
 BACKENDS = [
@@ -106,7 +105,7 @@ def documents(path: Path) -> list[tuple[bytes, str]]:
 
 def as_json(data: bytes, kind: str) -> Any:
     """The body as the service reads it (XML as `referee check` reads XML)."""
-    return xml_value(parse_xml_bytes(data)) if kind == "xml" else orjson.loads(data)
+    return fhir_xml_to_json_as_sent(data) if kind == "xml" else orjson.loads(data)
 
 
 def post(served: Served, data: bytes, kind: str) -> list[str]:

@@ -125,3 +125,47 @@ def test_organisation_names_come_from_the_data_and_the_policy_wins():
         "RZ1": {"name": "Policy Name", "interface_lead": "Dr A"},
         "Y12345": {"name": "Practice"},
     }
+
+
+def test_every_reason_in_the_table_is_plain_and_its_pattern_compiles():
+    import re
+
+    from adapter.mappings import shipped
+
+    entries = shipped("board-reasons")["reason"]
+    assert len(entries) >= 20
+    for entry in entries:
+        re.compile(entry["match"])
+        assert not re.search(r"\b[a-z]+[A-Z]\w*|\bN\b|…|\(medicine\)", entry["text"]), entry
+
+
+@pytest.mark.parametrize(
+    ("detail", "reason"),
+    [
+        (
+            "The organisation that owes this cannot be identified (no ODS code for the "
+            "provider, custodian or requester), so no one can be held to it. What the data "
+            "shows: The encounter has no discharge time (period.end), so the 24 h limit "
+            "cannot be judged.",
+            "Which organisation owed this could not be told from the data (no ODS code), so "
+            "no one can be held to it.",
+        ),
+        (
+            "Discharge supply of X is between 3.5 and 7 days (quantity ÷ daily dose), "
+            "depending on how much of the dosage range is taken; at least 7 days required, so "
+            "it cannot be called either way.",
+            "The dose was a range, so whether enough medicine was supplied depends on how much "
+            "is taken.",
+        ),
+        (
+            "Composition/x is a clinic letter with no date, so when it was sent cannot be judged.",
+            "A letter had no date, so when it was sent could not be checked.",
+        ),
+        (
+            "The shared-care request has no transfer time (validityPeriod.start or authoredOn).",
+            "The shared-care request gave no date for the transfer.",
+        ),
+    ],
+)
+def test_engine_sentences_read_as_plain_reasons(detail, reason):
+    assert plain_reason(detail, detail) == reason

@@ -270,3 +270,23 @@ def test_a_discharge_summary_whose_encounter_was_not_sent_is_a_discharge_documen
 ) -> None:
     got = medicine_outcomes(tmp_path, letter("373942005", "MedicationStatement/ms-1"), statement())
     assert got == {"MedicationStatement/ms-1": "not-assessable"}
+
+
+def test_a_completed_statement_or_listed_order_is_no_going_home_supply(tmp_path: Path) -> None:
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "mr-1",
+        "status": "completed",
+        "intent": "order",
+        "category": [{"coding": [{"code": "inpatient"}]}],
+        "subject": {"reference": "Patient/pat-1"},
+        "dispenseRequest": {"expectedSupplyDuration": {"value": 3, "code": "d"}},
+    }
+    got = medicine_outcomes(
+        tmp_path,
+        encounter("IMP"),
+        letter("373942005", "MedicationRequest/mr-1", "MedicationStatement/ms-1"),
+        order,
+        statement(status="completed"),
+    )
+    assert got == {}

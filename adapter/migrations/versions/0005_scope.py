@@ -2,8 +2,8 @@
 (adapter/scopes.py; issue 10: a re-judged group reads as the request that carried it). Rows
 stored before this revision have none and resolve urn:uuid references as a lone resource.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
