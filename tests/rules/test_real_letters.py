@@ -184,6 +184,8 @@ def test_the_custodian_trust_owes_when_the_encounter_names_no_provider(tmp_path:
         ([(UKCORE_HEADINGS, "contact-for-further-information")], "contact-for-further-information"),
         ([(None, "contact-for-further-information")], "contact-for-further-information"),
         ([(SNOMED, "887201000000105")], "plan-and-requested-actions"),
+        # PRSB person completing record: its contact details name the responsible clinician
+        ([(SNOMED, "887231000000104")], "contact-for-further-information"),
         # the code of another system is not the heading, even when it is spelt the same
         (
             [("https://example.org/headings", "contact-for-further-information")],
