@@ -157,8 +157,10 @@ def test_an_unknown_owner_is_not_assessable_and_says_so(tmp_path: Path) -> None:
         None,
         (),
     )
-    assert found.detail.startswith(
-        f"{UNKNOWN_OWNER} What the data shows: No discharge summary had been sent "
+    # Only the clock would have decided it: the sentence names no instant (contract §8).
+    assert found.detail == (
+        f"{UNKNOWN_OWNER} What the data shows: No discharge summary yet; due by "
+        "2024-03-02 10:00 UTC."
     )
 
 
@@ -184,6 +186,8 @@ def test_the_custodian_trust_owes_when_the_encounter_names_no_provider(tmp_path:
         ([(UKCORE_HEADINGS, "contact-for-further-information")], "contact-for-further-information"),
         ([(None, "contact-for-further-information")], "contact-for-further-information"),
         ([(SNOMED, "887201000000105")], "plan-and-requested-actions"),
+        # PRSB person completing record: its contact details name the responsible clinician
+        ([(SNOMED, "887231000000104")], "contact-for-further-information"),
         # the code of another system is not the heading, even when it is spelt the same
         (
             [("https://example.org/headings", "contact-for-further-information")],
