@@ -94,3 +94,8 @@ def amount_problem(value: float) -> str | None:
 # REFEREE_BODY_TIMEOUT, in seconds, override them).
 HEADER_TIMEOUT_SECONDS: Final = 10.0
 BODY_TIMEOUT_SECONDS: Final = 60.0
+# CPU a request may spend reading its body (decoding, parsing, XML to JSON) and on
+# `$evaluate`, which store nothing: past it the answer is 413 instead of a stall
+# (REFEREE_REQUEST_BUDGET, in seconds). The thread is not killed, but the client is
+# answered and nothing was written.
+REQUEST_BUDGET_SECONDS: Final = 30.0

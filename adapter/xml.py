@@ -179,9 +179,12 @@ def _model_class(name: str, release: str) -> type[Any]:
     return get_fhir_model_class(name)
 
 
-_R4_ONLY: Final = frozenset(
-    n for n in RESOURCE_TYPES - {"Resource", "DomainResource"} if _resource_model(n) is None
-)
+@cache
+def _r4_only(name: str) -> bool:
+    """An R4 resource type that R4B dropped. Decided per type when first met: building all
+    159 R4B models to list them took 2.7 s of CPU at import, paid by every process that
+    imported this module (the service at start-up)."""
+    return name in RESOURCE_TYPES - {"Resource", "DomainResource"} and _resource_model(name) is None
 
 
 def _resource_spec(name: str) -> _Spec | None:
@@ -190,7 +193,7 @@ def _resource_spec(name: str) -> _Spec | None:
     model = _resource_model(name, _RELEASE.get())
     if model is not None:
         return _spec(model)
-    return _EMPTY_SPEC if name in _R4_ONLY else None
+    return _EMPTY_SPEC if _r4_only(name) else None
 
 
 # ------------------------------------------------------------------ XML -> JSON

@@ -6,8 +6,11 @@ that does not parse (or XML with a DOCTYPE, which is refused whole).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import os
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -18,8 +21,10 @@ from adapter import xml
 from adapter.api.outcomes import problem
 from adapter.errors import HostileXml, TooLarge, UnreadableInput
 from adapter.ingest.decode import to_utf8
+from adapter.limits import REQUEST_BUDGET_SECONDS
 
 log = logging.getLogger("adapter.api")
+T = TypeVar("T")
 
 JSON_TYPES = frozenset({"application/fhir+json", "application/json", "application/json+fhir"})
 XML_TYPES = frozenset(
@@ -137,4 +142,29 @@ async def read_fhir(request: Request, limit: int) -> Any:
     kind = media_type(request)
     data = await read_limited(request, limit)
     entries = getattr(request.app.state.settings, "max_entries", None)
-    return await run_in_threadpool(parse, data, kind, limit, charset(request), entries)
+    return await within_budget(
+        run_in_threadpool(parse, data, kind, limit, charset(request), entries)
+    )
+
+
+async def within_budget(work: Awaitable[T]) -> T:
+    """`work` (side-effect free: parsing, $evaluate), or 413 once it has taken longer than
+    the request budget (adapter.limits)."""
+    seconds = budget_seconds()
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except TimeoutError:
+        raise problem(
+            413,
+            "too-costly",
+            f"the request needs more than the {seconds:g} s budget to read or evaluate; "
+            "send it in smaller pieces",
+        ) from None
+
+
+def budget_seconds() -> float:
+    raw = os.environ.get("REFEREE_REQUEST_BUDGET")
+    try:
+        return float(raw) if raw else REQUEST_BUDGET_SECONDS
+    except ValueError:
+        return REQUEST_BUDGET_SECONDS

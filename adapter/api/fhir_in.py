@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapter import engine as pipeline
 from adapter.api.auth import requires, store_of
-from adapter.api.body import read_fhir
+from adapter.api.body import read_fhir, within_budget
 from adapter.api.outcomes import (
     SUBMIT_ERRORS,
     FhirError,
@@ -207,7 +207,9 @@ async def evaluate(
     items = _items(body, request, requests=False)
     policy: Policy | None = request.app.state.policy
     try:
-        result = await run_in_threadpool(lambda: pipeline.run(items, as_of=when, policy=policy))
+        result = await within_budget(
+            run_in_threadpool(lambda: pipeline.run(items, as_of=when, policy=policy))
+        )
     except AdapterError as exc:
         raise FhirError(
             400, exc.issues or [Issue("error", "invalid", Location(), exc.message)]

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import requires, store_of
 from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir
+from adapter.api.reads import instant_query
 from adapter.model import Counts, Result, format_instant
 from adapter.report import fhir as fhir_report
 from adapter.store.access import KeyInfo
@@ -129,8 +130,10 @@ def _searchset(request: Request, resources: list[dict[str, Any]]) -> dict[str, A
     }
 
 
-async def _report(request: Request, key: KeyInfo, kind: str, filters: Filters) -> Response:
-    now = datetime.now(UTC)
+async def _report(
+    request: Request, key: KeyInfo, kind: str, filters: Filters, as_of: str | None
+) -> Response:
+    now = instant_query("as_of", as_of) or datetime.now(UTC)
     store = store_of(request)
     obligations = await run_in_threadpool(store.obligations, filters, now)
     result = Result(as_of=now, counts=Counts(), obligations=obligations, issues=[])
@@ -153,10 +156,12 @@ async def detected_issues(
     rule: Text = None,
     owner: Text = None,
     owed_to: Text = None,
+    as_of: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """One DetectedIssue per obligation breached now (as `referee check --format fhir`)."""
+    """One DetectedIssue per obligation breached now, or at `as_of` (as `referee check
+    --format fhir`)."""
     filters = Filters(rule=rule, owner=owner, owed_to=owed_to, status="breached", org=key.org)
-    return await _report(request, key, "DetectedIssue", filters)
+    return await _report(request, key, "DetectedIssue", filters, as_of)
 
 
 @router.get("/fhir/MeasureReport", response_class=FhirResponse, responses=READ_ERRORS)
@@ -166,7 +171,9 @@ async def measure_reports(
     rule: Text = None,
     owner: Text = None,
     owed_to: Text = None,
+    as_of: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """One MeasureReport per rule and owner (as `referee check --format fhir`)."""
+    """One MeasureReport per rule and owner, now or at `as_of` (as `referee check --format
+    fhir`)."""
     filters = Filters(rule=rule, owner=owner, owed_to=owed_to, org=key.org)
-    return await _report(request, key, "MeasureReport", filters)
+    return await _report(request, key, "MeasureReport", filters, as_of)

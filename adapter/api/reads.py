@@ -23,7 +23,7 @@ router = APIRouter(responses=READ_ERRORS, tags=["Obligations"])
 _DOMAINS = ("onward-referrals", "complete-care", "call-and-recall", "points-of-contact")
 
 
-def _instant(name: str, value: str | None) -> datetime | None:
+def instant_query(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     when = parse_instant(value)
@@ -63,8 +63,8 @@ def _filters(
         owed_to=owed_to,
         patient=patient,
         domain4=domain4,
-        due_from=_instant("from", due_from),
-        due_to=_instant("to", due_to),
+        due_from=instant_query("from", due_from),
+        due_to=instant_query("to", due_to),
         org=key.org,
     )
 
@@ -103,7 +103,7 @@ async def list_obligations(
     """Obligations sorted by rule then subject, `limit` at a time; `next` is the cursor
     of the following page (null on the last). `from`/`to` bound `due`."""
     filters = _filters(key, rule, status, owner, owed_to, patient, domain4, due_from, due_to)
-    now = _instant("as_of", as_of) or datetime.now(UTC)
+    now = instant_query("as_of", as_of) or datetime.now(UTC)
     if cursor is not None and decode_cursor(cursor) is None:
         raise problem(400, "value", "cursor must be a `next` value from a previous page", "cursor")
     store = store_of(request)
@@ -143,10 +143,11 @@ async def summary(
     domain4: Text = None,
     due_from: Annotated[str | None, Query(alias="from", max_length=64)] = None,
     due_to: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+    as_of: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JsonResponse:
     """met / breached / pending / not-assessable counts and rates per group; `group_by`
     is a comma-separated list of owner, owed_to, rule, domain4, month (of `due`).
-    met_rate = met ÷ (met + breached)."""
+    met_rate = met ÷ (met + breached). `as_of` judges the statuses at another instant."""
     groups = [g.strip() for g in group_by.split(",") if g.strip()]
     unknown = [g for g in groups if g not in GROUPS]
     if unknown or not groups or len(set(groups)) != len(groups):
@@ -157,7 +158,7 @@ async def summary(
             "group_by",
         )
     filters = _filters(key, rule, None, owner, owed_to, None, domain4, due_from, due_to)
-    now = datetime.now(UTC)
+    now = instant_query("as_of", as_of) or datetime.now(UTC)
     store = store_of(request)
     rows = await run_in_threadpool(store.summary, filters, groups, now)
     counted = sum(row["obligations"] for row in rows)

@@ -20,6 +20,9 @@ class Received:
     release: str | None = None  # "STU3" when read as STU3 (adapter/version.py), else None (R4)
     message_at: str | None = None  # timestamp of the message Bundle that carried it
     message: str | None = None  # its MessageHeader (fullUrl, else Type/id): contract §2
+    # Where its urn:uuid references resolve (adapter/scopes.py), when not from its location:
+    # the service gives each request's Bundles their own, kept with the stored resource.
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

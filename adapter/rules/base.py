@@ -135,11 +135,17 @@ def attribute(obligation: Obligation) -> Obligation | None:
             fulfilled_at=None,
             evidence=(),
             clock=None,
-            detail=f"{UNKNOWN_OWNER} What the data shows: {obligation.detail}",
+            # Only the clock decided it: say what the data shows without the instant, so the
+            # sentence is the same whenever it is read (docs/contract.md §8).
+            detail=f"{UNKNOWN_OWNER} What the data shows: {_timeless(obligation)}",
         )
     if obligation.owner == obligation.owed_to:
         return None
     return obligation
+
+
+def _timeless(obligation: Obligation) -> str:
+    return obligation.clock.pending if obligation.clock is not None else obligation.detail
 
 
 UNKNOWN_OWNER = (

@@ -143,7 +143,14 @@ def _facts(
             where = Location(file="store", resource=_ref(row))
             resource = orjson.loads(row.body)
             item = Received(
-                resource, where, row.full_url, row.sent_at, row.release, row.message_at, row.message
+                resource,
+                where,
+                row.full_url,
+                row.sent_at,
+                row.release,
+                row.message_at,
+                row.message,
+                row.scope,
             )
             fact = translate(item, policy).fact
         if fact is not None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapter.ingest import Item, Received, Refused, resource_key
 from adapter.limits import MAX_CODE, MAX_TOKEN, MAX_VERSION_ID
 from adapter.model import Issue, Location
+from adapter.scopes import bundle_scope
 
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 MAX_DEPTH = 64  # objects within objects; orjson itself refuses to write beyond 255
@@ -52,9 +53,11 @@ class Entry:
         )
 
 
-def entries_of(items: list[Item]) -> list[Entry]:
+def entries_of(items: list[Item], request: str) -> list[Entry]:
     """One Entry per item; refused items carry their issue; every resource without an id
-    or fullUrl is given an id first (so its key is known before it is checked)."""
+    or fullUrl is given an id first (so its key is known before it is checked). The
+    Bundles of a request get scopes of their own (`request` names it), so urn:uuid
+    references resolve inside the Bundle they came in, then and whenever re-judged."""
     found: list[Entry] = []
     for item in items:
         if not isinstance(item, Received):
@@ -63,7 +66,8 @@ def entries_of(items: list[Item]) -> list[Entry]:
             continue
         if "id" not in item.resource and not item.full_url:
             item.resource["id"] = str(uuid.uuid4())
-        entry = Entry(item.location.entry or "", item)
+        scope = bundle_scope(replace(item.location, file=request))
+        entry = Entry(item.location.entry or "", replace(item, scope=scope))
         entry.issues.extend(_store_issues(entry, item.resource))
         found.append(entry)
     return found

@@ -52,7 +52,8 @@ class Base(DeclarativeBase):
 class StoredResource(Base):
     """The current version of one accepted resource. `resource_key` is its id, or its Bundle
     fullUrl when it has none; `sent_at` and `message_at` the timestamps of the document and
-    message Bundles that carried it, `release` "STU3" when it was read as STU3: what
+    message Bundles that carried it, `release` "STU3" when it was read as STU3, `scope` the
+    Bundle its urn:uuid references resolve in (adapter/scopes.py): what
     `adapter.ingest.Received` carries besides the resource, so it is judged as when posted."""
 
     __tablename__ = "resources"
@@ -70,6 +71,7 @@ class StoredResource(Base):
     message_at: Mapped[str | None] = mapped_column(String(64))
     release: Mapped[str | None] = mapped_column(String(8))
     message: Mapped[str | None] = mapped_column(String(2048))  # its MessageHeader (§2)
+    scope: Mapped[str | None] = mapped_column(String(2048))
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
     key_name: Mapped[str | None] = mapped_column(String(128))  # the key that wrote this version

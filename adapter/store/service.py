@@ -9,6 +9,7 @@ create_key / revoke_key / list_keys / authenticate
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,7 +99,7 @@ class Store:
         one transaction. With `all_or_nothing` (a FHIR transaction), one rejected entry
         stores none of them; rejected entries are kept in the rejected table either way."""
         now = datetime.now(UTC)
-        entries = entries_of(items)
+        entries = entries_of(items, f"request {uuid.uuid4().hex}")
         facts = self._check(entries)
         with writing(self.engine) as session:
             if org is not None:  # an organisation-scoped key: only what it owns

@@ -145,6 +145,7 @@ class Writer:
             "message_at": _instant_text(entry.item.message_at if entry.item else None),
             "release": entry.item.release if entry.item is not None else None,
             "message": entry.item.message if entry.item is not None else None,
+            "scope": entry.item.scope if entry.item is not None else None,
             "hub": int(is_hub(kind)),
             "stored_at": self.now,
             "key_name": self.key_name,

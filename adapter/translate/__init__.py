@@ -84,6 +84,7 @@ def translate(item: Received, policy: Policy, *, full: bool = False) -> Translat
         str(item.resource["resourceType"]),
         message=item.message,
         aliases=identifier_aliases(policy),
+        scope=item.scope,
     )
     kind = str(resource["resourceType"])
     fact: Fact

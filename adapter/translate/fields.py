@@ -39,6 +39,7 @@ class Fields:
         *,
         message: str | None = None,
         aliases: dict[str, str] | None = None,
+        scope: str | None = None,
     ) -> None:
         self.resource = resource
         self.message = message
@@ -48,7 +49,8 @@ class Fields:
         self.problems: list[tuple[str, str]] = []  # (FHIR path, message)
         self.warnings: list[tuple[str, str]] = []  # accepted, but said (docs/contract.md §5)
         self.aliases = aliases or {}  # identifier system seen in the wild → the right one
-        self.scope = bundle_scope(location)  # where this resource's urn:uuid references resolve
+        # where this resource's urn:uuid references resolve
+        self.scope = scope if scope is not None else bundle_scope(location)
 
     # -- reporting --------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
@@ -42,6 +44,12 @@ def make_key(url: str, name: str, scope: str = "admin", org: str | None = None) 
 
 
 class Server:
+    """One `referee serve` process group. Every process started is stopped on every path:
+    `start` stops it when it does not come up, `stop` and `kill` end the whole group (the
+    workers too), and `stop_all` (run at the end of the session) ends any a test left."""
+
+    live: ClassVar[set[Server]] = set()
+
     def __init__(self, database_url: str, log: Path, workers: int = 1) -> None:
         self.database_url = database_url
         self.workers = workers
@@ -50,7 +58,7 @@ class Server:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Server:
+    def start(self, timeout: float = 60) -> Server:
         env = {**os.environ, "REFEREE_DATABASE_URL": self.database_url}
         command = [sys.executable, "-m", "adapter", "serve", "--port", str(self.port)]
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
@@ -60,29 +68,61 @@ class Server:
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: workers end with it
             )
-        deadline = time.monotonic() + 30
+        Server.live.add(self)
+        try:
+            self._wait_until_up(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_up(self, timeout: float) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"referee serve exited: {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.base}/fhir/metadata", timeout=1).status_code == 200:
-                    return self
+                    return
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError("referee serve did not start within 30 s")
+        raise RuntimeError(f"referee serve did not start within {timeout:.0f} s")
 
     def kill(self) -> None:
-        """SIGKILL: no clean shutdown, as in a power cut of the process."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        """SIGKILL to the whole group: no clean shutdown, as in a power cut of the process."""
+        self._signal(signal.SIGKILL)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        """SIGTERM to the group, then SIGKILL if it is not gone within 10 s."""
+        self._signal(signal.SIGTERM)
+
+    def _signal(self, sig: int) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # any worker that outlived its parent
+        Server.live.discard(self)
+
+    @classmethod
+    def stop_all(cls) -> None:
+        for server in list(cls.live):
+            server.stop()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

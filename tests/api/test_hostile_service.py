@@ -256,3 +256,24 @@ def test_an_audit_cursor_beyond_a_database_integer_is_400_not_500(service: Servi
     assert service.client.get(
         "/audit", params={"before": 2**31 - 1}, headers=service.auth("admin")
     ).is_success
+
+
+def test_a_body_over_the_request_budget_is_413_not_a_stall(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFEREE_REQUEST_BUDGET", "0.000001")
+    names = "".join(f'<name><given value="n{i}"/></name>' for i in range(20_000))
+    body = f'<Patient xmlns="{FHIR}"><id value="p"/>{names}</Patient>'
+    response = service.client.post(
+        "/fhir/Patient", content=body.encode(), headers=service.auth("feed", "application/fhir+xml")
+    )
+    assert response.status_code == 413
+    assert "budget" in response.json()["issue"][0]["details"]["text"]
+    evaluated = service.client.post(
+        "/fhir/$evaluate", content=json.dumps(ENCOUNTER).encode(), headers=service.auth("icb")
+    )
+    assert evaluated.status_code == 413
+    monkeypatch.setenv("REFEREE_REQUEST_BUDGET", "30")
+    assert service.client.post(
+        "/fhir/$evaluate", content=json.dumps(ENCOUNTER).encode(), headers=service.auth("icb")
+    ).is_success

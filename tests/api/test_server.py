@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from cases import CASES, inputs
 from sqlalchemy import create_engine, text
 
 from adapter import engine
@@ -22,16 +23,14 @@ from adapter.store.service import Store
 from adapter.xml import fhir_xml_to_json, parse_xml_bytes
 from api.server import Server, make_key
 from api.synthetic import PRACTICE, TRUST, bundle, patient_resources
-from api.test_matches_check import NOT_INPUTS, cases
 
 pytestmark = pytest.mark.slow  # each starts `referee serve` (a few seconds) at least once
 
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    running = Server(db_url, tmp_path / "server.log").start()
-    yield running
-    running.stop()
+    with Server(db_url, tmp_path / "server.log") as running:
+        yield running
 
 
 def obligations(base: str, token: str) -> list[dict[str, Any]]:
@@ -65,14 +64,14 @@ def compatible_cases() -> list[Path]:
     so that they can share one database; XML cases first."""
     chosen: list[Path] = []
     seen: dict[tuple[str, str], bytes] = {}
-    for folder in sorted(cases(), key=lambda f: not any(f.glob("*.xml"))):
+    folders = [c for c in CASES if all(p.suffix in (".json", ".xml") for p in inputs(c))]
+    for folder in sorted(folders, key=lambda f: not any(f.glob("*.xml"))):
         mine = {}
-        for path in folder.iterdir():
-            if path.name not in NOT_INPUTS:
-                for r in _resources(path):
-                    mine[(r["resourceType"], str(r.get("id")))] = orjson.dumps(
-                        r, option=orjson.OPT_SORT_KEYS
-                    )
+        for path in inputs(folder):
+            for r in _resources(path):
+                mine[(r["resourceType"], str(r.get("id")))] = orjson.dumps(
+                    r, option=orjson.OPT_SORT_KEYS
+                )
         if all(seen.get(k, v) == v for k, v in mine.items()):
             seen.update(mine)
             chosen.append(folder)
@@ -82,10 +81,10 @@ def compatible_cases() -> list[Path]:
 def test_end_to_end_json_and_xml_give_what_referee_check_gives(server: Server) -> None:
     token = make_key(server.database_url, "feed")
     folders = compatible_cases()
-    inputs = [p for f in folders for p in sorted(f.iterdir()) if p.name not in NOT_INPUTS]
-    assert any(p.suffix == ".xml" for p in inputs) and any(p.suffix == ".json" for p in inputs)
+    files = [p for f in folders for p in inputs(f)]
+    assert any(p.suffix == ".xml" for p in files) and any(p.suffix == ".json" for p in files)
     with httpx.Client(base_url=server.base, timeout=30) as client:
-        for path in inputs:
+        for path in files:
             kind = "xml" if path.suffix == ".xml" else "json"
             [first, *rest] = _resources(path)
             is_bundle = (
@@ -96,7 +95,7 @@ def test_end_to_end_json_and_xml_give_what_referee_check_gives(server: Server) -
             url = "/fhir" if is_bundle else f"/fhir/{first['resourceType']}"
             response = client.post(url, content=path.read_bytes(), headers=_auth(token, kind))
             assert response.status_code in (200, 201, 422), response.text
-    checked = engine.check(inputs)
+    checked = engine.check(files)
     assert checked.obligations, "the chosen cases make obligations"
     assert obligations(server.base, token) == [o.to_json() for o in checked.obligations]
 
@@ -160,7 +159,11 @@ def _post_overlapping(server: Server) -> None:
 
 def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Path) -> None:
     token = _key(db_url)
-    server = Server(db_url, tmp_path / "server.log").start()
+    with Server(db_url, tmp_path / "server.log") as server:
+        _post_then_kill(server, db_url, tmp_path, token)
+
+
+def _post_then_kill(server: Server, db_url: str, tmp_path: Path, token: str) -> None:
     acknowledged: list[int] = []
     stop = threading.Event()
 
@@ -188,8 +191,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Pa
     stop.set()
     poster.join(timeout=30)
     assert len(acknowledged) >= 5
-    restarted = Server(db_url, tmp_path / "server2.log").start()
-    try:
+    with Server(db_url, tmp_path / "server2.log") as restarted:
         stored = _stored(db_url)
         for n in acknowledged:
             assert ("Encounter", f"enc-{n}") in stored
@@ -209,5 +211,3 @@ def test_a_killed_server_loses_nothing_it_acknowledged(db_url: str, tmp_path: Pa
             timeout=30,
         )
         assert again.status_code == 200
-    finally:
-        restarted.stop()

@@ -119,3 +119,14 @@ def test_later_encounters_at_a_trust_with_a_refused_ods_code_are_still_stored(
     )
     assert answer.status_code == 200
     assert all(e["response"]["status"].startswith("201") for e in answer.json()["entry"])
+
+
+def test_a_resource_type_of_5000_letters_is_one_rejected_entry(real: Service) -> None:
+    """Found by the fuzz harness: the rejected table's type column overflowed (500 on
+    PostgreSQL); a rejected resource's type and id are cut to their columns."""
+    hostile = {**trust("RZZ"), "resourceType": "A" * 5000}
+    answer = real.client.post(
+        "/fhir", content=json.dumps(batch(patient(), hostile)), headers=real.auth("feed")
+    )
+    assert answer.status_code == 200, answer.text
+    assert [e["response"]["status"][:3] for e in answer.json()["entry"]] == ["201", "422"]

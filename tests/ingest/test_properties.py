@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cases import CASES, case_id, inputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -306,15 +307,11 @@ def test_random_resources_as_ndjson_are_each_one_item(
 
 # -- reading order ---------------------------------------------------------------------------------
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
-NOT_INPUT = {"case.toml", "expected.json", "policy.toml"}
-CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
-
 
 def case_items(case: Path) -> list[tuple[Any, Location]]:
     """Every top-level resource of a fixture case (NDJSON line by line, Bundles whole)."""
     items: list[tuple[Any, Location]] = []
-    for path in sorted(p for p in case.iterdir() if p.is_file() and p.name not in NOT_INPUT):
+    for path in inputs(case):
         data = path.read_bytes()
         if data.lstrip()[:1] == b"<":
             items.append((fhir_xml_to_json(data), Location(file=path.name)))
@@ -327,7 +324,7 @@ def case_items(case: Path) -> list[tuple[Any, Location]]:
     return items
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_obligations_do_not_depend_on_the_order_resources_are_read(case: Path) -> None:
     meta = tomllib.loads((case / "case.toml").read_text())
     policy = load_policy(case / meta["policy"]) if "policy" in meta else None

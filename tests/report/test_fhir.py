@@ -1,11 +1,10 @@
 import csv
 import io
 import json
-import tomllib
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from cases import CASES, as_of, case_id, inputs, policy
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.codesystem import CodeSystem
 from fhir.resources.R4B.measure import Measure
@@ -14,7 +13,6 @@ from junitparser import JUnitXml
 from adapter.engine import check
 from adapter.mappings import mappings_dir, shipped
 from adapter.model import Counts, Issue, Location, Result
-from adapter.policy import load_policy
 from adapter.report import csv as csv_report
 from adapter.report import fhir_xml
 from adapter.report import junit as junit_report
@@ -321,19 +319,10 @@ def test_fhir_xml_report_reads_back_to_the_json_report():
     assert fhir_xml_to_json(data) == json.loads(render(result))
 
 
-FIXTURES = sorted(
-    (Path(__file__).resolve().parents[2] / "fixtures" / "rules").glob("*/*/case.toml")
-)
-
-
-@pytest.mark.parametrize("case", FIXTURES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_every_format_renders_the_result_of_checking_each_fixture(case):
-    spec = tomllib.loads(case.read_text("utf-8"))
-    folder = case.parent
-    policy = load_policy(folder / spec["policy"]) if "policy" in spec else None
-    as_of = datetime.fromisoformat(spec["as_of"])
-    inputs = sorted(p for p in folder.iterdir() if p.name.startswith("input"))
-    result = check(inputs, as_of=as_of, policy=policy)
+    result = check(inputs(case), as_of=as_of(case), policy=policy(case))
+    assert result.counts.to_json() == json.loads((case / "expected.json").read_text())["counts"]
     summary = result.summary()
 
     table = list(csv.DictReader(io.StringIO(csv_report.render(result).decode(), newline="")))

@@ -157,8 +157,10 @@ def test_an_unknown_owner_is_not_assessable_and_says_so(tmp_path: Path) -> None:
         None,
         (),
     )
-    assert found.detail.startswith(
-        f"{UNKNOWN_OWNER} What the data shows: No discharge summary had been sent "
+    # Only the clock would have decided it: the sentence names no instant (contract §8).
+    assert found.detail == (
+        f"{UNKNOWN_OWNER} What the data shows: No discharge summary yet; due by "
+        "2024-03-02 10:00 UTC."
     )
 
 
