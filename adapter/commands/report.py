@@ -25,10 +25,13 @@ from adapter.commands.progress import terminal_progress
 from adapter.errors import PolicyError, UsageError
 
 DESCRIPTION = """\
-Build the ICB board pack for a period: met rates per Delivery Plan area and per trust,
-the change against the previous period of the same length, the practice side (complete
-referrals), what could not be judged and why, the worst examples with their evidence
-(patients masked to the last three digits of the NHS number) and the method.
+Build the ICB board pack for a period. Page one: the met rate of each Delivery Plan area
+and of the practice side (complete referrals), each with its 95 % interval, its change
+against the previous period of the same length and its n (counts, not percentages, under
+10 cases), three questions for the board, the trend and the trusts ranked. Then each
+trust, the practices, what could not be judged and why, the worst examples with their
+evidence (patients masked to the last three digits of the NHS number) and the method.
+Organisations are named from the data (Organization.name) or the policy.
 
 An obligation belongs to the date (in England) of its due time, else of its fulfilment
 time, else of the event that made it (the letter sent, the request or prescription
@@ -37,8 +40,9 @@ figures and counted under data quality (--undated include counts them in the per
 in the previous period or the trend).
 
 The HTML page is self-contained (inline CSS and SVG charts, nothing fetched), so it can
-be emailed. --format csv writes the same tables as CSV files into the --out folder;
---format json writes the data behind the report."""
+be emailed; --format pdf prints it at A4 with headless Chromium. --format csv writes the
+same tables as CSV files into the --out folder; --format json writes the data behind the
+report. A period with no obligations in it is an error (exit 2) unless --allow-empty."""
 
 EPILOG = """\
 examples:
