@@ -128,8 +128,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.board import Options, Period, build_board
-    from adapter.board.names import stored_names, with_names
+    from adapter.board import Options
 
     out = args.out or DEFAULT_OUT[args.format]
     _check_usage(args, out)
@@ -137,28 +136,10 @@ def run(args: argparse.Namespace) -> int:
     policy = _policy(args.policy)
     trusts = _trusts(policy, args.policy)
     options = Options(icb_name=args.icb_name, undated=args.undated, trusts=trusts, policy=policy)
-    period = Period(args.start, args.end)
-    unreadable = 0
     if args.database_url:
-        obligations = _from_database(args.database_url, args.as_of)
-        _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
-        options = replace(options, trusts=with_names(trusts, stored_names(args.database_url)))
-        board = build_board(obligations, period, args.as_of or datetime.now(UTC), options)
+        board, unreadable = _board_from_database(args, options), 0
     else:
-        result, names = _from_paths(args.paths, args.as_of, policy, args.missing)
-        empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
-        if empty:
-            raise UsageError(empty)
-        options = replace(options, trusts=with_names(trusts, names))
-        unreadable = result.unreadable_files
-        board = build_board(
-            result.obligations,
-            period,
-            result.as_of,
-            options,
-            inputs=result.counts,
-            issues=result.issues,
-        )
+        board, unreadable = _board_from_paths(args, options)
     if not args.allow_empty and _period_is_empty(board):
         raise UsageError(
             f"no obligations fall in {args.start} to {args.end} ({board.outside_count:,} "
@@ -170,6 +151,40 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write it ({exc.strerror or exc})") from exc
     return 2 if unreadable else 0  # as `referee check`: a file that could not be read
+
+
+def _board_from_database(args: argparse.Namespace, options: Any) -> Any:
+    """The board from the service's store, organisations named from its Organizations."""
+    from adapter.board import Period, build_board
+    from adapter.board.names import stored_names, with_names
+
+    obligations = _from_database(args.database_url, args.as_of)
+    _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
+    named = replace(options, trusts=with_names(options.trusts, stored_names(args.database_url)))
+    period = Period(args.start, args.end)
+    return build_board(obligations, period, args.as_of or datetime.now(UTC), named)
+
+
+def _board_from_paths(args: argparse.Namespace, options: Any) -> tuple[Any, int]:
+    """The board from FHIR files, and how many files could not be read at all."""
+    from adapter.board import Period, build_board
+    from adapter.board.names import with_names
+
+    result, names = _from_paths(args.paths, args.as_of, options.policy, args.missing)
+    empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
+    if empty:
+        raise UsageError(empty)
+    named = replace(options, trusts=with_names(options.trusts, names))
+    period = Period(args.start, args.end)
+    board = build_board(
+        result.obligations,
+        period,
+        result.as_of,
+        named,
+        inputs=result.counts,
+        issues=result.issues,
+    )
+    return board, result.unreadable_files
 
 
 def _check_usage(args: argparse.Namespace, out: str) -> None:
