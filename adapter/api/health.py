@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.outcomes import JsonResponse, problem
-from adapter.store.opening import ping
+from adapter.store import ping
 
 router = APIRouter(tags=["Operations"])
 

@@ -49,8 +49,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.store.database import database_url
-    from adapter.store.opening import open_store
+    from adapter.store import database_url, open_store
 
     store = open_store(database_url(args.database_url))
     try:

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from adapter.api.app import create_app
     from adapter.api.settings import resolve
     from adapter.policy import load_policy
-    from adapter.store.opening import open_store
+    from adapter.store import open_store
 
     settings = resolve(
         database_url=args.database_url,

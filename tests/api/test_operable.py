@@ -19,7 +19,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine
 
-from adapter.store.opening import ping
+from adapter.store import ping
 from api.server import ROOT, Server, free_port, make_key, referee
 from api.synthetic import patient_resources
 
