@@ -8,23 +8,17 @@ judge_facts(facts)  link and judge facts already translated (the service's store
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from adapter.facts import Fact
-from adapter.ingest import Item, Limits, Received, Refused, Unreadable, read_paths, unpack
+from adapter.ingest import Item, Limits, read_paths, unpack
 from adapter.ingest.sources import STDIN
+from adapter.judging import Tally, Validation, finish, judge, judge_facts
 from adapter.link import World
-from adapter.model import Counts, Issue, Location, Obligation, Result
+from adapter.model import Location, Result
 from adapter.policy import Policy, load_policy
-from adapter.rules import CATALOGUE
-from adapter.rules.base import Context, attribute
-from adapter.rules.events import event_time
-from adapter.translate import translate
 
-Validation = Literal["rules", "full"]
 Progress = Callable[[int], None]  # called with the resources read so far
 PROGRESS_EVERY = 5_000  # often enough for a live count, rare enough to cost nothing
 
@@ -97,109 +91,4 @@ def run(
     return finish(world, tally, policy, as_of)
 
 
-def finish(world: World, tally: Tally, policy: Policy, as_of: datetime) -> Result:
-    """Link the facts, judge them, and assemble the result."""
-    world.build()
-    return Result(
-        as_of=as_of,
-        counts=tally.counts,
-        obligations=judge(world, policy, as_of),
-        issues=tally.issues + world.issues,
-        files=tally.files,
-        unreadable_files=tally.unreadable,
-        policy=policy.describe(),
-    )
-
-
-def judge_facts(facts: Iterable[Fact], *, policy: Policy, as_of: datetime) -> list[Obligation]:
-    """Link facts already translated (by `adapter.translate.translate`) and judge them."""
-    world = World(policy)
-    for fact in facts:
-        world.add(fact)
-    world.build()
-    return judge(world, policy, as_of)
-
-
-def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:
-    """Every rule over the linked facts, sorted by rule then subject; each obligation
-    carries the time of its subject's event (`event_at`) unless its rule set one."""
-    obligations: list[Obligation] = []
-    for rule in CATALOGUE:
-        for made in rule.evaluate(Context(world, policy.params[rule.id], as_of)):
-            found = attribute(made)
-            if found is None:
-                continue
-            if found.event_at is None:
-                found = replace(found, event_at=event_time(world.by_key.get(found.subject)))
-            obligations.append(found)
-    obligations.sort(key=lambda o: o.sort_key)
-    return obligations
-
-
-class Tally:
-    """Counts every item as accepted or rejected, per file and in total."""
-
-    def __init__(self) -> None:
-        self.counts = Counts()
-        self.files: dict[str, Counts] = {}
-        self.issues: list[Issue] = []
-        self.unreadable = 0
-        self.stu3_files: set[str] = set()
-
-    def take(self, item: Item, sink: Callable[[Fact], None], policy: Policy, *, full: bool) -> None:
-        if isinstance(item, Unreadable):
-            self.issues.append(item.issue)
-            self.unreadable += item.issue.severity == "fatal"
-            self._file(item.issue.location)
-            return
-        if isinstance(item, Refused):
-            self._count(item.issue.location, accepted=False)
-            self.issues.append(item.issue)
-            return
-        self.accept(item, sink, policy, full=full)
-
-    def accept(
-        self, item: Received, sink: Callable[[Fact], None], policy: Policy, *, full: bool
-    ) -> None:
-        if item.release == "STU3":
-            self._note_stu3(item.location)
-        translated = translate(item, policy, full=full)
-        if translated.fact is not None:
-            sink(translated.fact)
-        self._count(item.location, accepted=translated.fact is not None)
-        self.issues.extend(translated.issues)
-
-    def _note_stu3(self, location: Location) -> None:
-        """One information issue per file read (wholly or partly) as STU3 (contract §1)."""
-        name = location.file or "<input>"
-        if name in self.stu3_files:
-            return
-        self.stu3_files.add(name)
-        self.issues.append(stu3_notice(name))
-
-    def merge(self, other: Tally) -> None:
-        """Add another tally (a worker's) after this one, file order kept."""
-        self.counts.merge(other.counts)
-        for name, counts in other.files.items():
-            self.files.setdefault(name, Counts()).merge(counts)
-        notice = {stu3_notice(name) for name in other.stu3_files & self.stu3_files}
-        self.issues.extend(i for i in other.issues if i not in notice)
-        self.stu3_files |= other.stu3_files
-        self.unreadable += other.unreadable
-
-    def _count(self, location: Location, *, accepted: bool) -> None:
-        self.counts.add(accepted)
-        self._file(location).add(accepted)
-
-    def _file(self, location: Location) -> Counts:
-        return self.files.setdefault(location.file or "<input>", Counts())
-
-
-def stu3_notice(file: str) -> Issue:
-    return Issue(
-        "information",
-        "informational",
-        Location(file=None if file == "<input>" else file),
-        f"{file}: read as FHIR STU3 (3.0) and up-converted to R4 for the rules "
-        "(docs/contract.md §1)",
-    )
+__all__ = ["Tally", "Validation", "check", "evaluate", "finish", "judge", "judge_facts", "run"]

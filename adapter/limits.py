@@ -54,21 +54,38 @@ class Limits:
 
 def too_deep(value: Any, limit: int = MAX_NESTING) -> str | None:
     """The FHIR path of the first place `value` nests deeper than `limit` JSON levels, or
-    None. Iterative, so that the check itself cannot overflow the stack."""
+    None. Iterative, so that the check itself cannot overflow the stack; paths are built
+    only for a value found too deep (the common case is a few µs per resource)."""
+    return _path_deeper_than(value, limit) if deeper_than(value, limit) else None
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """Does `value` nest objects/arrays more than `limit` deep?"""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, level = pop()
+        if level > limit:
+            return True
+        below = level + 1
+        for child in node.values() if type(node) is dict else node:
+            if type(child) is dict or type(child) is list:
+                push((child, below))
+    return False
+
+
+def _path_deeper_than(value: Any, limit: int) -> str:
     stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
         node, level, path = stack.pop()
         if level > limit:
             return path or "(root)"
-        if isinstance(node, dict):
-            for key, child in node.items():
-                if isinstance(child, dict | list):
-                    stack.append((child, level + 1, f"{path}.{key}" if path else str(key)))
-        else:
-            for index, child in enumerate(node):
-                if isinstance(child, dict | list):
-                    stack.append((child, level + 1, f"{path}[{index}]"))
-    return None
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, dict | list):
+                step = f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
+                stack.append((child, level + 1, path + step))
+    return "(root)"
 
 
 def year_in_range(day: date) -> bool:

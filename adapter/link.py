@@ -38,7 +38,7 @@ from adapter.facts import (
 from adapter.model import Issue
 from adapter.policy import Policy
 from adapter.providers import ProviderClass, provider_class
-from adapter.scopes import plain, transmission, widening
+from adapter.scopes import is_scoped, plain, transmission, widening
 
 PartyRole = Literal["practice", "trust", "other"]
 F = TypeVar("F")
@@ -70,6 +70,7 @@ class World:
         self._ods_systems = policy.codes["ods-systems"]
         self._nhs_system = policy.codes.values["nhs-number-system"]
         self.issues: list[Issue] = []  # found while linking (docs/contract.md §5)
+        self._classes: dict[Ref, ProviderClass | None] = {}
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -90,6 +91,13 @@ class World:
                 self.by_transmission[outer] = head.key if seen == head.key else None
         for pair in head.identifiers:
             self.by_identifier[pair][head.key] = None
+
+    def _scoped_key(self, text: str) -> str | None:
+        for url in widening(text):
+            if url in self.by_url:
+                return self.by_url[url]
+        outer = transmission(text)
+        return self.by_transmission.get(outer) if outer is not None else None
 
     def _same_key(self, previous: Fact, fact: Fact) -> None:
         """Two different resources under one key with no newer version: the later is read,
@@ -253,13 +261,12 @@ class World:
             return None
         text = ref.reference
         if text:
-            for url in widening(text):
-                if url in self.by_url:
-                    return self.by_url[url]
-            outer = transmission(text)
-            found = self.by_transmission.get(outer) if outer is not None else None
-            if found is not None:
-                return found
+            if text in self.by_url:
+                return self.by_url[text]
+            if is_scoped(text):  # a urn: reference: its enclosing Bundles, then its transmission
+                found = self._scoped_key(text)
+                if found is not None:
+                    return found
             match = _TYPE_ID.search(plain(text))
             if match:
                 return f"{match[1]}/{match[2]}"
@@ -305,12 +312,17 @@ class World:
 
     def provider_class(self, ref: Ref | None) -> ProviderClass | None:
         """acute, mental-health, community, ambulance, 111-cas, practice, pharmacy or other
-        (docs/contract.md §4); None when no organisation is known."""
+        (docs/contract.md §4); None when no organisation is known. Remembered per reference:
+        every letter rule asks it of every attendance."""
+        if ref is None:
+            return None
+        if ref in self._classes:
+            return self._classes[ref]
         org = self.organisation(ref)
         ods = self.ods(ref)
-        if org is None and ods is None:
-            return None
-        return provider_class(org, ods, self.policy)
+        found = None if org is None and ods is None else provider_class(org, ods, self.policy)
+        self._classes[ref] = found
+        return found
 
     def role(self, ref: Ref | None) -> PartyRole | None:
         """practice, trust or other (rules.md §2); None when no organisation is known."""

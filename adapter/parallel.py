@@ -14,19 +14,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 
 from adapter.facts import Fact
 from adapter.ingest import Item, Limits
 from adapter.ingest.sources import expand_paths, read_file, read_ndjson_range
+from adapter.judging import Tally, Validation, finish
 from adapter.link import World
 from adapter.model import Result
 from adapter.policy import Policy, load_policy
-
-if TYPE_CHECKING:
-    from adapter.engine import Tally, Validation
 
 PIECE_BYTES = 4 * 1024 * 1024  # NDJSON files larger than this are split into pieces this size
 
@@ -50,7 +47,6 @@ def check_parallel(
     limits: Limits,
     jobs: int,
 ) -> Result:
-    from adapter.engine import Tally, finish
 
     pieces = [piece for file in expand_paths(paths) for piece in plan(file)]
     world = World(policy)
@@ -105,7 +101,6 @@ def _is_ndjson(file: Path) -> bool:
 def _read_piece(
     piece: Piece, policy_source: str | None, full: bool, limits: Limits
 ) -> tuple[list[Fact], Tally]:
-    from adapter.engine import Tally
 
     policy = _policy(policy_source)
     facts: list[Fact] = []

@@ -33,6 +33,10 @@ def scoped(reference: str | None, scope: str | None) -> str | None:
     return f"{reference}{_MARK}{scope}"
 
 
+def is_scoped(reference: str) -> bool:
+    return _MARK in reference
+
+
 def plain(reference: str) -> str:
     """The reference as the sender wrote it."""
     return reference.split(_MARK, 1)[0]

@@ -97,6 +97,8 @@ def doses_per_day(line: Line) -> tuple[float, float] | str:
             return f"{where}.code {line.code!r} is not an R4 timing abbreviation"
         frequency, period, unit = repeat
         per = days_per_unit(unit)
+        if unit is None:
+            return f"{where}.repeat gives a period but no periodUnit"
         if per is None or period <= 0:
             return f"{where}.repeat.periodUnit {unit!r} is not a unit of time"
         slowest = (line.period_max if line.period_max else period) * per

@@ -114,6 +114,10 @@ def test_doses_per_day(name: str, given: Line, low: float, high: float) -> None:
             "timing.code, when, timeOfDay or dayOfWeek)",
         ),
         (
+            line(period_unit=None),
+            "dosageInstruction[0].timing.repeat gives a period but no periodUnit",
+        ),
+        (
             line(period_unit="fortnight"),
             "dosageInstruction[0].timing.repeat.periodUnit 'fortnight' is not a unit of time",
         ),

@@ -22,7 +22,7 @@ from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.settings import Settings, resolve
 from adapter.model import Issue, Location
 from adapter.policy import load_policy
-from adapter.store.service import Store
+from adapter.store import Store
 
 log = logging.getLogger("adapter.api")
 

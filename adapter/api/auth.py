@@ -8,25 +8,19 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.body import action
+from adapter.api.deps import StoreDep
 from adapter.api.outcomes import problem
-from adapter.store.access import KeyInfo
-from adapter.store.service import Store
+from adapter.store import KeyInfo, Store
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="referee"'}
 
 
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def requires(scope: str | None) -> Callable[[Request], Awaitable[KeyInfo]]:
+def requires(scope: str | None) -> Callable[[Request, Store], Awaitable[KeyInfo]]:
     """A dependency: the caller's key, which must allow `scope` (None: any live key)."""
 
-    async def dependency(request: Request) -> KeyInfo:
+    async def dependency(request: Request, store: StoreDep) -> KeyInfo:
         header = request.headers.get("authorization", "")
         method, _, token = header.partition(" ")
-        store = store_of(request)
         key = None
         if method.lower() == "bearer" and token.strip():
             key = await run_in_threadpool(store.authenticate, token.strip())

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from adapter import engine as pipeline
-from adapter.api.auth import requires, store_of
+from adapter.api.auth import requires
 from adapter.api.body import read_fhir, within_budget
+from adapter.api.deps import policy_of, settings_of, store_of
 from adapter.api.outcomes import (
     SUBMIT_ERRORS,
     FhirError,
@@ -34,11 +35,7 @@ from adapter.ingest import Item, unpack
 from adapter.instants import parse_instant
 from adapter.model import Issue, Location, Severity, format_instant
 from adapter.policy import Policy
-from adapter.store.access import KeyInfo
-from adapter.store.posted import Entry
-from adapter.store.scope import FORBIDDEN
-from adapter.store.service import SubmitReport
-from adapter.store.submit import Stored
+from adapter.store import FORBIDDEN, Entry, KeyInfo, Stored, SubmitReport
 
 log = logging.getLogger("adapter.api")
 router = APIRouter(responses=SUBMIT_ERRORS, tags=["FHIR in"])
@@ -66,14 +63,10 @@ _NOTE = {
 }
 
 
-def _settings(request: Request) -> Any:
-    return request.app.state.settings
-
-
 def _items(body: Any, request: Request, *, requests: bool = True) -> list[Item]:
     """The body's resources as `referee check` reads them (Bundles opened recursively);
     with `requests`, an entry that carries no resource is refused, not passed over."""
-    limit = _settings(request).max_entries
+    limit = settings_of(request).max_entries
     items: list[Item] = []
     for item in unpack(body, Location(file="request"), requests=requests):
         items.append(item)
@@ -138,7 +131,7 @@ def _response_entry(entry: Entry, stored: Stored) -> dict[str, Any]:
 @router.post("/fhir", response_class=FhirResponse, openapi_extra=_FHIR_BODY)
 async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"))) -> Response:  # noqa: B008
     """Submit a Bundle (transaction, batch, collection, document, message)."""
-    body = await read_fhir(request, _settings(request).max_body_bytes)
+    body = await read_fhir(request, settings_of(request).max_body_bytes)
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         found = body.get("resourceType") if isinstance(body, dict) else type(body).__name__
         raise problem(
@@ -162,7 +155,7 @@ async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"
 async def _single(
     request: Request, kind: str, ident: str | None, key: KeyInfo, action: str
 ) -> Response:
-    body = await read_fhir(request, _settings(request).max_body_bytes)
+    body = await read_fhir(request, settings_of(request).max_body_bytes)
     if kind == "Bundle" and ident is None:
         raise problem(400, "invalid", "post Bundles to /fhir, not /fhir/Bundle")
     if isinstance(body, dict) and body.get("resourceType") != kind:
@@ -203,9 +196,9 @@ async def evaluate(
     """Run `referee check` on the posted resource or Bundle without storing it; the answer
     is the JSON of `referee check --format json` (rules.md §7)."""
     when = _as_of(as_of)
-    body = await read_fhir(request, _settings(request).max_body_bytes)
+    body = await read_fhir(request, settings_of(request).max_body_bytes)
     items = _items(body, request, requests=False)
-    policy: Policy | None = request.app.state.policy
+    policy: Policy | None = policy_of(request)
     try:
         result = await within_budget(
             run_in_threadpool(lambda: pipeline.run(items, as_of=when, policy=policy))

@@ -12,13 +12,13 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from adapter.api.auth import requires, store_of
+from adapter.api.auth import requires
+from adapter.api.deps import StoreDep
 from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir
 from adapter.api.reads import instant_query
 from adapter.model import Counts, Result, format_instant
 from adapter.report import fhir as fhir_report
-from adapter.store.access import KeyInfo
-from adapter.store.reads import Filters
+from adapter.store import Filters, KeyInfo, Store
 
 router = APIRouter(tags=["FHIR out"])
 
@@ -131,10 +131,14 @@ def _searchset(request: Request, resources: list[dict[str, Any]]) -> dict[str, A
 
 
 async def _report(
-    request: Request, key: KeyInfo, kind: str, filters: Filters, as_of: str | None
+    request: Request,
+    store: Store,
+    key: KeyInfo,
+    kind: str,
+    filters: Filters,
+    as_of: str | None,
 ) -> Response:
     now = instant_query("as_of", as_of) or datetime.now(UTC)
-    store = store_of(request)
     obligations = await run_in_threadpool(store.obligations, filters, now)
     result = Result(as_of=now, counts=Counts(), obligations=obligations, issues=[])
     bundle = orjson.loads(fhir_report.render(result))
@@ -152,6 +156,7 @@ Text = Annotated[str | None, Query(max_length=2048)]
 @router.get("/fhir/DetectedIssue", response_class=FhirResponse, responses=READ_ERRORS)
 async def detected_issues(
     request: Request,
+    store: StoreDep,
     key: Annotated[KeyInfo, Depends(requires("read"))],
     rule: Text = None,
     owner: Text = None,
@@ -161,12 +166,13 @@ async def detected_issues(
     """One DetectedIssue per obligation breached now, or at `as_of` (as `referee check
     --format fhir`)."""
     filters = Filters(rule=rule, owner=owner, owed_to=owed_to, status="breached", org=key.org)
-    return await _report(request, key, "DetectedIssue", filters, as_of)
+    return await _report(request, store, key, "DetectedIssue", filters, as_of)
 
 
 @router.get("/fhir/MeasureReport", response_class=FhirResponse, responses=READ_ERRORS)
 async def measure_reports(
     request: Request,
+    store: StoreDep,
     key: Annotated[KeyInfo, Depends(requires("read"))],
     rule: Text = None,
     owner: Text = None,
@@ -176,4 +182,4 @@ async def measure_reports(
     """One MeasureReport per rule and owner, now or at `as_of` (as `referee check --format
     fhir`)."""
     filters = Filters(rule=rule, owner=owner, owed_to=owed_to, org=key.org)
-    return await _report(request, key, "MeasureReport", filters, as_of)
+    return await _report(request, store, key, "MeasureReport", filters, as_of)

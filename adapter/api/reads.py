@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from adapter.api.auth import requires, store_of
+from adapter.api.auth import requires
+from adapter.api.deps import StoreDep
 from adapter.api.outcomes import READ_ERRORS, JsonResponse, problem
 from adapter.instants import parse_instant
 from adapter.model import STATUSES, format_instant
-from adapter.store.access import KeyInfo
-from adapter.store.reads import GROUPS, Filters, decode_cursor
+from adapter.store import GROUPS, Filters, KeyInfo, decode_cursor
 
 router = APIRouter(responses=READ_ERRORS, tags=["Obligations"])
 _DOMAINS = ("onward-referrals", "complete-care", "call-and-recall", "points-of-contact")
@@ -87,6 +87,7 @@ Text = Annotated[str | None, Query(max_length=2048)]
 @router.get("/obligations", response_class=JsonResponse)
 async def list_obligations(
     request: Request,
+    store: StoreDep,
     key: Annotated[KeyInfo, Depends(requires("read"))],
     rule: Text = None,
     status: Text = None,
@@ -106,7 +107,6 @@ async def list_obligations(
     now = instant_query("as_of", as_of) or datetime.now(UTC)
     if cursor is not None and decode_cursor(cursor) is None:
         raise problem(400, "value", "cursor must be a `next` value from a previous page", "cursor")
-    store = store_of(request)
     rows, following = await run_in_threadpool(store.page, filters, now, cursor, limit)
     body = {
         "as_of": format_instant(now),
@@ -120,10 +120,12 @@ async def list_obligations(
 
 @router.get("/obligations/{obligation_id}", response_class=JsonResponse)
 async def get_obligation(
-    request: Request, obligation_id: str, key: Annotated[KeyInfo, Depends(requires("read"))]
+    request: Request,
+    store: StoreDep,
+    obligation_id: str,
+    key: Annotated[KeyInfo, Depends(requires("read"))],
 ) -> JsonResponse:
     """One obligation by its id (as given in `GET /obligations`)."""
-    store = store_of(request)
     found = await run_in_threadpool(store.obligation, obligation_id, key.org, datetime.now(UTC))
     code = 200 if found else 404
     await run_in_threadpool(store.audit, key.name, "read GET /obligations/{id}", code, {})
@@ -135,6 +137,7 @@ async def get_obligation(
 @router.get("/summary", response_class=JsonResponse)
 async def summary(
     request: Request,
+    store: StoreDep,
     key: Annotated[KeyInfo, Depends(requires("read"))],
     group_by: Annotated[str, Query(max_length=200)] = "rule",
     rule: Text = None,
@@ -159,7 +162,6 @@ async def summary(
         )
     filters = _filters(key, rule, None, owner, owed_to, None, domain4, due_from, due_to)
     now = instant_query("as_of", as_of) or datetime.now(UTC)
-    store = store_of(request)
     rows = await run_in_threadpool(store.summary, filters, groups, now)
     counted = sum(row["obligations"] for row in rows)
     detail = {"count": counted, "group_by": groups, "filters": _audited(filters)}
@@ -171,13 +173,13 @@ async def summary(
 @router.get("/audit", response_class=JsonResponse, tags=["Admin"])
 async def audit(
     request: Request,
+    store: StoreDep,
     key: Annotated[KeyInfo, Depends(requires("admin"))],
     before: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,  # an INTEGER id everywhere
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JsonResponse:
     """The audit trail, newest first; `next` is the `before` of the following page. An
     organisation-scoped admin key sees only its organisation's keys' entries."""
-    store = store_of(request)
     entries, following = await run_in_threadpool(store.audit_page, before, limit, key.org)
     await run_in_threadpool(store.audit, key.name, "read GET /audit", 200, {"count": len(entries)})
     return JsonResponse({"entries": entries, "next": following})

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from adapter.errors import UsageError
-from adapter.store.database import DEFAULT_URL
+from adapter.store import DEFAULT_URL
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ENTRIES = 10_000

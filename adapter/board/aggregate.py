@@ -23,7 +23,7 @@ from adapter.board.examples import Example, worst_examples
 from adapter.board.method import RuleMethod, other_overrides, rule_methods
 from adapter.board.periods import Dating, Period
 from adapter.board.quality import QualityLine, quality_lines
-from adapter.board.tally import Tally, change_points
+from adapter.board.tally import MIN_CASES_FOR_RATE, Tally, change_points
 from adapter.model import Counts, Issue, Obligation, format_instant
 
 Undated = Literal["include", "exclude"]
@@ -354,12 +354,15 @@ def _rule_order(rules: set[str]) -> list[str]:
     return known + sorted(rules - set(known))
 
 
-def _ranking(section: OwnerSection) -> tuple[bool, float, int, str]:
-    """Best met rate first, then the most judged; owners with no rate, and obligations
-    with no owner code, last."""
+def _ranking(section: OwnerSection) -> tuple[bool, bool, float, int, str]:
+    """Best met rate first, then the most judged; owners with too few judged cases for a
+    rate (they are shown as counts), then those with none, and obligations with no owner
+    code, last: one case met must not rank above a trust with hundreds judged."""
     rate = section.overall.rate
     unknown = section.ods == UNKNOWN_OWNER
-    return (unknown, -(rate if rate is not None else -1.0), -section.overall.judged, section.ods)
+    few = section.overall.judged < MIN_CASES_FOR_RATE
+    score = -(rate if rate is not None else -1.0)
+    return (unknown, few, score, -section.overall.judged, section.ods)
 
 
 def _issue_counts(issues: Iterable[Issue]) -> dict[str, int]:

@@ -48,22 +48,11 @@ def with_names(
 
 
 def stored_names(database_url: str) -> OrganisationNames:
-    """The same names, read from the Organizations in the service's store (read-only)."""
-    import orjson
-    from sqlalchemy import select
-
-    from adapter.store.database import open_engine, reading
-    from adapter.store.schema import StoredResource
+    """The same names, from the Organizations in the service's store (read-only, through
+    the store's public interface)."""
+    from adapter.store import stored_resources
 
     names = OrganisationNames()
-    engine = open_engine(database_url)
-    query = select(StoredResource.body).where(StoredResource.resource_type == "Organization")
-    try:
-        with reading(engine) as session:
-            for (body,) in session.execute(query):
-                resource: Any = orjson.loads(body)
-                if isinstance(resource, dict):
-                    names.note(resource)
-    finally:
-        engine.dispose()
+    for resource in stored_resources(database_url, "Organization"):
+        names.note(resource)
     return names

@@ -11,7 +11,7 @@ from __future__ import annotations
 from adapter.board.aggregate import AreaLine, Board, OwnerSection
 from adapter.board.charts import trend_svg
 from adapter.board.markup import esc, owner_label, table
-from adapter.board.tally import MIN_CASES_FOR_RATE, change_text, rate_text
+from adapter.board.tally import MIN_CASES_FOR_RATE, Tally, change_text, rate_text
 
 NOTABLE_FALL_POINTS = 5.0  # a smaller fall is not worth a board question
 
@@ -93,11 +93,19 @@ def _fall_or_breaches(board: Board, rated: list[OwnerSection]) -> str:
             f"What changed at {owner_label(trust)}? Its met rate fell by "
             f"{abs(trust.change or 0.0):.1f} percentage points, to {rate_text(trust.overall)}."
         )
-    area = min(board.areas, key=lambda a: (a.current.rate or 1.0, -a.current.judged))
+    areas = [a for a in board.areas if a.current.judged >= MIN_CASES_FOR_RATE]
+    areas = areas or [a for a in board.areas if a.current.judged] or board.areas
+    area = min(areas, key=lambda a: (a.current.rate or 1.0, -a.current.judged))
     return (
         f"What will reduce the {area.current.breached:,} breaches in {area.label.lower()}, "
-        f"the weakest area ({rate_text(area.current)} met)?"
+        f"the weakest area ({_met(area.current)})?"
     )
+
+
+def _met(tally: Tally) -> str:
+    """`3 of 6 met` or `66.7 % (61–72 %) met`."""
+    text = rate_text(tally)
+    return text if text.endswith(" met") or text == "none judged" else f"{text} met"
 
 
 def _data_gap(board: Board) -> str:
@@ -112,8 +120,8 @@ def _data_gap(board: Board) -> str:
         )
     practice = board.practice_side.current
     return (
-        f"Practices sent {practice.breached:,} incomplete referrals ({rate_text(practice)} "
-        "complete): how will the ICB support them?"
+        f"Practices sent {practice.breached:,} incomplete referrals of {practice.judged:,}: "
+        "how will the ICB support them?"
     )
 
 

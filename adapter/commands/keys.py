@@ -49,8 +49,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.store.database import database_url
-    from adapter.store.service import Store
+    from adapter.store import Store, database_url
 
     store = Store(database_url(args.database_url))
     try:

@@ -25,10 +25,13 @@ from adapter.commands.progress import terminal_progress
 from adapter.errors import PolicyError, UsageError
 
 DESCRIPTION = """\
-Build the ICB board pack for a period: met rates per Delivery Plan area and per trust,
-the change against the previous period of the same length, the practice side (complete
-referrals), what could not be judged and why, the worst examples with their evidence
-(patients masked to the last three digits of the NHS number) and the method.
+Build the ICB board pack for a period. Page one: the met rate of each Delivery Plan area
+and of the practice side (complete referrals), each with its 95 % interval, its change
+against the previous period of the same length and its n (counts, not percentages, under
+10 cases), three questions for the board, the trend and the trusts ranked. Then each
+trust, the practices, what could not be judged and why, the worst examples with their
+evidence (patients masked to the last three digits of the NHS number) and the method.
+Organisations are named from the data (Organization.name) or the policy.
 
 An obligation belongs to the date (in England) of its due time, else of its fulfilment
 time, else of the event that made it (the letter sent, the request or prescription
@@ -37,8 +40,9 @@ figures and counted under data quality (--undated include counts them in the per
 in the previous period or the trend).
 
 The HTML page is self-contained (inline CSS and SVG charts, nothing fetched), so it can
-be emailed. --format csv writes the same tables as CSV files into the --out folder;
---format json writes the data behind the report."""
+be emailed; --format pdf prints it at A4 with headless Chromium. --format csv writes the
+same tables as CSV files into the --out folder; --format json writes the data behind the
+report. A period with no obligations in it is an error (exit 2) unless --allow-empty."""
 
 EPILOG = """\
 examples:
@@ -124,8 +128,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.board import Options, Period, build_board
-    from adapter.board.names import stored_names, with_names
+    from adapter.board import Options
 
     out = args.out or DEFAULT_OUT[args.format]
     _check_usage(args, out)
@@ -133,28 +136,10 @@ def run(args: argparse.Namespace) -> int:
     policy = _policy(args.policy)
     trusts = _trusts(policy, args.policy)
     options = Options(icb_name=args.icb_name, undated=args.undated, trusts=trusts, policy=policy)
-    period = Period(args.start, args.end)
-    unreadable = 0
     if args.database_url:
-        obligations = _from_database(args.database_url, args.as_of)
-        _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
-        options = replace(options, trusts=with_names(trusts, stored_names(args.database_url)))
-        board = build_board(obligations, period, args.as_of or datetime.now(UTC), options)
+        board, unreadable = _board_from_database(args, options), 0
     else:
-        result, names = _from_paths(args.paths, args.as_of, policy, args.missing)
-        empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
-        if empty:
-            raise UsageError(empty)
-        options = replace(options, trusts=with_names(trusts, names))
-        unreadable = result.unreadable_files
-        board = build_board(
-            result.obligations,
-            period,
-            result.as_of,
-            options,
-            inputs=result.counts,
-            issues=result.issues,
-        )
+        board, unreadable = _board_from_paths(args, options)
     if not args.allow_empty and _period_is_empty(board):
         raise UsageError(
             f"no obligations fall in {args.start} to {args.end} ({board.outside_count:,} "
@@ -166,6 +151,40 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write it ({exc.strerror or exc})") from exc
     return 2 if unreadable else 0  # as `referee check`: a file that could not be read
+
+
+def _board_from_database(args: argparse.Namespace, options: Any) -> Any:
+    """The board from the service's store, organisations named from its Organizations."""
+    from adapter.board import Period, build_board
+    from adapter.board.names import stored_names, with_names
+
+    obligations = _from_database(args.database_url, args.as_of)
+    _refuse_empty(args, len(obligations), f"the store at {args.database_url}")
+    named = replace(options, trusts=with_names(options.trusts, stored_names(args.database_url)))
+    period = Period(args.start, args.end)
+    return build_board(obligations, period, args.as_of or datetime.now(UTC), named)
+
+
+def _board_from_paths(args: argparse.Namespace, options: Any) -> tuple[Any, int]:
+    """The board from FHIR files, and how many files could not be read at all."""
+    from adapter.board import Period, build_board
+    from adapter.board.names import with_names
+
+    result, names = _from_paths(args.paths, args.as_of, options.policy, args.missing)
+    empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
+    if empty:
+        raise UsageError(empty)
+    named = replace(options, trusts=with_names(options.trusts, names))
+    period = Period(args.start, args.end)
+    board = build_board(
+        result.obligations,
+        period,
+        result.as_of,
+        named,
+        inputs=result.counts,
+        issues=result.issues,
+    )
+    return board, result.unreadable_files
 
 
 def _check_usage(args: argparse.Namespace, out: str) -> None:

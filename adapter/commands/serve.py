@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _migrate_once(url: str) -> None:
-    from adapter.store.database import migrate, open_engine
+    from adapter.store import migrate, open_engine
 
     engine = open_engine(url)
     try:

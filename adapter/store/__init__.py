@@ -1,6 +1,8 @@
-"""Persistence behind one small interface: the store of `referee serve`.
+"""Persistence behind one small interface: the store of `referee serve`. Everything
+outside `adapter/store/` imports from here, never from its modules (tests/test_layers.py).
 
     load_obligations(url, as_of=)   every stored obligation, status judged at `as_of`
+    stored_resources(url, type)     the stored resources of one type, as JSON
     Store(url)                      submit resources, read obligations, keys, audit
 
 The schema is made only by the alembic migrations in `adapter/migrations/`.
@@ -8,13 +10,56 @@ The schema is made only by the alembic migrations in `adapter/migrations/`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
 
 from adapter.model import Obligation
-from adapter.store.database import database_url, migrate, open_engine, reading
-from adapter.store.reads import Filters, all_obligations
+from adapter.store.access import SCOPES, KeyInfo
+from adapter.store.database import DEFAULT_URL, database_url, migrate, open_engine, reading
+from adapter.store.posted import Entry
+from adapter.store.reads import GROUPS, Filters, all_obligations, decode_cursor
+from adapter.store.schema import StoredResource
+from adapter.store.scope import FORBIDDEN
+from adapter.store.service import Store, SubmitReport
+from adapter.store.submit import Stored
 
-__all__ = ["database_url", "load_obligations"]
+__all__ = [
+    "DEFAULT_URL",
+    "FORBIDDEN",
+    "GROUPS",
+    "SCOPES",
+    "Entry",
+    "Filters",
+    "KeyInfo",
+    "Store",
+    "Stored",
+    "SubmitReport",
+    "database_url",
+    "decode_cursor",
+    "load_obligations",
+    "migrate",
+    "open_engine",
+    "stored_resources",
+]
+
+
+def stored_resources(database_url: str, resource_type: str) -> Iterator[dict[str, Any]]:
+    """The stored resources of one type, as JSON (read-only), e.g. the Organizations whose
+    names the board pack shows."""
+    engine = open_engine(database_url)
+    query = select(StoredResource.body).where(StoredResource.resource_type == resource_type)
+    try:
+        with reading(engine) as session:
+            for (body,) in session.execute(query):
+                resource: Any = orjson.loads(body)
+                if isinstance(resource, dict):
+                    yield resource
+    finally:
+        engine.dispose()
 
 
 def load_obligations(database_url: str, *, as_of: datetime | None = None) -> list[Obligation]:

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapter.ingest import Item, Received, Refused, resource_key
-from adapter.limits import MAX_CODE, MAX_TOKEN, MAX_VERSION_ID
+from adapter.limits import MAX_CODE, MAX_NESTING, MAX_TOKEN, MAX_VERSION_ID, deeper_than
 from adapter.model import Issue, Location
 from adapter.scopes import bundle_scope
 
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
-MAX_DEPTH = 64  # objects within objects; orjson itself refuses to write beyond 255
+MAX_DEPTH = MAX_NESTING  # adapter.limits; orjson itself refuses to write beyond 255
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
@@ -83,7 +83,7 @@ def _store_issues(entry: Entry, resource: dict[str, Any]) -> list[Issue]:
     meta = resource.get("meta")
     if meta is not None and not isinstance(meta, dict):
         issues.append(_issue(entry, "structure", "meta", "must be an object"))
-    if _deeper_than(resource, MAX_DEPTH):
+    if deeper_than(resource, MAX_DEPTH):
         problem = f"nests objects and arrays more than {MAX_DEPTH} deep; no FHIR resource does"
         issues.append(_issue(entry, "too-costly", "resource", problem))
         return issues
@@ -109,7 +109,7 @@ def _column_issues(entry: Entry, resource: dict[str, Any]) -> list[Issue]:
 
 def _bad_strings(resource: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(FHIR path, problem) for a NUL anywhere, an over-long reference or identifier, and
-    an ODS code longer than an obligation's owner column (iterative, like _deeper_than)."""
+    an ODS code longer than an obligation's owner column (iterative, like deeper_than)."""
     stack: list[tuple[Any, str]] = [(resource, "")]
     while stack:
         node, path = stack.pop()
@@ -142,15 +142,3 @@ def _bad_token(node: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
 def _issue(entry: Entry, code: str, field_path: str, problem: str) -> Issue:
     where = entry.reference or (f"entry{entry.index}" if entry.index else "the resource")
     return Issue("error", code, entry.location(field_path), f"{where}: {field_path} {problem}")
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Does `value` nest objects/arrays more than `limit` deep? (iterative: no recursion)"""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return False

@@ -277,3 +277,41 @@ def test_a_body_over_the_request_budget_is_413_not_a_stall(
     assert service.client.post(
         "/fhir/$evaluate", content=json.dumps(ENCOUNTER).encode(), headers=service.auth("icb")
     ).is_success
+
+
+def test_parsing_and_evaluation_run_off_the_event_loop(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 4: a costly body held up every request on the worker. Parsing a body and
+    `$evaluate` now run where no event loop runs (a worker thread)."""
+    import asyncio
+
+    from adapter import engine
+    from adapter.api import body as body_module
+
+    seen: list[str] = []
+
+    def on_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    real_parse, real_run = body_module.parse, engine.run
+
+    def parse(*args: object, **kwargs: object) -> object:
+        seen.append(f"parse on loop: {on_loop()}")
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    def run(*args: object, **kwargs: object) -> object:
+        seen.append(f"evaluate on loop: {on_loop()}")
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(body_module, "parse", parse)
+    monkeypatch.setattr(engine, "run", run)
+    answer = service.client.post(
+        "/fhir/$evaluate", content=json.dumps(ENCOUNTER).encode(), headers=service.auth("icb")
+    )
+    assert answer.status_code == 200
+    assert seen == ["parse on loop: False", "evaluate on loop: False"]

@@ -182,3 +182,11 @@ def test_every_reason_in_the_table_is_plain_and_its_pattern_compiles():
 )
 def test_engine_sentences_read_as_plain_reasons(detail, reason):
     assert plain_reason(detail, detail) == reason
+
+
+def test_a_trust_with_too_few_cases_is_ranked_after_those_with_a_rate():
+    obligations = month_of(1, 1, 3, "RXS") + month_of(60, 100, 4, "RXB")
+    board = build_board(obligations, PERIOD, AS_OF)
+    assert [t.ods for t in board.trusts] == ["RXB", "RXS"]
+    weakest_area = asks(board)[1]
+    assert weakest_area.endswith("met)?") and " met met" not in weakest_area
