@@ -248,6 +248,9 @@ class TaskFact(Compact):
     focus: Ref | None
     owner: Ref | None
     when: datetime | None
+    business_status: Concept | None = None  # a rejected or returned referral (§11.1)
+    status_reason: Concept | None = None
+    has_note: bool = False  # advice for the referrer, when the Task rejects a referral
 
 
 @dataclass(frozen=True, slots=True)

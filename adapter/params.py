@@ -80,6 +80,10 @@ class DnaDischarge(Params):
     same_referral_window_days: int = Field(ge=1)
 
 
+class RejectionReasoned(Params):
+    payment_limit_invalid_from: date
+
+
 def _number(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 

@@ -205,7 +205,8 @@ def test_an_output_that_is_a_folder_is_refused(
             "referee: unknown rule 'nosuch'; known rules: discharge-summary-24h, "
             "clinic-letter-7d, discharge-medication-7d, shared-care-gp-agreement, "
             "fit-note-issued, dna-no-blanket-discharge, onward-referral-by-trust, "
-            "trust-arranges-own-tests, point-of-contact, referral-complete",
+            "trust-arranges-own-tests, point-of-contact, referral-complete, "
+            "referral-rejection-reasoned",
         ),
         (
             ["report", "--database-url", "bad url", *PERIOD],

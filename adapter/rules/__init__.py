@@ -17,6 +17,7 @@ from adapter.rules import (
     onward_referral_by_trust,
     point_of_contact,
     referral_complete,
+    referral_rejection_reasoned,
     shared_care_gp_agreement,
     trust_arranges_own_tests,
 )
@@ -35,6 +36,7 @@ CATALOGUE: tuple[Rule, ...] = (
     trust_arranges_own_tests.RULE,
     point_of_contact.RULE,
     referral_complete.RULE,
+    referral_rejection_reasoned.RULE,
 )
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
 PARAMS: dict[str, type[Params]] = {rule.id: rule.params for rule in CATALOGUE}

@@ -20,8 +20,16 @@ def task_to_task(f: Fields, policy: Policy) -> TaskFact:
         or f.instant(r, "lastModified", "lastModified")
         or f.instant(r, "authoredOn", "authoredOn")
     )
+    notes = f.objects(r, "note", "note")
     return TaskFact(
-        f.head(), status or "", f.ref(r, "focus", "focus"), f.ref(r, "owner", "owner"), when
+        f.head(),
+        status or "",
+        f.ref(r, "focus", "focus"),
+        f.ref(r, "owner", "owner"),
+        when,
+        business_status=f.concept(r, "businessStatus", "businessStatus"),
+        status_reason=f.concept(r, "statusReason", "statusReason"),
+        has_note=any(str(n.get("text") or "").strip() for n in notes),
     )
 
 

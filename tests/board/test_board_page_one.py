@@ -165,6 +165,19 @@ def test_every_reason_in_the_table_is_plain_and_its_pattern_compiles():
             "The shared-care request has no transfer time (validityPeriod.start or authoredOn).",
             "The shared-care request gave no date for the transfer.",
         ),
+        (
+            "The rejection gives reaching a payment limit as its reason but has no date "
+            "(executionPeriod.start, lastModified or authoredOn), so the contract edition in "
+            "force cannot be told.",
+            "A referral was rejected for reaching a payment limit, but the rejection had no "
+            "date, so which contract edition applied could not be told.",
+        ),
+        (
+            "The rejected request ServiceRequest/ref-9 was not sent, so whether it was a "
+            "referral cannot be told.",
+            "A referral rejection named a request that was not sent, so whether it was a "
+            "referral could not be told.",
+        ),
     ],
 )
 def test_engine_sentences_read_as_plain_reasons(detail, reason):
