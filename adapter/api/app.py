@@ -1,5 +1,6 @@
 """The ASGI app: settings and store on `app.state`, the routers, and every error answered
-as a FHIR OperationOutcome. OpenAPI at /openapi.json, docs at /docs."""
+as a FHIR OperationOutcome. OpenAPI at /openapi.json, docs at /docs and /redoc (bundled,
+no CDN), probes at /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from adapter.api import fhir_in, fhir_out, reads
+from adapter.api import fhir_in, fhir_out, health, reads
 from adapter.api.body import action
+from adapter.api.docs import add_docs
 from adapter.api.openapi import conformant
 from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.settings import Settings, resolve
@@ -29,7 +31,8 @@ log = logging.getLogger("adapter.api")
 _DESCRIPTION = """\
 Post FHIR R4 traffic between GP practices and trusts; read the interface obligations
 (NHS Standard Contract, Delivery Plan 2023) as met, breached, pending or not assessable.
-Every call except `GET /fhir/metadata` needs `Authorization: Bearer <API key>`.
+Every call except `GET /fhir/metadata`, `/healthz` and `/readyz` needs
+`Authorization: Bearer <API key>`.
 """
 
 
@@ -50,12 +53,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         description=_DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # add_docs serves them from bundled files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = the_store
     app.state.policy = the_store.policy
-    for router in (fhir_in.router, fhir_out.router, reads.router):
+    for router in (fhir_in.router, fhir_out.router, reads.router, health.router):
         app.include_router(router)
+    add_docs(app)
     _handlers(app)
     app.middleware("http")(_access_log)
     app.middleware("http")(_refuse_control_characters)

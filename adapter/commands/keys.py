@@ -49,9 +49,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.store import Store, database_url
+    from adapter.store import database_url, open_store
 
-    store = Store(database_url(args.database_url))
+    store = open_store(database_url(args.database_url))
     try:
         if args.action == "create":
             token = store.create_key(args.name, args.scope, args.org)

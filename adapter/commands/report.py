@@ -286,9 +286,10 @@ def _from_paths(
 
 
 def _from_database(url: str, as_of: datetime | None) -> list[Any]:
-    from adapter.store import load_obligations
+    from adapter.store import load_obligations, said_plainly
 
-    return list(load_obligations(url, as_of=as_of))
+    with said_plainly(url):
+        return list(load_obligations(url, as_of=as_of))
 
 
 def _policy(path: str | None) -> Any:

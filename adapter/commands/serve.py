@@ -20,13 +20,20 @@ A client has 10 s to send a request's headers and 60 s for its body, then it is
 disconnected (REFEREE_HEADER_TIMEOUT, REFEREE_BODY_TIMEOUT, in seconds).
 
 Every call except GET /fhir/metadata needs an API key: make one with `referee keys create`.
-API docs: http://HOST:PORT/docs (OpenAPI at /openapi.json)."""
+API docs: http://HOST:PORT/docs and /redoc, served from bundled files (no CDN; OpenAPI at
+/openapi.json). Probes without a key: GET /healthz (the process answers), GET /readyz (and
+its database does). A wrong or unreachable database, or a missing policy file, is one line
+on stderr and exit 2 before the server starts. SIGTERM or Ctrl-C stops taking connections
+and lets requests in flight finish (up to 30 s)."""
 
 EPILOG = """\
 examples:
   referee keys create --name ward-feed --scope submit
   referee serve --port 8080
   REFEREE_DATABASE_URL=postgresql+psycopg://referee@db/referee referee serve --host 0.0.0.0"""
+
+
+GRACE_SECONDS = 30
 
 
 def register(subparsers: Any) -> None:
@@ -75,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
     from adapter.api.app import create_app
     from adapter.api.settings import resolve
+    from adapter.policy import load_policy
+    from adapter.store import open_store
 
     settings = resolve(
         database_url=args.database_url,
@@ -92,24 +101,22 @@ def run(args: argparse.Namespace) -> int:
         "access_log": False,  # uvicorn's prints query strings (?patient=...): ours does not
         "http": "adapter.api.timeouts:DeadlineH11Protocol",  # header and body deadlines
         "timeout_keep_alive": 5,
+        # on SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to 30 s
+        "timeout_graceful_shutdown": GRACE_SECONDS,
     }
+    # a wrong URL, an unreachable database or a missing policy is one line and exit 2 here,
+    # before any worker starts; opening also migrates, so workers never race to do it
+    store = open_store(settings.database_url, load_policy(settings.policy))
     if args.workers <= 1:
-        uvicorn.run(create_app(settings), **options)
+        try:
+            uvicorn.run(create_app(settings, store), **options)
+        finally:
+            store.close()
         return 0
-    _migrate_once(settings.database_url)  # before the workers, so they never race to do it
+    store.close()
     os.environ.update(_environment(settings))
     uvicorn.run("adapter.api.app:app_from_env", factory=True, workers=args.workers, **options)
     return 0
-
-
-def _migrate_once(url: str) -> None:
-    from adapter.store import migrate, open_engine
-
-    engine = open_engine(url)
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
 
 
 def _environment(settings: Any) -> dict[str, str]:

@@ -4,6 +4,8 @@ outside `adapter/store/` imports from here, never from its modules (tests/test_l
     load_obligations(url, as_of=)   every stored obligation, status judged at `as_of`
     stored_resources(url, type)     the stored resources of one type, as JSON
     Store(url)                      submit resources, read obligations, keys, audit
+    open_store(url, policy)         a Store, or one UsageError line saying why not
+    said_plainly(url) / ping(engine)   database errors said in one line; /readyz's check
 
 The schema is made only by the alembic migrations in `adapter/migrations/`.
 """
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from adapter.model import Obligation
 from adapter.store.access import SCOPES, KeyInfo
 from adapter.store.database import DEFAULT_URL, database_url, migrate, open_engine, reading
+from adapter.store.opening import open_store, ping, said_plainly
 from adapter.store.posted import Entry
 from adapter.store.reads import GROUPS, Filters, all_obligations, decode_cursor
 from adapter.store.schema import StoredResource
@@ -43,6 +46,9 @@ __all__ = [
     "load_obligations",
     "migrate",
     "open_engine",
+    "open_store",
+    "ping",
+    "said_plainly",
     "stored_resources",
 ]
 
