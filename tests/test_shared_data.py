@@ -70,7 +70,7 @@ def every_example_file() -> list[Path]:
     )
 
 
-@pytest.mark.parametrize("validate", ["rules", "full"])
+@pytest.mark.parametrize("validate", ["rules", pytest.param("full", marks=pytest.mark.slow)])
 def test_every_real_and_shared_file_is_read_alone_with_no_crash_and_balanced_counts(
     validate: Literal["rules", "full"],
 ) -> None:

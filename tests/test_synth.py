@@ -212,6 +212,7 @@ def test_dna_discharge_sentence_never_asks_the_gp(sentence: str) -> None:
 # --- streaming --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_number_of_patients(tmp_path: Path) -> None:
     peaks = []
     for n in (200, 1000):

@@ -1,7 +1,8 @@
 """Reading: `GET /obligations`, `GET /obligations/{id}`, `GET /summary`, `GET /audit`.
 
-Status is judged when read: a stored `pending` obligation whose `due` has passed reads as
-`breached`. A key with an organisation sees only what that organisation owes or is owed.
+Status is judged when read, at `as_of` (default now), by the one definition
+(adapter/deadline.py, docs/contract.md §8): what `referee check --as-of` says of the same
+data. A key with an organisation sees only what that organisation owes or is owed.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from adapter import cli
 from adapter.board.pdf import chromium_command, find_chromium, html_to_pdf
 from adapter.synth import generate
 
+pytestmark = pytest.mark.slow  # headless Chromium prints the pack (about 15 s)
+
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parents[1] / "docs"
 AS_OF = "2026-07-01T09:00:00Z"

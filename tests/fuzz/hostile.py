@@ -31,9 +31,12 @@ FUZZ = settings(
 
 @cache
 def scenarios() -> tuple[str, ...]:
-    """Every golden rule case's input, as JSON text (so each example starts from a copy)."""
-    found = sorted((ROOT / "fixtures" / "rules").glob("*/*/input.json"))
-    return tuple(path.read_text() for path in found)
+    """Every JSON input of the golden rule cases, as text (so each example starts from a
+    copy); picked as every test picks fixture inputs (tests/cases.py)."""
+    from cases import CASES, FIXTURES, inputs
+
+    found = [p for case in CASES if FIXTURES in case.parents for p in inputs(case)]
+    return tuple(path.read_text() for path in found if path.suffix == ".json")
 
 
 def _nested(depth: int) -> Any:
