@@ -121,12 +121,19 @@ def post(served: Served, data: bytes, kind: str) -> list[str]:
 
 
 def searchset(served: Served, kind: str, when: str) -> list[dict[str, Any]]:
-    return [e["resource"] for e in served.get(f"/fhir/{kind}", as_of=when)["entry"]]
+    """The searchset's resources, ids aside: the service's ids are stable (issue 12, derived
+    from the obligation), the report's derive from as_of too."""
+    found = served.get(f"/fhir/{kind}", as_of=when, _count=1000)["entry"]
+    return [{k: v for k, v in e["resource"].items() if k != "id"} for e in found]
 
 
 def rendered(result: Result, kind: str) -> list[dict[str, Any]]:
     bundle = orjson.loads(fhir_report.render(result))
-    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+    return [
+        {k: v for k, v in e["resource"].items() if k != "id"}
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == kind
+    ]
 
 
 def read_all(served: Served, when: str) -> list[dict[str, Any]]:
