@@ -316,6 +316,18 @@ class OutcomeFact(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class Reply(Compact):
+    """A Communication: a message in an Advice & Guidance conversation (docs/contract.md
+    §11.2), read as who sent it, when, and which request it is part of."""
+
+    head: Head
+    status: str
+    based_on: tuple[Ref, ...]
+    sender: Ref | None
+    sent: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Other(Compact):
     """Any other accepted resource: counted, indexed for references, otherwise ignored."""
 
@@ -342,6 +354,7 @@ Fact = (
     | Service
     | MessageFact
     | OutcomeFact
+    | Reply
     | Other
 )
 

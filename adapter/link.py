@@ -30,6 +30,7 @@ from adapter.facts import (
     Person,
     PlanFact,
     Ref,
+    Reply,
     Request,
     Role,
     Service,
@@ -121,6 +122,7 @@ class World:
         """Index the facts the rules look up by what they point at."""
         self.letters_by_encounter: dict[str, list[Letter]] = defaultdict(list)
         self.tasks_by_focus: dict[str, list[TaskFact]] = defaultdict(list)
+        self.replies_by_request: dict[str, list[Reply]] = defaultdict(list)
         self.observations_by_encounter: dict[str, list[ObservationFact]] = defaultdict(list)
         self.documents_by_encounter: dict[str, list[DocumentFact]] = defaultdict(list)
         self.roles_by_practitioner: dict[str, list[Role]] = defaultdict(list)
@@ -143,6 +145,9 @@ class World:
                 self._index(self.letters_by_encounter, fact.encounter, fact)
             elif isinstance(fact, TaskFact):
                 self._index(self.tasks_by_focus, fact.focus, fact)
+            elif isinstance(fact, Reply):
+                for ref in fact.based_on:
+                    self._index(self.replies_by_request, ref, fact)
             elif isinstance(fact, ObservationFact):
                 self._index(self.observations_by_encounter, fact.encounter, fact)
             elif isinstance(fact, DocumentFact):

@@ -80,6 +80,10 @@ class DnaDischarge(Params):
     same_referral_window_days: int = Field(ge=1)
 
 
+class AdviceResponse(Params):
+    max_working_days: int = Field(ge=1, le=60)
+
+
 class RejectionReasoned(Params):
     payment_limit_invalid_from: date
 

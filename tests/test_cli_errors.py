@@ -9,6 +9,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -206,7 +207,7 @@ def test_an_output_that_is_a_folder_is_refused(
             "clinic-letter-7d, discharge-medication-7d, shared-care-gp-agreement, "
             "fit-note-issued, dna-no-blanket-discharge, onward-referral-by-trust, "
             "trust-arranges-own-tests, point-of-contact, referral-complete, "
-            "referral-rejection-reasoned",
+            "referral-rejection-reasoned, advice-and-guidance-response",
         ),
         (
             ["report", "--database-url", "bad url", *PERIOD],
@@ -411,6 +412,58 @@ def test_bash_completion_completes_commands_options_and_choices(tmp_path: Path) 
         ["bash", "-c", probe], check=True, capture_output=True, text=True, env={**os.environ}
     ).stdout.splitlines()
     assert lines == ["report", "--format", "html pdf csv json", "create revoke list"]
+
+
+def test_zsh_completion_is_valid_zsh_and_completes_commands(tmp_path: Path) -> None:
+    """zsh parses the script (`zsh -n`); sourced in a plain zsh (no zshrc) it loads compinit
+    and bashcompinit itself and registers `referee`; called as bashcompinit's `compgen -F`
+    calls it (sh emulation, 0-based arrays), it offers what bash offers. zsh filters the
+    candidates by the typed prefix itself, so the probes type none. .ci/run installs zsh."""
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        pytest.fail("zsh is not installed (.ci/run installs it: apt-get install zsh)")
+    scripts = {}
+    for shell in ("bash", "zsh"):
+        scripts[shell] = tmp_path / f"referee.{shell}"
+        scripts[shell].write_text(
+            subprocess.run(
+                [str(REFEREE), "completion", shell], check=True, capture_output=True, text=True
+            ).stdout
+        )
+    checked = subprocess.run([zsh, "-n", str(scripts["zsh"])], capture_output=True, text=True)
+    assert (checked.returncode, checked.stderr) == (0, "")
+    probes = [
+        ["referee", ""],
+        ["referee", "check", "-"],
+        ["referee", "report", "--format", ""],
+        ["referee", "keys", ""],
+        ["referee", "completion", ""],
+    ]
+    calls = "".join("complete_words " + " ".join(f"'{w}'" for w in p) + "\n" for p in probes)
+    zsh_probe = (
+        f"source {scripts['zsh']}\n"
+        'complete_words() { emulate -L sh; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+        '_referee; echo "${COMPREPLY[*]}"; }\n' + calls + "print -r -- ${_comps[referee]}\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path)}  # compinit writes its dump file there
+    done = subprocess.run([zsh, "-f", "-c", zsh_probe], capture_output=True, text=True, env=env)
+    assert done.stderr == ""
+    bash_probe = (
+        f"source {scripts['bash']}\n"
+        'complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _referee; '
+        'echo "${COMPREPLY[*]}"; }\n' + calls
+    )
+    in_bash = subprocess.run(["bash", "-c", bash_probe], capture_output=True, text=True, env=env)
+    lines = done.stdout.splitlines()
+    assert lines[:-1] == in_bash.stdout.splitlines()
+    assert lines[0] == " ".join([*COMMANDS, "--help", "--version"])
+    assert "--format" in lines[1].split() and "--out" in lines[1].split()
+    assert lines[2:] == [
+        "html pdf csv json",
+        "create revoke list",
+        "bash zsh",
+        "_bash_complete -o filenames -F _referee",
+    ]
 
 
 def test_keys_scopes_are_the_stores() -> None:

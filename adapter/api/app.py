@@ -16,11 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from adapter.api import fhir_in, fhir_out, health, reads
+from adapter.api import fhir_in, fhir_out, fhir_search, health, reads
 from adapter.api.body import action
 from adapter.api.docs import add_docs
 from adapter.api.openapi import conformant
 from adapter.api.outcomes import FhirError, fhir, outcome
+from adapter.api.paging import new_secret
 from adapter.api.settings import Settings, resolve
 from adapter.model import Issue, Location
 from adapter.policy import load_policy
@@ -57,9 +58,16 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.page_secret = settings.page_secret or new_secret()
     app.state.store = the_store
     app.state.policy = the_store.policy
-    for router in (fhir_in.router, fhir_out.router, reads.router, health.router):
+    for router in (
+        fhir_in.router,
+        fhir_out.router,
+        fhir_search.router,
+        reads.router,
+        health.router,
+    ):
         app.include_router(router)
     add_docs(app)
     _handlers(app)

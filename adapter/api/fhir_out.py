@@ -1,24 +1,15 @@
-"""FHIR out: `GET /fhir/metadata` (CapabilityStatement), `GET /fhir/DetectedIssue` and
-`GET /fhir/MeasureReport` (searchset Bundles of the resources `--format fhir` makes from
-the stored obligations, as read now)."""
+"""FHIR out: `GET /fhir/metadata`, the CapabilityStatement. The searches and reads it
+declares for DetectedIssue and MeasureReport are in `adapter/api/fhir_search.py`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Annotated, Any
+from typing import Any
 
-import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request, Response
 
-from adapter.api.auth import requires
-from adapter.api.deps import StoreDep
-from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir
-from adapter.api.reads import instant_query
-from adapter.model import Counts, Result, format_instant
-from adapter.report import fhir as fhir_report
-from adapter.store import Filters, KeyInfo, Store
+from adapter.api.fhir_search import SEARCH_PARAMETERS
+from adapter.api.outcomes import FhirResponse, fhir
 
 router = APIRouter(tags=["FHIR out"])
 
@@ -61,8 +52,17 @@ def capability_statement() -> dict[str, Any]:
     read = [
         {
             "type": kind,
-            "interaction": [{"code": "search-type"}],
-            "documentation": f"{kind}s made from the stored obligations, status as of now.",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {"name": name, "type": kind_of, "documentation": what}
+                for name, (kind_of, what) in SEARCH_PARAMETERS[kind].items()
+            ],
+            "documentation": (
+                f"{kind}s made from the stored obligations, status as of now (or as_of); "
+                "ids stable. Searches page with _count (1-1000, default 100) and "
+                "Bundle.link next/previous; _summary=count gives the total alone; an "
+                "unknown parameter is 400 unless Prefer: handling=lenient."
+            ),
         }
         for kind in ("DetectedIssue", "MeasureReport")
     ]
@@ -110,76 +110,3 @@ def capability_statement() -> dict[str, Any]:
 async def metadata(request: Request) -> Response:
     """The CapabilityStatement (no key needed, as FHIR expects)."""
     return fhir(request, capability_statement())
-
-
-def _searchset(request: Request, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/") + "/fhir"
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "timestamp": format_instant(datetime.now(UTC)),
-        "total": len(resources),
-        "entry": [
-            {
-                "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
-
-
-async def _report(
-    request: Request,
-    store: Store,
-    key: KeyInfo,
-    kind: str,
-    filters: Filters,
-    as_of: str | None,
-) -> Response:
-    now = instant_query("as_of", as_of) or datetime.now(UTC)
-    obligations = await run_in_threadpool(store.obligations, filters, now)
-    result = Result(as_of=now, counts=Counts(), obligations=obligations, issues=[])
-    bundle = orjson.loads(fhir_report.render(result))
-    found = [
-        e["resource"] for e in bundle.get("entry", []) if e["resource"]["resourceType"] == kind
-    ]
-    detail = {"count": len(found), "obligations": len(obligations)}
-    await run_in_threadpool(store.audit, key.name, f"read GET /fhir/{kind}", 200, detail)
-    return fhir(request, _searchset(request, found))
-
-
-Text = Annotated[str | None, Query(max_length=2048)]
-
-
-@router.get("/fhir/DetectedIssue", response_class=FhirResponse, responses=READ_ERRORS)
-async def detected_issues(
-    request: Request,
-    store: StoreDep,
-    key: Annotated[KeyInfo, Depends(requires("read"))],
-    rule: Text = None,
-    owner: Text = None,
-    owed_to: Text = None,
-    as_of: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
-    """One DetectedIssue per obligation breached now, or at `as_of` (as `referee check
-    --format fhir`)."""
-    filters = Filters(rule=rule, owner=owner, owed_to=owed_to, status="breached", org=key.org)
-    return await _report(request, store, key, "DetectedIssue", filters, as_of)
-
-
-@router.get("/fhir/MeasureReport", response_class=FhirResponse, responses=READ_ERRORS)
-async def measure_reports(
-    request: Request,
-    store: StoreDep,
-    key: Annotated[KeyInfo, Depends(requires("read"))],
-    rule: Text = None,
-    owner: Text = None,
-    owed_to: Text = None,
-    as_of: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
-    """One MeasureReport per rule and owner, now or at `as_of` (as `referee check --format
-    fhir`)."""
-    filters = Filters(rule=rule, owner=owner, owed_to=owed_to, org=key.org)
-    return await _report(request, store, key, "MeasureReport", filters, as_of)

@@ -21,6 +21,7 @@ class Settings:
     policy: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    page_secret: str | None = None  # signs searchset page tokens; random when not given
 
 
 def _int(name: str, flag: int | None, default: int) -> int:
@@ -55,4 +56,5 @@ def resolve(
         policy=policy or os.environ.get("REFEREE_POLICY"),
         host=host or os.environ.get("REFEREE_HOST") or "127.0.0.1",
         port=_int("REFEREE_PORT", port, 8000),
+        page_secret=os.environ.get("REFEREE_PAGE_SECRET") or None,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from dataclasses import replace
+from secrets import token_hex
 from typing import Any
 
 DESCRIPTION = """\
@@ -16,6 +18,7 @@ With no flags it stores everything in ./referee.sqlite (created and migrated on 
 For production give a PostgreSQL URL: --database-url postgresql+psycopg://user@host/db.
 Each flag can also be set by an environment variable (REFEREE_DATABASE_URL, REFEREE_HOST,
 REFEREE_PORT, REFEREE_MAX_BODY_BYTES, REFEREE_MAX_ENTRIES, REFEREE_POLICY); a flag wins.
+REFEREE_PAGE_SECRET signs search page tokens (default: random at each start).
 A client has 10 s to send a request's headers and 60 s for its body, then it is
 disconnected (REFEREE_HEADER_TIMEOUT, REFEREE_BODY_TIMEOUT, in seconds).
 
@@ -114,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         return 0
     store.close()
-    os.environ.update(_environment(settings))
+    # one page-token secret for every worker, so a token made by one is honoured by all
+    os.environ.update(
+        _environment(replace(settings, page_secret=settings.page_secret or token_hex(32)))
+    )
     uvicorn.run("adapter.api.app:app_from_env", factory=True, workers=args.workers, **options)
     return 0
 
@@ -128,4 +134,6 @@ def _environment(settings: Any) -> dict[str, str]:
     }
     if settings.policy:
         values["REFEREE_POLICY"] = settings.policy
+    if settings.page_secret:
+        values["REFEREE_PAGE_SECRET"] = settings.page_secret
     return values

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from adapter.params import Params
 from adapter.rules import (
+    advice_and_guidance_response,
     clinic_letter_7d,
     discharge_medication_7d,
     discharge_summary_24h,
@@ -37,6 +38,7 @@ CATALOGUE: tuple[Rule, ...] = (
     point_of_contact.RULE,
     referral_complete.RULE,
     referral_rejection_reasoned.RULE,
+    advice_and_guidance_response.RULE,
 )
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
 PARAMS: dict[str, type[Params]] = {rule.id: rule.params for rule in CATALOGUE}

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from adapter.model import Obligation
 from adapter.store.access import SCOPES, KeyInfo
 from adapter.store.database import DEFAULT_URL, database_url, migrate, open_engine, reading
+from adapter.store.evaluation import obligation_id
 from adapter.store.opening import open_store, ping, said_plainly
 from adapter.store.posted import Entry
 from adapter.store.reads import GROUPS, Filters, all_obligations, decode_cursor
@@ -45,6 +46,7 @@ __all__ = [
     "decode_cursor",
     "load_obligations",
     "migrate",
+    "obligation_id",
     "open_engine",
     "open_store",
     "ping",

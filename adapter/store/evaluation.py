@@ -57,7 +57,8 @@ def reevaluate(
         return 0
     group = _closure(session, group_tokens)
     rows = _rows(session, group | _hubs_of(session, group))
-    obligations = judge_facts(_facts(rows, posted, policy), policy=policy, as_of=now)
+    facts = _facts(rows, posted, policy, _aliases(session, rows))
+    obligations = judge_facts(facts, policy=policy, as_of=now)
     members = [r for r in rows if r.id in group]
     return _replace(session, members, obligations, now)
 
@@ -132,8 +133,24 @@ def _rows(session: Session, pks: set[int]) -> list[StoredResource]:
     return sorted(rows, key=lambda r: r.id)
 
 
+def _aliases(session: Session, rows: list[StoredResource]) -> dict[int, list[str]]:
+    """Every scoped urn:uuid fullUrl each row was sent under (links of kind `alias`)."""
+    found: dict[int, list[str]] = {}
+    link = ResourceLink
+    for chunk in _chunks(r.id for r in rows):
+        query = select(link.resource_pk, link.token).where(
+            link.kind == "alias", link.resource_pk.in_(chunk)
+        )
+        for pk, token in session.execute(query):
+            found.setdefault(pk, []).append(token)
+    return found
+
+
 def _facts(
-    rows: list[StoredResource], posted: Mapping[tuple[str, str], Fact], policy: Policy
+    rows: list[StoredResource],
+    posted: Mapping[tuple[str, str], Fact],
+    policy: Policy,
+    aliases: Mapping[int, list[str]],
 ) -> Iterator[Fact]:
     """The fact of each stored resource: the request's own as already translated; the
     others translated from the body and sent time they were stored with."""
@@ -155,6 +172,11 @@ def _facts(
             fact = translate(item, policy).fact
         if fact is not None:
             yield fact
+            for alias in sorted(aliases.get(row.id, ())):  # the same resource, found by them too
+                if alias != fact.head.full_url:
+                    yield dataclasses.replace(
+                        fact, head=dataclasses.replace(fact.head, full_url=alias)
+                    )
 
 
 def _ref(row: StoredResource) -> str:

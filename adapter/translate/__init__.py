@@ -19,6 +19,7 @@ from adapter.translate.appointment import appointment_to_booking
 from adapter.translate.composition import composition_to_letter
 from adapter.translate.context import (
     care_plan_to_plan,
+    communication_to_reply,
     observation_to_observation,
     questionnaire_response_to_document,
     task_to_task,
@@ -57,6 +58,7 @@ TRANSLATORS: dict[str, Translator] = {
     "List": list_to_list,
     "ServiceRequest": service_request_to_request,
     "Task": task_to_task,
+    "Communication": communication_to_reply,
     "Observation": observation_to_observation,
     "CarePlan": care_plan_to_plan,
     "HealthcareService": healthcare_service_to_service,

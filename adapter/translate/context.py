@@ -6,7 +6,15 @@ DocumentReference, CarePlan."""
 
 from __future__ import annotations
 
-from adapter.facts import Concept, DocumentFact, ObservationFact, PlanFact, Ref, TaskFact
+from adapter.facts import (
+    Concept,
+    DocumentFact,
+    ObservationFact,
+    PlanFact,
+    Ref,
+    Reply,
+    TaskFact,
+)
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
 
@@ -30,6 +38,20 @@ def task_to_task(f: Fields, policy: Policy) -> TaskFact:
         business_status=f.concept(r, "businessStatus", "businessStatus"),
         status_reason=f.concept(r, "statusReason", "statusReason"),
         has_note=any(str(n.get("text") or "").strip() for n in notes),
+    )
+
+
+def communication_to_reply(f: Fields, policy: Policy) -> Reply:
+    """A Communication (R4; e-RS STU3 up-converted): part of the conversation of the request
+    it is `basedOn` (docs/contract.md §11.2)."""
+    r = f.resource
+    status = f.code(r, "status", "status", required="send the Communication status")
+    return Reply(
+        f.head(),
+        status or "",
+        f.refs(r, "basedOn", "basedOn"),
+        f.ref(r, "sender", "sender"),
+        f.instant(r, "sent", "sent"),
     )
 
 

@@ -34,6 +34,7 @@ RULE_IDS = [
     "point-of-contact",
     "referral-complete",
     "referral-rejection-reasoned",
+    "advice-and-guidance-response",
 ]
 FHIR_DIR = mappings_dir() / "fhir"
 
