@@ -207,7 +207,8 @@ def test_an_output_that_is_a_folder_is_refused(
             "clinic-letter-7d, discharge-medication-7d, shared-care-gp-agreement, "
             "fit-note-issued, dna-no-blanket-discharge, onward-referral-by-trust, "
             "trust-arranges-own-tests, point-of-contact, referral-complete, "
-            "referral-rejection-reasoned, advice-and-guidance-response",
+            "referral-rejection-reasoned, advice-and-guidance-response, "
+            "trust-handles-patient-queries",
         ),
         (
             ["report", "--database-url", "bad url", *PERIOD],

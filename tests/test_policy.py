@@ -152,7 +152,7 @@ def test_code_additions_let_a_local_document_type_count_as_a_discharge_summary(
             "clinic-letter-7d, discharge-medication-7d, shared-care-gp-agreement, fit-note-issued, "
             "dna-no-blanket-discharge, onward-referral-by-trust, trust-arranges-own-tests, "
             "point-of-contact, referral-complete, referral-rejection-reasoned, "
-            "advice-and-guidance-response",
+            "advice-and-guidance-response, trust-handles-patient-queries",
         ),
         (
             "rulez = 1\n",

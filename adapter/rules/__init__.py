@@ -21,6 +21,7 @@ from adapter.rules import (
     referral_rejection_reasoned,
     shared_care_gp_agreement,
     trust_arranges_own_tests,
+    trust_handles_patient_queries,
 )
 from adapter.rules.base import Rule
 
@@ -39,6 +40,7 @@ CATALOGUE: tuple[Rule, ...] = (
     referral_complete.RULE,
     referral_rejection_reasoned.RULE,
     advice_and_guidance_response.RULE,
+    trust_handles_patient_queries.RULE,
 )
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
 PARAMS: dict[str, type[Params]] = {rule.id: rule.params for rule in CATALOGUE}

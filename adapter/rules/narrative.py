@@ -31,6 +31,8 @@ class Findings:
     test_asks: tuple[str, ...] = ()
     contact_section: bool = False
     fit_note_sentence: str | None = None
+    query_to_gp: tuple[str, ...] = ()  # sentences sending the patient to the GP (§11.3)
+    query_to_trust: bool = False  # a route back to the trust for queries and results
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,8 @@ class Reading:
     unrelated: bool
     test: bool
     contact: bool
+    query_gp: bool = False
+    query_trust: bool = False
 
 
 _NOTHING = Reading(frozenset(), False, False, False, False, False, False)
@@ -74,6 +78,8 @@ def _classify(sentence: str, policy: Policy) -> Reading:
         unrelated=bool(p["unrelated"].search(sentence)),
         test=bool(p["gp-asked-to-test"].search(sentence)),
         contact=contact,
+        query_gp=bool(p["patient-query-to-gp"].search(sentence)),
+        query_trust=bool(p["patient-query-to-trust"].search(sentence)),
     )
 
 
@@ -98,7 +104,8 @@ def read_findings(sections: Sections, policy: Policy) -> Findings:
     fit_sentence = None
     refer: list[tuple[str, bool, bool]] = []
     tests: list[str] = []
-    discharged = contact_found = False
+    to_gp: list[str] = []
+    discharged = contact_found = to_trust = False
     for code, texts in sections:
         for sentence in texts:
             reading = read_sentence(sentence, policy)
@@ -113,6 +120,16 @@ def read_findings(sections: Sections, policy: Policy) -> Findings:
                 refer.append((sentence, reading.urgent, reading.unrelated))
             if reading.test and (code == plan or not has_plan):
                 tests.append(sentence)
+            if reading.query_gp:
+                to_gp.append(sentence)
+            to_trust = to_trust or reading.query_trust
     return Findings(
-        frozenset(fit), discharged, tuple(refer), tuple(tests), contact_found, fit_sentence
+        frozenset(fit),
+        discharged,
+        tuple(refer),
+        tuple(tests),
+        contact_found,
+        fit_sentence,
+        tuple(to_gp),
+        to_trust,
     )

@@ -81,14 +81,15 @@ def sample(count: int = 600, seed: int = 7) -> list[Obligation]:
 
 
 def _later_rules(seed: int) -> list[Obligation]:
-    """Each rule added after the ten: one met and one breached obligation per trust."""
+    """Each rule added after the ten: one met and one breached obligation per trust, dated
+    in the second half of 2025, before both windows the golden numbers compare."""
     rng = random.Random(seed + 1)
     out = []
     for rule in (r for r in RULES if r not in SAMPLED):
         for n, trust in enumerate(TRUSTS):
             for status in ("met", "breached"):
                 subject = f"Task/{rule}-{trust.lower()}-{status}"
-                when = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(0, 181))
+                when = datetime(2025, 7, 1, tzinfo=UTC) + timedelta(days=rng.randrange(0, 150))
                 out.append(
                     obligation(
                         rule,

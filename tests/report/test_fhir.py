@@ -35,6 +35,7 @@ RULE_IDS = [
     "referral-complete",
     "referral-rejection-reasoned",
     "advice-and-guidance-response",
+    "trust-handles-patient-queries",
 ]
 FHIR_DIR = mappings_dir() / "fhir"
 
