@@ -182,3 +182,30 @@ def test_the_first_of_the_two_commands_runs_on_a_fresh_clone(tmp_path: Path) -> 
     shown = block_after("## What it prints").splitlines()
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stdout.splitlines()[:3] == shown[:3]
+
+
+def test_the_local_policy_example_is_a_valid_policy(tmp_path: Path) -> None:
+    """The README's policy file, as printed, is accepted and its values are in force."""
+    (tmp_path / "icb.toml").write_text(block_after("## Local policy", "```toml"))
+    done = run(
+        f"referee check {ROOT / 'fixtures/demo/icb'} --as-of 2025-03-31T17:00:00Z "
+        "--policy icb.toml --format json",
+        tmp_path,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    policy = json.loads(done.stdout)["policy"]
+    assert policy["name"] == "Example ICB local policy 2024/25", policy
+    assert policy["overrides"]["rules.discharge-medication-7d.min_days"] == 14
+    assert policy["overrides"]["rules.dna-no-blanket-discharge.min_dnas_before_discharge"] == 2
+    assert policy["overrides"]["phrases.fit-note-issued"] == ["fit note emailed"]
+
+
+def test_the_board_pack_naming_example_is_a_valid_policy(tmp_path: Path) -> None:
+    """The `[trusts.RXX]` snippet of the board-pack section is accepted as a policy."""
+    start = README.index("```toml", README.index("Interface leads come from the policy file"))
+    body = README.index("\n", start) + 1
+    snippet = README[body : README.index("\n  ```", body)]
+    (tmp_path / "names.toml").write_text("\n".join(line.strip() for line in snippet.splitlines()))
+    assert "[trusts.RXX]" in snippet
+    done = run("referee rules discharge-summary-24h --policy names.toml", tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")  # a misspelt key is exit 2

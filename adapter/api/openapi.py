@@ -6,7 +6,12 @@ wrong for this service are put right here, once, for every route:
   its body is a JSON object (or, for FHIR answers asked as XML, FHIR XML);
 - FastAPI documents `422 Validation Error` for bad parameters, which this service answers
   with 400 and an OperationOutcome (a 422 a route documents itself is kept);
-- a route with a path parameter can answer 404 (no such obligation, no such type).
+- a route with a path parameter can answer 404 (no such obligation, no such type);
+- a single resource's create or update answers 201 when it stored a new resource.
+
+It also carries OpenAPI links (what an answer lets a client call next), so that
+schemathesis's state machine can chain calls as a client would: create then update the same
+resource, list obligations then read one, follow `next` cursors.
 """
 
 from __future__ import annotations
@@ -32,16 +37,20 @@ def conformant(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 routes=app.routes,
             )
             for path, operations in schema.get("paths", {}).items():
-                for operation in operations.values():
-                    _fix(path, operation)
+                for method, operation in operations.items():
+                    _fix(path, method, operation)
+            _link(schema.get("paths", {}))
             app.openapi_schema = schema
         return app.openapi_schema
 
     return openapi
 
 
-def _fix(path: str, operation: dict[str, Any]) -> None:
+def _fix(path: str, method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    if path.startswith("/fhir/{resource_type}") and method in ("post", "put"):
+        created = dict(responses["200"], description="stored as a new resource")
+        responses.setdefault("201", created)
     default_422 = responses.get("422", {}).get("description") == "Validation Error"
     if default_422:
         del responses["422"]
@@ -57,6 +66,86 @@ def _fix(path: str, operation: dict[str, Any]) -> None:
                 body["schema"] = {"type": "object"}
         if "application/fhir+json" in content:
             content.setdefault("application/fhir+xml", {"schema": {"type": "string"}})
+
+
+# (from method, from path, answer status, link name, to method, to path, parameters, the
+# body's fields): a link is added only when both operations are in the document (routes
+# come and go). An update's body must name the URL's type and id, so the link says so.
+_ID_IN_LOCATION = "$response.header.Location#regex:^[^/]+/([^/]+)"
+_LINKS: tuple[tuple[str, str, str, str, str, str, dict[str, str], dict[str, str] | None], ...] = (
+    (
+        "post",
+        "/fhir/{resource_type}",
+        "201",
+        "UpdateCreated",
+        "put",
+        "/fhir/{resource_type}/{resource_id}",
+        {"resource_type": "$request.path.resource_type", "resource_id": _ID_IN_LOCATION},
+        {"resourceType": "$request.path.resource_type", "id": _ID_IN_LOCATION},
+    ),
+    (
+        "put",
+        "/fhir/{resource_type}/{resource_id}",
+        "200",
+        "UpdateAgain",
+        "put",
+        "/fhir/{resource_type}/{resource_id}",
+        {
+            "resource_type": "$request.path.resource_type",
+            "resource_id": "$request.path.resource_id",
+        },
+        {"resourceType": "$request.path.resource_type", "id": "$request.path.resource_id"},
+    ),
+    (
+        "get",
+        "/obligations",
+        "200",
+        "ReadFirst",
+        "get",
+        "/obligations/{obligation_id}",
+        {"obligation_id": "$response.body#/obligations/0/id"},
+        None,
+    ),
+    (
+        "get",
+        "/obligations",
+        "200",
+        "NextPage",
+        "get",
+        "/obligations",
+        {"cursor": "$response.body#/next"},
+        None,
+    ),
+    ("get", "/audit", "200", "NextPage", "get", "/audit", {"before": "$response.body#/next"}, None),
+    (
+        "get",
+        "/fhir/DetectedIssue",
+        "200",
+        "ReadFirst",
+        "get",
+        "/fhir/DetectedIssue/{ident}",
+        {"ident": "$response.body#/entry/0/resource/id"},
+        None,
+    ),
+)
+
+
+def _link(paths: dict[str, Any]) -> None:
+    for method, path, status, name, to_method, to_path, parameters, body in _LINKS:
+        source = paths.get(path, {}).get(method)
+        if source is None or to_method not in paths.get(to_path, {}):
+            continue
+        answer = source["responses"].get(status)
+        if answer is None:
+            continue
+        pointer = to_path.replace("~", "~0").replace("/", "~1")
+        link: dict[str, Any] = {
+            "operationRef": f"#/paths/{pointer}/{to_method}",
+            "parameters": parameters,
+        }
+        if body is not None:
+            link["requestBody"] = body
+        answer.setdefault("links", {})[name] = link
 
 
 def _documented(description: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from adapter.store.evaluation import obligation_id, reevaluate
 from adapter.store.posted import Entry, entries_of
 from adapter.store.scope import FORBIDDEN, refuse_out_of_scope
 from adapter.store.submit import Stored, Writer, identity
+from adapter.store.written import written
 from adapter.translate import translate
 
 _REJECTING = ("fatal", "error")
@@ -119,7 +120,8 @@ class Store:
             changed = [s.tokens for _, s in report.entries if s.outcome in ("created", "updated")]
             report.obligations = reevaluate(session, changed, facts, self.policy, now)
             code = status_code if report.stored else _refused_status(entries)
-            access.record(session, now, key_name, action, code, report.counts())
+            detail = report.counts() | written(report.entries if report.stored else [])
+            access.record(session, now, key_name, action, code, detail)
         return report
 
     # -- reading -------------------------------------------------------------------------

@@ -15,11 +15,17 @@ from sqlalchemy import create_engine, text
 from adapter.api.app import create_app
 from adapter.api.settings import Settings
 from adapter.store.service import Store
+from adapter.store.written import LISTED
 from api.conftest import Service, TestClient
 
 ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
-KEYS = {"rz1": ("submit", "RZ1"), "rz2": ("submit", "RZ2"), "icb": ("read", None)}
+KEYS = {
+    "rz1": ("submit", "RZ1"),
+    "rz2": ("submit", "RZ2"),
+    "icb": ("read", None),
+    "icb-feed": ("submit", None),
+}
 
 
 @pytest.fixture
@@ -154,3 +160,43 @@ def test_every_stored_version_records_the_key_that_wrote_it(svc: Service, db_url
     assert writers == {"pat-1": "rz1", "trust-rz1": "rz1", "enc-rz1": "rz1"}
     entries = svc.client.get("/audit", headers=svc.auth("icb"))
     assert entries.status_code == 403  # a read key does not read the audit
+
+
+def test_the_audit_shows_which_versions_a_key_wrote(svc: Service) -> None:
+    seed(svc)
+    admin = {"Authorization": f"Bearer {svc.store.create_key('auditor', 'admin', None)}"}
+    newer = encounter("enc-rz1", "trust-rz1") | {"meta": {"versionId": "2"}}
+    numbered = PATIENT | {"id": "9990011117"}  # an NHS number used as an id
+    posted = svc.client.post("/fhir", content=batch(newer, numbered), headers=svc.auth("rz1"))
+    assert statuses(posted) == ["200 OK", "201 Created"]
+    refused = svc.client.put(
+        "/fhir/Encounter/enc-rz1", content=json.dumps(newer), headers=svc.auth("rz2")
+    )
+    assert refused.status_code == 403
+    entries = svc.client.get("/audit", headers=admin).json()["entries"]
+    submits = [(e["key"], e["status"], e["detail"]) for e in entries if "submit" in e["action"]]
+    (_, _, refusal), (_, _, update), (_, _, first) = submits
+    assert [(key, status) for key, status, _ in submits] == [
+        ("rz2", 403),
+        ("rz1", 200),
+        ("rz1", 200),
+    ]
+    assert (refusal["written"], refusal["written_more"]) == ([], 0)
+    assert update["written"] == ["Encounter/enc-rz1/_history/2", "Patient/(withheld)"]
+    assert first["written"] == [
+        "Patient/(withheld)",
+        "Organization/trust-rz1",
+        "Encounter/enc-rz1",
+    ]
+    assert "9990011117" not in json.dumps(entries) and "pat-1" not in json.dumps(entries)
+
+
+def test_a_large_submission_lists_a_bounded_number_of_versions(svc: Service) -> None:
+    admin = {"Authorization": f"Bearer {svc.store.create_key('auditor', 'admin', None)}"}
+    many = [organisation(f"org-{n}", f"RZ1{n:02}") for n in range(LISTED + 7)]
+    posted = svc.client.post("/fhir", content=batch(*many), headers=svc.auth("icb-feed"))
+    assert statuses(posted) == ["201 Created"] * (LISTED + 7)
+    entry = svc.client.get("/audit", headers=admin).json()["entries"][0]
+    assert entry["key"] == "icb-feed" and entry["action"] == "submit POST /fhir"
+    assert entry["detail"]["written"] == [f"Organization/org-{n}" for n in range(LISTED)]
+    assert entry["detail"]["written_more"] == 7
