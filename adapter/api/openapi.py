@@ -71,7 +71,8 @@ def _fix(path: str, method: str, operation: dict[str, Any]) -> None:
 # (from method, from path, answer status, link name, to method, to path, parameters, the
 # body's fields): a link is added only when both operations are in the document (routes
 # come and go). An update's body must name the URL's type and id, so the link says so.
-_ID_IN_LOCATION = "$response.header.Location#regex:^[^/]+/([^/]+)"
+# Location is absolute, <base>/fhir/{type}/{id}[/_history/{version}] (contract §12.3)
+_ID_IN_LOCATION = "$response.header.Location#regex:/fhir/[^/]+/([^/]+)"
 _LINKS: tuple[tuple[str, str, str, str, str, str, dict[str, str], dict[str, str] | None], ...] = (
     (
         "post",
