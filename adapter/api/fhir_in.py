@@ -176,15 +176,25 @@ async def _single(
     items = list(unpack(body, Location(file="request")))
     report = await _store(request, items, key, action, transaction=True)
     entry, stored = report.entries[0]
-    headers = {}
-    if stored.reference:
-        version = f"/_history/{stored.version}" if stored.version else ""
-        headers["Location"] = f"{stored.reference}{version}"
+    headers = _where(request, stored) if stored.outcome != "rejected" else {}
     status = 201 if stored.outcome == "created" else 200
     answer = _response_entry(entry, stored)["response"].get("outcome") or outcome(
         [Issue("information", "informational", entry.location(), "stored")]
     )
     return fhir(request, answer, status, headers)
+
+
+def _where(request: Request, stored: Stored) -> dict[str, str]:
+    """`Location` as an absolute URL, versioned when the version is known, and the version
+    as a weak `ETag` (R4 http.html#create, #versioning)."""
+    headers: dict[str, str] = {}
+    if stored.reference:
+        version = f"/_history/{stored.version}" if stored.version else ""
+        base = str(request.base_url).rstrip("/")
+        headers["Location"] = f"{base}/fhir/{stored.reference}{version}"
+    if stored.version:
+        headers["ETag"] = f'W/"{stored.version}"'
+    return headers
 
 
 @router.post("/fhir/$evaluate", response_class=JsonResponse, openapi_extra=_FHIR_BODY)

@@ -112,10 +112,18 @@ def test_a_good_transaction_is_answered_with_a_transaction_response(service: Ser
     assert response.json()["type"] == "transaction-response"
 
 
+def test_location_is_absolute_and_versioned_with_an_etag(service: Service) -> None:
+    versioned = {**encounter("e2"), "meta": {"versionId": "3"}}
+    created = post(service, versioned, path="/fhir/Encounter")
+    assert created.headers["location"] == "http://testserver/fhir/Encounter/e2/_history/3"
+    assert created.headers["etag"] == 'W/"3"'
+
+
 def test_single_resources_are_created_then_updated_by_put(service: Service) -> None:
     created = post(service, encounter("e1"), path="/fhir/Encounter")
     assert created.status_code == 201
-    assert created.headers["location"] == "Encounter/e1"
+    assert created.headers["location"] == "http://testserver/fhir/Encounter/e1"  # absolute
+    assert "etag" not in created.headers  # no meta.versionId: no version to name
     changed = encounter("e1", end="2024-04-01T10:00:00Z")
     del changed["id"]
     response = service.client.put(
