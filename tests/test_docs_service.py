@@ -223,3 +223,17 @@ def test_the_configuration_error_example_is_the_real_message(tmp_path: Path) -> 
         for command, shown in steps:
             runner.step(command, shown)
         assert runner.last == 2 and not runner.servers
+
+
+@pytest.mark.slow
+def test_the_uvicorn_line_builds_the_app_from_the_variables(tmp_path: Path) -> None:
+    """`uvicorn --factory adapter.api.app:app_from_env`, as printed, with a free port added
+    (uvicorn's own flag: it does not read REFEREE_PORT), serves from REFEREE_DATABASE_URL."""
+    found = re.search(r"`(uvicorn --factory [^`]*)`", README)
+    assert found is not None
+    with shell(tmp_path) as runner:
+        runner.env["REFEREE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'from-env.sqlite'}"
+        runner.serve(f"{found.group(1)} --host 127.0.0.1 --port {runner.port}")
+        metadata = httpx.get(f"http://127.0.0.1:{runner.port}/fhir/metadata", timeout=10)
+        assert metadata.status_code == 200
+    assert (tmp_path / "from-env.sqlite").stat().st_size > 0
