@@ -6,6 +6,7 @@ Bounded in CI; REFEREE_FUZZ_EXAMPLES=20000 for a long run."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -24,9 +25,11 @@ def test_mutated_scenarios_never_get_a_5xx(db_url: str) -> None:
     store = Store(db_url)  # the real evaluator: the engine, every rule
     keys = {name: store.create_key(name, scope, None) for name, scope in SCOPES.items()}
     app = create_app(Settings(database_url=db_url, max_entries=50), store=store)
-    with TestClient(app) as client:
-        run(Service(client, store, keys))
-    store.close()
+    try:
+        with TestClient(app) as client:
+            run(Service(client, store, keys))
+    finally:
+        store.close()  # on every path: a PostgreSQL connection left open fails a later test
 
 
 SCOPES = {"feed": "submit", "icb": "read"}
@@ -42,9 +45,9 @@ def run(service: Service) -> None:
             return
         if kind == "one":
             resource = orjson.loads(body)
-            url = (
-                f"/fhir/{resource.get('resourceType')}" if isinstance(resource, dict) else "/fhir/x"
-            )
+            kind_ = resource.get("resourceType") if isinstance(resource, dict) else "x"
+            # percent-encoded: the client cannot send control characters in a URL at all
+            url = f"/fhir/{quote(str(kind_), safe='')}"
         else:
             url = "/fhir"
         response = service.client.post(url, content=body, headers=service.auth("feed"))
