@@ -24,6 +24,7 @@ from adapter.errors import AdapterError
 # name → the one-line help `referee --help` shows (a test keeps it equal to each command's).
 COMMANDS: dict[str, str] = {
     "check": "evaluate FHIR files against the interface rules",
+    "spark": "evaluate FHIR files on Spark (national volumes), writing the obligations",
     "rules": "list the interface rules, or document one",
     "synth": "generate synthetic ICB FHIR data with known obligations (for tests, benchmarks)",
     "serve": "run the FHIR endpoint (stores resources, keeps obligations live)",

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"link", "providers"},
     {"rules"},
     {"judging", "parallel", "engine"},
-    {"report", "store", "migrations"},
+    {"report", "store", "migrations", "spark"},
     {"api", "board", "synth"},
     {"commands", "cli", "adapter"},  # `adapter` is the package's own __init__ (its facade)
     {"__main__"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from adapter.report import FORMATS, write_report
 
 if TYPE_CHECKING:  # the engine is imported in run(), so that `referee check --help` is quick
     from adapter.model import Result
+    from adapter.policy import Policy
 
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -82,6 +84,14 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="read and translate files in N processes (default 1)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="local: this machine (default); spark: the Spark engine, on the cluster the "
+        "job was submitted to or in local[N] mode with N from --jobs (needs the spark extra; "
+        "see also referee spark)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -89,19 +99,22 @@ def run(args: argparse.Namespace) -> int:
     from adapter.engine import check
     from adapter.policy import load_policy
 
-    missing = check_inputs(args.paths)
+    missing = check_inputs([p for p in args.paths if not _remote(args, p)])
     check_output_file(args.out)
     policy = load_policy(args.policy)
     say_as_of(args.as_of_text, args.as_of)
-    with terminal_progress() as progress:
-        result = check(
-            args.paths,
-            progress=progress,
-            as_of=args.as_of or datetime.now(UTC),
-            policy=policy,
-            validate=args.validate,
-            jobs=args.jobs,
-        )
+    if args.engine == "spark":
+        result = _on_spark(args, policy)
+    else:
+        with terminal_progress() as progress:
+            result = check(
+                args.paths,
+                progress=progress,
+                as_of=args.as_of or datetime.now(UTC),
+                policy=policy,
+                validate=args.validate,
+                jobs=args.jobs,
+            )
     outcome.fatal_files(result, said=missing)
     outcome.warn_rejected(result, always=args.strict)
     empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
@@ -110,6 +123,30 @@ def run(args: argparse.Namespace) -> int:
     if empty:
         raise UsageError(empty)
     return code
+
+
+def _remote(args: argparse.Namespace, path: str) -> bool:
+    """A Hadoop URI, which only the Spark engine reads (and checks)."""
+    from adapter.spark.inputs import is_uri
+
+    return bool(args.engine == "spark" and is_uri(path))
+
+
+def _on_spark(args: argparse.Namespace, policy: Policy) -> Result:
+    from adapter.spark.job import check_spark
+    from adapter.spark.session import SUBMITTED, spark_run
+
+    if "-" in args.paths:
+        raise UsageError("--engine spark reads files, folders or URIs, not standard input (-)")
+    master = None if SUBMITTED in os.environ else f"local[{args.jobs}]"
+    with spark_run(master) as spark:
+        return check_spark(
+            spark,
+            args.paths,
+            as_of=args.as_of or datetime.now(UTC),
+            policy=policy,
+            validate=args.validate,
+        )
 
 
 def _write(args: argparse.Namespace, result: Result, code: int) -> None:

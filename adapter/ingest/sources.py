@@ -58,8 +58,13 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def read_file(path: Path, limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
-    label = str(path)
+def read_file(
+    path: Path,
+    limits: Limits = Limits(),  # noqa: B008
+    label: str | None = None,
+) -> Iterator[Item]:
+    """The items of one file, located by `label` (default: the path as given)."""
+    label = str(path) if label is None else label
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -151,6 +156,24 @@ def _sniff(handle: IO[bytes], label: str, limits: Limits) -> Iterator[Item]:
 _LOOKAHEAD = 8  # lines read ahead to tell NDJSON with bad first lines from one JSON document
 
 
+def streams_as_ndjson(head: list[bytes]) -> bool:
+    """Would `read_stream` read a file whose first lines are `head` (at least
+    1 + _LOOKAHEAD of them, or all there are) as NDJSON, line by line, in UTF-8? The same
+    decision as `_sniff` and `_as_utf8` (tests/spark pins them together), for readers that
+    split the lines themselves."""
+    if not head or detect(head[0][:HEAD_BYTES])[0] is not None:
+        return False
+    lines = iter(head)
+    first = next((line for line in lines if line.strip()), b"")
+    start = first.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start or start[:1] == b"<":
+        return False
+    if isinstance(_json_line(first), dict):
+        return True
+    ahead = list(lines)[:_LOOKAHEAD]
+    return not _opens_document(start) and any(isinstance(_json_line(x), dict) for x in ahead)
+
+
 def _opens_document(head: bytes) -> bool:
     """Does the first line open a multi-line JSON document (`{`, `[`, `"key": [`, ...)?"""
     return head.rstrip()[-1:] in (b"{", b"[", b",", b":")
@@ -207,10 +230,11 @@ def read_ndjson_range(
     end: int,
     first_line: int,
     limits: Limits = Limits(),  # noqa: B008
+    label: str | None = None,
 ) -> Iterator[Item]:
     """The NDJSON lines that start in bytes [start, end) of `path`, numbered from
     `first_line` (for reading one file in several processes; `start` begins a line)."""
-    label = str(path)
+    label = str(path) if label is None else label
     with path.open("rb") as handle:
         handle.seek(start)
         number = first_line - 1
@@ -229,6 +253,12 @@ def _skip_rest_of_line(handle: IO[bytes], limits: Limits) -> None:
     while chunk := handle.readline(limits.max_line_bytes + 1):
         if chunk.endswith(b"\n"):
             return
+
+
+def read_ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterator[Item]:
+    """The items of line `number` of the NDJSON file `label` (the Spark engine reads lines
+    it split itself): a resource, a Bundle's entries, or one rejection."""
+    return _ndjson_line(line, number, label, limits)
 
 
 def _ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterator[Item]:
@@ -290,4 +320,12 @@ def _preview(head: bytes) -> str:
     return repr(head[:16].decode("utf-8", "replace"))
 
 
-__all__ = ["Received", "read_bytes", "read_file", "read_paths", "read_stream"]
+__all__ = [
+    "Received",
+    "read_bytes",
+    "read_file",
+    "read_ndjson_line",
+    "read_paths",
+    "read_stream",
+    "streams_as_ndjson",
+]

@@ -1,0 +1,146 @@
+"""`referee spark --out DIR`: the obligations written by the executors (NDJSON part files or
+a Parquet dataset, in the report's sort order), and the JSON summary the driver prints: the
+members of rules.md §7 but `obligations`, which are in DIR."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+
+from adapter.errors import UsageError
+from adapter.ingest import Limits
+from adapter.judging import Validation
+from adapter.model import STATUSES, Obligation, Result
+from adapter.policy import Policy
+from adapter.spark.job import judge_on_spark
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import StructType
+
+OutFormat = Literal["ndjson", "parquet"]
+
+
+@dataclass(slots=True)
+class Written(Result):
+    """A Result whose obligations are in `out`, not in memory: its summary was counted by
+    the executors."""
+
+    statuses: dict[str, int] = field(default_factory=dict)
+    out: str = ""
+    format: OutFormat = "ndjson"
+
+    def summary(self) -> dict[str, int]:
+        tally = {"obligations": sum(self.statuses.values())}
+        tally.update({status: self.statuses.get(status, 0) for status in STATUSES})
+        return tally
+
+    @property
+    def breached(self) -> int:
+        return self.statuses.get("breached", 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.to_json_head(),
+            "obligations_out": {"path": self.out, "format": self.format},
+            **self.to_json_tail(),
+        }
+
+
+def write_spark(
+    spark: SparkSession,
+    paths: Sequence[str | Path],
+    out: str,
+    *,
+    out_format: OutFormat,
+    as_of: datetime,
+    policy: Policy,
+    validate: Validation = "rules",
+    limits: Limits | None = None,
+    partitions: int | None = None,
+) -> Written:
+    """Judge on Spark and write the obligations to `out` (a local folder or Hadoop URI that
+    must not exist yet) in sort order."""
+    from pyspark import StorageLevel
+
+    _refuse_existing(spark, out)
+    run = judge_on_spark(spark, paths, policy, as_of, validate, limits or Limits(), partitions)
+    judged = run.judged.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        links = sorted((r[1], r[2]) for r in judged.filter(lambda r: r[0] == "i").collect())
+        made = judged.filter(lambda r: r[0] == "o")
+        statuses = made.map(lambda r: r[2].status).countByValue()
+        ordered = made.map(lambda r: (r[1], r[2])).sortByKey().values()
+        if out_format == "ndjson":
+            ordered.map(lambda o: orjson.dumps(o.to_json())).saveAsTextFile(out)
+        else:
+            rows = ordered.map(_row)
+            spark.createDataFrame(rows, _schema()).write.parquet(out)
+    finally:
+        judged.unpersist()
+    return Written(
+        as_of=as_of,
+        counts=run.tally.counts,
+        obligations=[],
+        issues=run.tally.issues + [issue for _, issue in links],
+        files=run.tally.files,
+        unreadable_files=run.tally.unreadable,
+        policy=policy.describe(),
+        statuses=dict(statuses),
+        out=out,
+        format=out_format,
+    )
+
+
+def _refuse_existing(spark: SparkSession, out: str) -> None:
+    jvm: Any = spark.sparkContext._jvm  # the Hadoop FileSystem API is only on the JVM side
+    path = jvm.org.apache.hadoop.fs.Path(out)
+    if path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(path):
+        raise UsageError(f"--out {out}: already exists; remove it or name a new folder")
+
+
+def _row(obligation: Obligation) -> tuple[Any, ...]:
+    return (
+        obligation.rule,
+        obligation.status,
+        obligation.subject,
+        obligation.patient,
+        obligation.owner,
+        obligation.owed_to,
+        obligation.due,
+        obligation.fulfilled_at,
+        list(obligation.evidence),
+        obligation.detail,
+        obligation.domain4,
+        obligation.clause,
+    )
+
+
+def _schema() -> StructType:
+    """rules.md §7's obligation members, in its order; instants as timestamps (UTC)."""
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType, TimestampType
+
+    def text(name: str, nullable: bool = True) -> StructField:
+        return StructField(name, StringType(), nullable)
+
+    return StructType(
+        [
+            text("rule", False),
+            text("status", False),
+            text("subject", False),
+            text("patient"),
+            text("owner"),
+            text("owed_to"),
+            StructField("due", TimestampType(), True),
+            StructField("fulfilled_at", TimestampType(), True),
+            StructField("evidence", ArrayType(StringType(), False), False),
+            text("detail", False),
+            text("domain4"),
+            text("clause", False),
+        ]
+    )
