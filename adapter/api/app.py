@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from adapter.api import fhir_in, fhir_out, fhir_search, health, reads
+from adapter.api import fhir_in, fhir_out, fhir_search, health, reads, smart
 from adapter.api.body import action
 from adapter.api.docs import add_docs
 from adapter.api.openapi import conformant
@@ -67,6 +67,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         fhir_search.router,
         reads.router,
         health.router,
+        smart.router,
     ):
         app.include_router(router)
     add_docs(app)

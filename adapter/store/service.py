@@ -21,7 +21,7 @@ from adapter.facts import Fact
 from adapter.ingest import Item
 from adapter.model import Issue, Obligation
 from adapter.policy import Policy, load_policy
-from adapter.store import access, reads
+from adapter.store import access, clients, reads
 from adapter.store.database import migrate, open_engine, reading, writing
 from adapter.store.evaluation import obligation_id, reevaluate
 from adapter.store.posted import Entry, entries_of
@@ -172,8 +172,22 @@ class Store:
             return access.list_keys(session)
 
     def authenticate(self, token: str) -> access.KeyInfo | None:
+        """The live API key, or SMART access token, `token` is."""
         with reading(self.engine) as session:
+            if token.startswith(clients.TOKEN_PREFIX):
+                return clients.authenticate_token(session, token, datetime.now(UTC))
             return access.authenticate(session, token)
+
+    # -- SMART Backend Services clients --------------------------------------------------
+
+    def create_client(self, name: str, scope: str, org: str | None, jwks: dict[str, Any]) -> None:
+        with writing(self.engine) as session:
+            clients.create_client(session, name, scope, org, jwks, datetime.now(UTC))
+
+    def issue_token(self, assertion: str, scope: str, token_url: str) -> clients.Grant:
+        """An access token for a client's signed assertion, or `clients.TokenRefused`."""
+        with writing(self.engine, serialise=False) as session:
+            return clients.issue_token(session, assertion, scope, token_url, datetime.now(UTC))
 
 
 __all__ = ["Issue", "Store", "SubmitReport", "obligation_id"]
