@@ -24,6 +24,7 @@ from adapter.store.access import SCOPES, KeyInfo
 from adapter.store.clients import ASSERTION_TYPE, SMART_SCOPES, Grant, TokenRefused, read_jwks
 from adapter.store.database import DEFAULT_URL, database_url, migrate, open_engine, reading
 from adapter.store.evaluation import obligation_id
+from adapter.store.exports import Job
 from adapter.store.opening import open_store, ping, said_plainly
 from adapter.store.posted import Entry
 from adapter.store.reads import GROUPS, Filters, all_obligations, decode_cursor
@@ -42,6 +43,7 @@ __all__ = [
     "Entry",
     "Filters",
     "Grant",
+    "Job",
     "KeyInfo",
     "Store",
     "Stored",
