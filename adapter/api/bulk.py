@@ -47,6 +47,36 @@ _FILE = re.compile(r"^([A-Z][A-Za-z]{1,63})\.ndjson$")
 _MAX_RUNNING = 4  # per organisation; more answer 429
 _CHUNK = 64 * 1024
 
+_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+_GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+# For the CapabilityStatement (adapter/api/fhir_out.py)
+OPERATIONS: list[dict[str, Any]] = [
+    {
+        "name": "export",
+        "definition": _EXPORT,
+        "documentation": (
+            "GET /fhir/$export with Prefer: respond-async (FHIR Bulk Data 2.0): the stored "
+            "traffic the key may read and the breached obligations as DetectedIssue, as "
+            "NDJSON; _type, _since, _outputFormat=application/fhir+ndjson. Poll the "
+            "Content-Location; DELETE it to cancel."
+        ),
+    }
+]
+GROUP: dict[str, Any] = {
+    "type": "Group",
+    "operation": [
+        {
+            "name": "export",
+            "definition": _GROUP_EXPORT,
+            "documentation": (
+                "GET /fhir/Group/{ODS}/$export: a Group is an organisation (its ODS code): "
+                "the traffic it owns or is party to, as a key with --org ODS reads it."
+            ),
+        }
+    ],
+    "documentation": "Groups exist only for $export: one per organisation, its ODS code as id.",
+}
+
 Reader = Annotated[KeyInfo, Depends(requires("read"))]
 JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
 

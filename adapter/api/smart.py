@@ -27,6 +27,35 @@ def token_url(request: Request) -> str:
     return f"{str(request.base_url).rstrip('/')}/token"
 
 
+def secured(statement: dict[str, Any], token: str) -> dict[str, Any]:
+    """The CapabilityStatement with SMART Backend Services declared beside API keys: the
+    SMART-on-FHIR security service and the token endpoint (oauth-uris extension)."""
+    for rest in statement.get("rest", []):
+        security = rest.setdefault("security", {})
+        security["service"] = [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ]
+            }
+        ]
+        security["extension"] = [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": "token", "valueUri": token}],
+            }
+        ]
+        security["description"] = (
+            "API keys (referee keys create), sent as a Bearer token; or SMART Backend "
+            "Services: a client registered with referee keys create --jwks gets a "
+            "five-minute Bearer token at the token endpoint (private_key_jwt, RS384/ES384)."
+        )
+    return statement
+
+
 @router.get("/.well-known/smart-configuration", response_class=JsonResponse)
 async def smart_configuration(request: Request) -> JsonResponse:
     """How to get an access token (no key needed)."""
