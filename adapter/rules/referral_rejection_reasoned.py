@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar, cast
 
-from adapter.facts import Attendance, Concept, Fact, Outcome, Ref, Reply, Request, TaskFact
+from adapter.facts import Attendance, Concept, Fact, Outcome, Ref, Request, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import Params, RejectionReasoned
@@ -145,10 +145,10 @@ def _bars(
     carrier: Fact, referral: Request, outcome: Outcome | None, trust: str, world: World
 ) -> Rejection:
     """BaRS: advice is a note the trust wrote on the referral, or a Communication from the
-    trust in the same response message."""
+    trust about the referral (`basedOn` it)."""
     message = world.message_of(carrier)
     authors = outcome.note_authors if outcome is not None else ()
-    told = _by_message(world, Reply).get(message.head.key, []) if message is not None else []
+    told = world.replies_by_request.get(referral.head.key, [])
     advice = any(world.belongs_to(a, trust) for a in authors) or any(
         world.belongs_to(reply.sender, trust) for reply in told
     )
