@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -16,9 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from adapter.api import fhir_in, fhir_out, fhir_search, health, reads
+from adapter.api import bulk, fhir_in, fhir_out, fhir_search, health, reads, smart
+from adapter.api.access_log import access_log, configure
 from adapter.api.body import action
 from adapter.api.docs import add_docs
+from adapter.api.exporter import Exporter
 from adapter.api.openapi import conformant
 from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.paging import new_secret
@@ -32,8 +34,9 @@ log = logging.getLogger("adapter.api")
 _DESCRIPTION = """\
 Post FHIR R4 traffic between GP practices and trusts; read the interface obligations
 (NHS Standard Contract, Delivery Plan 2023) as met, breached, pending or not assessable.
-Every call except `GET /fhir/metadata`, `/healthz` and `/readyz` needs
-`Authorization: Bearer <API key>`.
+Every call except `GET /fhir/metadata`, `/healthz`, `/readyz`,
+`/.well-known/smart-configuration` and `POST /token` needs `Authorization: Bearer <API key>`
+(or a SMART Backend Services access token from `POST /token`).
 """
 
 
@@ -42,10 +45,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     evaluating with the policy of `settings.policy` (national defaults when None)."""
     owned = store is None
     the_store = store or Store(settings.database_url, policy=load_policy(settings.policy))
+    exporter = Exporter(the_store, Path(settings.export_dir))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await run_in_threadpool(exporter.close)  # running exports stop, marked failed
         if owned:
             the_store.close()
 
@@ -61,7 +66,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.page_secret = settings.page_secret or new_secret()
     app.state.store = the_store
     app.state.policy = the_store.policy
+    app.state.exporter = exporter
     for router in (
+        bulk.router,  # first: /fhir/$export before any /fhir/{type} route
+        smart.router,
         fhir_in.router,
         fhir_out.router,
         fhir_search.router,
@@ -71,7 +79,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.include_router(router)
     add_docs(app)
     _handlers(app)
-    app.middleware("http")(_access_log)
+    app.middleware("http")(access_log)
     app.middleware("http")(_refuse_control_characters)
     app.openapi = conformant(app)  # type: ignore[method-assign]
     return app
@@ -80,21 +88,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app from REFEREE_* variables: for `uvicorn --factory adapter.api.app:app_from_env`
     and for the worker processes of `referee serve --workers N`."""
+    configure()
     return create_app(resolve())
-
-
-async def _access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """One log line per request with the route *template* and no query string, so no
-    patient identifier (an NHS number in ?patient=, an id in a URL) reaches the log."""
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    path = getattr(route, "path", "(no route)")
-    elapsed = (time.perf_counter() - started) * 1000
-    log.info("%s %s %d %.0f ms", request.method, path, response.status_code, elapsed)
-    return response
 
 
 async def _refuse_control_characters(
