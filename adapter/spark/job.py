@@ -4,19 +4,20 @@
    them with the reader `referee check` uses (adapter/spark/sources.py): large NDJSON files
    in line-aligned pieces with their true line numbers, others whole.
 2. Executors translate each item with the same code (`Tally`, `translate`) and route each
-   fact to its patient's partition; shared context goes to one more partition.
-3. Spark's shuffle groups the facts by partition key, sorted by input position (spilling to
-   disk as it needs). The driver collects the shared context and the tallies from that one
-   partition and broadcasts the shared context to every executor.
-4. Each patient partition is linked and judged with the single process's code; the
-   obligations are merged in their sort order, counts and issues in input order.
+   fact (`adapter.partition.route`); the facts stay on the executors (memory, then disk).
+3. The driver receives only the routes (a few integers per fact), the shared context
+   (organisations, practitioners, roles, services...) and the tallies; it groups the facts
+   that share a token (`Grouping`) into partitions and broadcasts where each fact goes and
+   the shared context.
+4. Spark's shuffle brings each partition's facts together, sorted by input position
+   (spilling to disk as it needs); each partition is linked and judged with
+   `judge_partition`, the single process's code, and the answers merge (`merge`) into
+   exactly the single process's: obligations in their sort order, issues in input order.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import zlib
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,30 +28,30 @@ from adapter.errors import UsageError
 from adapter.facts import Fact
 from adapter.ingest import Limits
 from adapter.ingest.sources import read_file
-from adapter.judging import Tally, Validation, judge, stu3_notice
-from adapter.link import World
+from adapter.judging import Tally, Validation, assemble, stu3_notice
 from adapter.model import Counts, Issue, Result
+from adapter.partition import Grouping, Judged, Placed, judge_partition, merge, route
 from adapter.policy import Policy
 from adapter.spark.inputs import Input, expand
-from adapter.spark.reading import Part, Position, translate_items
+from adapter.spark.reading import Part, Position, position, translate_items
 from adapter.spark.sources import read_items
 
 if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.sql import SparkSession
 
-META = "\uffffmeta"  # the key of the partition holding tallies and shared context
-SHARED = "\uffffshared"
-ObligationKey = tuple[str, str, str, int]  # rule, subject, partition key, index in it
-
 
 @dataclass(slots=True)
-class Judged:
-    """What the shuffle and the judges gave, before the obligations are merged."""
+class SparkRun:
+    """The judged partitions (one `partition.Judged` each) and the tally, in input order.
+    `release()` frees the facts the executors keep between the two passes."""
 
-    judged: RDD[tuple[str, Any, Any]]  # ("o", ObligationKey, Obligation) | ("i", key, Issue)
+    judged: RDD[Judged]
     tally: Tally
-    link_issues: list[Issue] = field(default_factory=list)
+    facts: RDD[Any]
+
+    def release(self) -> None:
+        self.facts.unpersist()
 
 
 def check_spark(
@@ -65,22 +66,11 @@ def check_spark(
 ) -> Result:
     """`referee check` on Spark: the same Result, obligations collected to the driver."""
     run = judge_on_spark(spark, paths, policy, as_of, validate, limits or Limits(), partitions)
-    rows = run.judged.collect()
-    obligations = [o for _, _, o in sorted((r for r in rows if r[0] == "o"), key=_second)]
-    links = [i for _, _, i in sorted((r for r in rows if r[0] == "i"), key=_second)]
-    return Result(
-        as_of=as_of,
-        counts=run.tally.counts,
-        obligations=obligations,
-        issues=run.tally.issues + links,
-        files=run.tally.files,
-        unreadable_files=run.tally.unreadable,
-        policy=policy.describe(),
-    )
-
-
-def _second(row: tuple[Any, ...]) -> Any:
-    return row[1]
+    try:
+        obligations, link_issues = merge(run.judged.collect())
+    finally:
+        run.release()
+    return assemble(run.tally, obligations, link_issues, policy, as_of)
 
 
 def judge_on_spark(
@@ -91,91 +81,123 @@ def judge_on_spark(
     validate: Validation,
     limits: Limits,
     partitions: int | None,
-) -> Judged:
+) -> SparkRun:
+    """Read, translate and route on the executors (kept there: memory, then disk); group on
+    the driver from the routes alone; shuffle the facts into their partitions and judge."""
+    from pyspark import StorageLevel
+
     sc = spark.sparkContext
     files, missing = expand(sc, [str(p) for p in paths])
     commas = [f.label for f in files if f.local is None and "," in f.uri]
     if commas:
         raise UsageError(f"{commas[0]}: Hadoop cannot read a URI with a comma in it; rename it")
-    count = partitions or max(2, 2 * sc.defaultParallelism)
     bc_policy = sc.broadcast(policy)
     full = validate == "full"
-    items = read_items(sc, files, limits)
-    records = items.mapPartitions(
-        lambda entries: _keyed(translate_items(entries, bc_policy.value, full=full))
-    )
-    shuffled = records.repartitionAndSortWithinPartitions(
-        count + 1, lambda key: _partition(key, count)
-    )
-    meta = sc.runJob(shuffled, _values, partitions=[count])
-    tally = _tally(files, missing, [v for v in meta if isinstance(v, Part)], policy)
-    shared = sorted(((p, f) for p, f in (v for v in meta if isinstance(v, tuple))), key=_first)
-    bc_shared = sc.broadcast(shared)
-    judged = shuffled.mapPartitionsWithIndex(
-        lambda index, rows: (
-            _judge_partition(rows, bc_shared.value, bc_policy.value, as_of)
-            if index < count
-            else iter(())
+    facts = read_items(sc, files, limits).mapPartitions(
+        lambda entries: _routed(
+            translate_items(entries, bc_policy.value, full=full), bc_policy.value
         )
     )
-    return Judged(judged, tally)
+    facts.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        grouping, seqs, shared, parts = _gather(facts)
+        placed = grouping.partitions(partitions or max(2, 2 * sc.defaultParallelism))
+    except BaseException:
+        facts.unpersist()
+        raise
+    tally = _tally(files, missing, parts, policy)
+    where = {seqs[p]: index for index, part in enumerate(placed) for p in part}
+    bc_where = sc.broadcast(where)
+    bc_shared = sc.broadcast(sorted(shared, key=_seq))
+    judged = (
+        facts.filter(lambda record: record[0] == "f")
+        .map(lambda record: ((bc_where.value[record[1]], record[1]), record[2]))
+        .repartitionAndSortWithinPartitions(max(1, len(placed)), _partition_of)
+        .mapPartitions(
+            lambda rows: [
+                judge_partition(
+                    ((key[1], fact) for key, fact in rows),
+                    bc_shared.value,
+                    policy=bc_policy.value,
+                    as_of=as_of,
+                )
+            ]
+        )
+    )
+    return SparkRun(judged, tally, facts)
 
 
-def _first(pair: tuple[Position, Fact]) -> Position:
-    return pair[0]
-
-
-# -- routing and the shuffle -----------------------------------------------------------------
-
-
-def route(fact: Fact) -> str:
-    """The partition key of a fact: its patient's, or SHARED for context every patient's
-    obligations may read. Until the partition API lands, one partition holds every fact."""
-    return ""
-
-
-def _keyed(
-    produced: Iterable[tuple[Position, Fact] | Part],
-) -> Iterator[tuple[tuple[str, Position], Any]]:
-    for index, value in enumerate(produced):
+def _routed(
+    produced: Iterable[tuple[Position, Fact] | Part], policy: Policy
+) -> Iterator[tuple[Any, ...]]:
+    """("f", seq, fact, tokens, weak) for a fact of a patient's story, ("s", seq, fact)
+    for shared context, ("p", part) for a task's tally."""
+    for value in produced:
         if isinstance(value, Part):
-            yield (META, (-1, -1, index)), value
+            yield ("p", value)
+            continue
+        seq, fact = value
+        found = route(fact, policy)
+        if found.shared:
+            yield ("s", seq, fact)
         else:
-            key = route(value[1])
-            yield (META if key == SHARED else key, value[0]), value if key == SHARED else value[1]
+            yield ("f", seq, fact, found.tokens, found.weak)
 
 
-def _partition(key: tuple[str, Position], count: int) -> int:
-    """A stable hash (Python's own is salted per process) of the partition key."""
-    name = key[0]
-    return count if name == META else zlib.crc32(name.encode()) % count
+@dataclass(slots=True)
+class _Routes:
+    """One task's routes, compact (the facts stay on the executor): each fact's seq, its
+    tokens and weak tokens flattened, with where each fact's begin; its shared context; its
+    tally."""
+
+    seqs: list[Position] = field(default_factory=list)
+    tokens: array[int] = field(default_factory=lambda: array("q"))
+    weak: array[int] = field(default_factory=lambda: array("q"))
+    ends: array[int] = field(default_factory=lambda: array("q"))  # tokens end, weak end
+    shared: list[Placed] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
 
 
-def _values(rows: Iterable[tuple[Any, Any]]) -> list[Any]:
-    return [value for _, value in rows]
+def _routes(records: Iterable[tuple[Any, ...]]) -> Iterator[_Routes]:
+    found = _Routes()
+    for record in records:
+        if record[0] == "f":
+            found.seqs.append(record[1])
+            found.tokens.extend(record[3])
+            found.weak.extend(record[4])
+            found.ends.extend((len(found.tokens), len(found.weak)))
+        elif record[0] == "s":
+            found.shared.append((record[1], record[2]))
+        else:
+            found.parts.append(record[1])
+    yield found
 
 
-# -- judging ---------------------------------------------------------------------------------
+def _gather(facts: RDD[Any]) -> tuple[Grouping, list[Position], list[Placed], list[Part]]:
+    """The routes (not the facts) of the patients' stories, grouped on the driver; the shared
+    context; the tallies. One small record per task."""
+    grouping = Grouping()
+    seqs: list[Position] = []
+    shared: list[Placed] = []
+    parts: list[Part] = []
+    for task in facts.mapPartitions(_routes).collect():
+        token_start = weak_start = 0
+        for n, seq in enumerate(task.seqs):
+            token_end, weak_end = task.ends[2 * n], task.ends[2 * n + 1]
+            grouping.add_tokens(task.tokens[token_start:token_end], task.weak[weak_start:weak_end])
+            token_start, weak_start = token_end, weak_end
+            seqs.append(seq)
+        shared += task.shared
+        parts += task.parts
+    return grouping, seqs, shared, parts
 
 
-def _judge_partition(
-    rows: Iterable[tuple[tuple[str, Position], Fact]],
-    shared: list[tuple[Position, Fact]],
-    policy: Policy,
-    as_of: datetime,
-) -> Iterator[tuple[str, Any, Any]]:
-    """Each patient group of one Spark partition, linked and judged with the shared
-    context, in input order."""
-    for name, group in itertools.groupby(rows, key=lambda row: row[0][0]):
-        mine = ((key[1], fact) for key, fact in group)
-        world = World(policy)
-        for _, fact in heapq.merge(shared, mine, key=_first):
-            world.add(fact)
-        world.build()
-        for index, obligation in enumerate(judge(world, policy, as_of)):
-            yield "o", (obligation.rule, obligation.subject, name, index), obligation
-        for index, issue in enumerate(world.issues):
-            yield "i", (name, index), issue
+def _partition_of(key: tuple[int, Position]) -> int:
+    return key[0]
+
+
+def _seq(placed: Placed) -> Position:
+    return placed[0]
 
 
 # -- counts and issues -----------------------------------------------------------------------
@@ -190,7 +212,7 @@ def _tally(files: list[Input], missing: list[Input], parts: list[Part], policy: 
     for gone in missing:  # what `referee check` says of a path that does not exist
         for item in read_file(Path(gone.label)):
             tally.take(item, _nothing, policy, full=False)
-        issues += [((gone.index, 0, 0), n, issue) for n, issue in enumerate(tally.issues)]
+        issues += [(position(gone.index, 0, 0), n, issue) for n, issue in enumerate(tally.issues)]
         tally.issues.clear()
     notices: dict[Issue, tuple[Position, int]] = {}
     for part in parts:
@@ -198,12 +220,12 @@ def _tally(files: list[Input], missing: list[Input], parts: list[Part], policy: 
             tally.files.setdefault(label, Counts()).merge(counts)
             tally.counts.merge(counts)
         tally.unreadable += part.unreadable
-        for position, n, issue in part.issues:
+        for seq, n, issue in part.issues:
             if _is_notice(issue):
-                notices[issue] = min(notices.get(issue, (position, n)), (position, n))
+                notices[issue] = min(notices.get(issue, (seq, n)), (seq, n))
             else:
-                issues.append((position, n, issue))
-    issues += [(position, n, issue) for issue, (position, n) in notices.items()]
+                issues.append((seq, n, issue))
+    issues += [(seq, n, issue) for issue, (seq, n) in notices.items()]
     tally.issues = [issue for _, _, issue in sorted(issues, key=lambda x: (x[0], x[1]))]
     tally.files = dict(sorted(tally.files.items(), key=lambda kv: labels.get(kv[0], 1 << 62)))
     return tally

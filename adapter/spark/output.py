@@ -4,7 +4,7 @@ members of rules.md §7 but `obligations`, which are in DIR."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from adapter.errors import UsageError
 from adapter.ingest import Limits
 from adapter.judging import Validation
 from adapter.model import STATUSES, Obligation, Result
+from adapter.partition import Judged, merge
 from adapter.policy import Policy
 from adapter.spark.job import judge_on_spark
 
@@ -72,29 +73,43 @@ def write_spark(
     run = judge_on_spark(spark, paths, policy, as_of, validate, limits or Limits(), partitions)
     judged = run.judged.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        links = sorted((r[1], r[2]) for r in judged.filter(lambda r: r[0] == "i").collect())
-        made = judged.filter(lambda r: r[0] == "o")
-        statuses = made.map(lambda r: r[2].status).countByValue()
-        ordered = made.map(lambda r: (r[1], r[2])).sortByKey().values()
+        _, links = merge(judged.map(_issues_only).collect())
+        made = judged.mapPartitionsWithIndex(_keyed)
+        statuses = made.map(lambda pair: pair[1].status).countByValue()
+        ordered = made.sortByKey().values()
         if out_format == "ndjson":
             ordered.map(lambda o: orjson.dumps(o.to_json())).saveAsTextFile(out)
         else:
-            rows = ordered.map(_row)
-            spark.createDataFrame(rows, _schema()).write.parquet(out)
+            spark.createDataFrame(ordered.map(_row), _schema()).write.parquet(out)
     finally:
         judged.unpersist()
+        run.release()
     return Written(
         as_of=as_of,
         counts=run.tally.counts,
         obligations=[],
-        issues=run.tally.issues + [issue for _, issue in links],
+        issues=run.tally.issues + links,
         files=run.tally.files,
         unreadable_files=run.tally.unreadable,
         policy=policy.describe(),
-        statuses=dict(statuses),
+        statuses={str(status): count for status, count in statuses.items()},
         out=out,
         format=out_format,
     )
+
+
+def _issues_only(judged: Judged) -> Judged:
+    return Judged([], judged.issues)
+
+
+def _keyed(
+    index: int, parts: Iterable[Judged]
+) -> Iterator[tuple[tuple[str, str, int, int], Obligation]]:
+    """Each obligation under its place in the merged order: (rule, subject) never ties
+    across partitions, and within one the judge's order is kept."""
+    for part in parts:
+        for number, obligation in enumerate(part.obligations):
+            yield (obligation.rule, obligation.subject, index, number), obligation
 
 
 def _refuse_existing(spark: SparkSession, out: str) -> None:

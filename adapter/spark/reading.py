@@ -3,8 +3,8 @@
 its position in the input so that the driver can put counts and issues back in the single
 process's order.
 
-A position is `(file index, line, ordinal)`: the line is the NDJSON line number (0 for a
-file read whole), the ordinal counts the resources of that line or file (a Bundle has many).
+A position is one int made of the file's index, the NDJSON line number (or the start of a
+piece; 0 for a file read whole) and the resource's ordinal in that line, piece or file.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ from adapter.judging import Tally
 from adapter.model import Counts, Issue, Location
 from adapter.policy import Policy
 
-Position = tuple[int, int, int]
+Position = int  # the partition API's `seq`: increasing in the single process's order
+
+
+def position(file: int, line: int, ordinal: int) -> Position:
+    """A file's place in the input, then the line (or piece start) in it, then the
+    resource's place in that line or piece: one int that sorts in input order."""
+    return file << 96 | line << 40 | ordinal
 
 
 @dataclass(slots=True)
@@ -46,7 +52,7 @@ def line_items(
     for number, line in enumerate(lines, start=first):
         if line.strip():
             for ordinal, item in enumerate(read_ndjson_line(line, number, label, limits)):
-                yield (index, number, ordinal), item
+                yield position(index, number, ordinal), item
 
 
 def document_items(
@@ -64,7 +70,7 @@ def opened_items(
         raw = path.open("rb")
     except OSError:
         for ordinal, item in enumerate(read_file(path, limits, label)):  # it says why
-            yield (index, 0, ordinal), item
+            yield position(index, 0, ordinal), item
         return
     with raw:
         yield from _decompressed(raw, index, label, codec, limits)
@@ -83,12 +89,12 @@ def _decompressed(
     ordinal = 0
     try:
         for item in read_stream(handle, label, limits):
-            yield (index, 0, ordinal), item
+            yield position(index, 0, ordinal), item
             ordinal += 1
     except (OSError, EOFError, zlib.error) as exc:
         where = Location(file=label)
         message = f"{label}: is not a whole {codec} file ({exc}); only what came before was read"
-        yield (index, 0, ordinal), Unreadable(Issue("fatal", "structure", where, message))
+        yield position(index, 0, ordinal), Unreadable(Issue("fatal", "structure", where, message))
 
 
 def translate_items(

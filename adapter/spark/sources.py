@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from adapter.ingest import Item, Limits
 from adapter.ingest.sources import read_file, read_ndjson_range, streams_as_ndjson
 from adapter.spark.inputs import Input, literal
-from adapter.spark.reading import Position, document_items, line_items, opened_items
+from adapter.spark.reading import (
+    Position,
+    document_items,
+    line_items,
+    opened_items,
+    position,
+)
 
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
@@ -123,7 +129,7 @@ def piece_items(piece: Piece, limits: Limits) -> Entries:
 
 def _numbered(items: Iterable[Item], index: int, start: int) -> Entries:
     for ordinal, item in enumerate(items):
-        yield (index, start, ordinal), item
+        yield position(index, start, ordinal), item
 
 
 # -- Hadoop URIs -------------------------------------------------------------------------------

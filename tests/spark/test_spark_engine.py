@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
-from cases import CASES, inputs, meta
-from cases import as_of as case_as_of
-from cases import policy as case_policy
+from cases import CASES, inputs
 
 from adapter.cli import main
 from adapter.engine import check
@@ -26,7 +24,6 @@ from adapter.instants import parse_instant
 from adapter.model import Result
 from adapter.policy import load_policy
 from adapter.spark.job import check_spark
-from adapter.spark.output import write_spark
 from adapter.spark.session import spark_session
 
 pytest.importorskip(
@@ -37,7 +34,8 @@ pytest.importorskip(
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = pytest.mark.slow
+# slow; and under pytest-xdist (--dist loadgroup) in one worker, so one JVM serves them all
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = parse_instant("2024-03-20T12:00:00Z")
 SYNTH_AS_OF = "2026-03-29T01:30:00Z"
@@ -62,19 +60,13 @@ def same(one: Result, two: Result) -> None:
 
 
 def test_every_golden_fixture_gives_the_single_process_answer(spark: SparkSession) -> None:
-    """All golden inputs judged together (their ids collide across cases, which the engine
-    must settle as one process does), and each case with a policy on its own."""
-    plain = [path for case in CASES if not meta(case).get("policy") for path in inputs(case)]
-    assert len(plain) > 150
+    """Every golden input judged in one run: their ids collide across cases, which the
+    partitions must settle as one process does (duplicate keys, versions, shared context)."""
+    every = [path for case in CASES for path in inputs(case)]
     policy = load_policy()
-    one = check(plain, as_of=AS_OF, policy=policy)
-    same(one, check_spark(spark, plain, as_of=AS_OF, policy=policy))
-    assert len(one.obligations) >= 50 and one.issues
-    for case in (c for c in CASES if meta(c).get("policy")):
-        local = case_policy(case)
-        assert local is not None
-        one = check(inputs(case), as_of=case_as_of(case), policy=local)
-        same(one, check_spark(spark, inputs(case), as_of=case_as_of(case), policy=local))
+    one = check(every, as_of=AS_OF, policy=policy)
+    same(one, check_spark(spark, every, as_of=AS_OF, policy=policy))
+    assert len(one.obligations) >= 50 and one.issues and one.counts.rejected
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +77,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(
         out,
         patients=150,
-        months=12,
+        months=6,
         seed=11,
         progress=False,
         as_of=parse_instant(SYNTH_AS_OF),
@@ -108,60 +100,72 @@ def test_synthetic_data_gives_the_single_process_answer_and_the_truth(
     assert when is not None
     policy = load_policy()
     one = check([synth], as_of=when, policy=policy)
-    for partitions in (1, 5):
-        two = check_spark(spark, [synth], as_of=when, policy=policy, partitions=partitions)
-        same(one, two)
+    two = check_spark(spark, [synth], as_of=when, policy=policy, partitions=3)
+    same(one, two)
     assert {(o.rule, o.subject, o.status) for o in two.obligations} == truth(synth)
     assert two.counts.accepted > 1000
 
 
-@pytest.mark.parametrize("by", ["python", "hadoop"])
-def test_ndjson_in_pieces_gzipped_or_not_ndjson_keeps_lines_counts_and_issues(
-    spark: SparkSession, synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by: str
+def test_pieces_splits_gzip_and_not_ndjson_keep_lines_counts_and_issues(
+    spark: SparkSession, synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Local files (read by Python) and file: URIs (read by Hadoop): a file in several
-    pieces keeps its true line numbers (a bad line is named by its own); a gzipped one is
-    read; a `.ndjson` holding one pretty JSON document is read whole, as `referee check`
-    reads it; a path that does not exist is reported in its place."""
+    pieces or splits keeps its true line numbers (a bad line is named by its own); gzipped
+    files are read; a `.ndjson` holding one pretty JSON document is read whole, as
+    `referee check` reads it; a path that does not exist is reported in its place."""
     import adapter.spark.sources
 
-    lines = (synth / "Encounter.ndjson").read_bytes().splitlines(keepends=True)
-    bad = len(lines) * 3 // 4
-    lines[bad] = b'{"resourceType": "Encounter", "id": 7}\n'
-    lines.insert(len(lines) // 2, b"\n")  # a blank line before it: line numbers count it
-    big = tmp_path / "in" / "a-Encounter.ndjson"
-    big.parent.mkdir()
-    big.write_bytes(b"".join(lines))
-    zipped = tmp_path / "in" / "b-Patient.ndjson.gz"
-    zipped.write_bytes(gzip.compress((synth / "Patient.ndjson").read_bytes()))
-    pretty = tmp_path / "in" / "c-Organization.ndjson"
+    local, remote, plain = tmp_path / "local", tmp_path / "remote", tmp_path / "plain"
+    for folder in (local, remote, plain):
+        folder.mkdir()
+    big = _with_a_bad_line(synth / "Encounter.ndjson", local / "a-Encounter.ndjson")
+    split = _with_a_bad_line(synth / "Composition.ndjson", remote / "d-Composition.ndjson")
+    for name, folder in (("Patient", local), ("MedicationRequest", remote)):
+        data = (synth / f"{name}.ndjson").read_bytes()
+        (folder / f"{name}.ndjson.gz").write_bytes(gzip.compress(data))
+        (plain / f"{name}.ndjson").write_bytes(data)
+    pretty = remote / "c-Organization.ndjson"
     first = orjson.loads((synth / "Organization.ndjson").read_bytes().splitlines()[0])
     pretty.write_text(json.dumps(first, indent=2))
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    (plain / "b-Patient.ndjson").write_bytes(gzip.decompress(zipped.read_bytes()))
     gone = str(tmp_path / "gone.ndjson")
-    folder = str(tmp_path / "in") if by == "python" else (tmp_path / "in").as_uri()
-    paths = [folder, gone, str(synth / "Composition.ndjson")]
-    piece = big.stat().st_size // 5
-    monkeypatch.setattr(adapter.spark.sources, "PIECE_BYTES", piece)
+
+    monkeypatch.setattr(adapter.spark.sources, "PIECE_BYTES", big.stat().st_size // 5)
     conf = spark.sparkContext._jsc.hadoopConfiguration()
-    conf.set("mapreduce.input.fileinputformat.split.maxsize", str(piece))
+    conf.set("mapreduce.input.fileinputformat.split.maxsize", str(split.stat().st_size // 4))
     try:
+        paths = [str(local), remote.as_uri(), gone]
         two = check_spark(spark, paths, as_of=AS_OF, policy=load_policy(), partitions=3)
     finally:
         conf.unset("mapreduce.input.fileinputformat.split.maxsize")
-    # what `referee check` reads: the same files, the gzipped one uncompressed
-    local = [str(big), str(plain / "b-Patient.ndjson"), str(pretty), *paths[1:]]
-    one = check(local, as_of=AS_OF, policy=load_policy())
-    named = {str(p): str(p) if by == "python" else f"file:{p}" for p in (big, zipped, pretty)}
-    relabel = {**named, str(plain / "b-Patient.ndjson"): named[str(zipped)]}
-    rejected = [i for i in one.issues if i.location.file == str(big)]
-    assert {i.location.line for i in rejected if i.severity == "error"} == {bad + 2}
+
+    # what `referee check` reads: the same files in the same order, the gzipped ones plain
+    inputs = [plain / "Patient.ndjson", big, plain / "MedicationRequest.ndjson", pretty, split]
+    one = check([*map(str, inputs), gone], as_of=AS_OF, policy=load_policy())
+    relabel = {
+        str(plain / "Patient.ndjson"): str(local / "Patient.ndjson.gz"),
+        **{str(p): f"file:{p}" for p in (pretty, split)},
+        str(plain / "MedicationRequest.ndjson"): f"file:{remote}/MedicationRequest.ndjson.gz",
+    }
+    errors = {(i.location.file, i.location.line) for i in one.issues if i.severity == "error"}
+    assert errors == {(str(big), _BAD_LINE[big]), (str(split), _BAD_LINE[split])}
     assert _relabelled(one.to_json(), relabel) == two.to_json()
     assert [relabel.get(k, k) for k in one.files] == list(two.files)
     assert two.unreadable_files == one.unreadable_files == 1
-    assert one.counts.rejected == 1
+
+
+_BAD_LINE: dict[Path, int] = {}
+
+
+def _with_a_bad_line(source: Path, target: Path) -> Path:
+    """A copy with one rejected line three quarters in and a blank line before it (line
+    numbers count blank lines)."""
+    lines = source.read_bytes().splitlines(keepends=True)
+    bad = len(lines) * 3 // 4
+    lines[bad] = b'{"resourceType": "Encounter", "id": 7}\n'
+    lines.insert(len(lines) // 2, b"\n")
+    target.write_bytes(b"".join(lines))
+    _BAD_LINE[target] = bad + 2
+    return target
 
 
 def _relabelled(found: Any, relabel: dict[str, str]) -> Any:
@@ -172,27 +176,38 @@ def _relabelled(found: Any, relabel: dict[str, str]) -> Any:
     return json.loads(text)
 
 
-def test_referee_spark_writes_the_obligations_as_ndjson_and_parquet(
-    spark: SparkSession, synth: Path, tmp_path: Path
+def test_the_command_line_runs_the_spark_engine_and_writes_ndjson_and_parquet(
+    spark: SparkSession, synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    when = parse_instant(SYNTH_AS_OF)
-    assert when is not None
-    one = check([synth], as_of=when, policy=load_policy())
-    expected = [o.to_json() for o in one.obligations]
-    written = write_spark(
-        spark, [synth], str(tmp_path / "ndjson"), out_format="ndjson", as_of=when,
-        policy=load_policy(),
-    )  # fmt: skip
-    parts = sorted((tmp_path / "ndjson").glob("part-*"))
-    assert [orjson.loads(line) for p in parts for line in p.read_bytes().splitlines()] == expected
-    head = {k: v for k, v in one.to_json().items() if k != "obligations"}
-    assert {k: v for k, v in written.to_json().items() if k != "obligations_out"} == head
-    write_spark(
-        spark, [synth], str(tmp_path / "parquet"), out_format="parquet", as_of=when,
-        policy=load_policy(),
-    )  # fmt: skip
-    rows = spark.read.parquet(str(tmp_path / "parquet")).collect()
-    assert [_from_parquet(row.asDict()) for row in rows] == expected
+    """`referee check --engine spark` prints what `referee check` prints; `referee spark`
+    writes the same obligations (NDJSON in order, Parquet), prints the same summary, and
+    refuses to overwrite its output."""
+    args = ["check", str(synth), "--as-of", SYNTH_AS_OF, "--format", "json"]
+    assert main(args) == 1
+    local = capsys.readouterr().out
+    assert main([*args, "--engine", "spark", "--jobs", "2"]) == 1
+    assert capsys.readouterr().out == local
+    expected = json.loads(local)
+
+    ndjson = tmp_path / "ndjson"
+    assert main(["spark", str(synth), "--as-of", SYNTH_AS_OF, "--out", str(ndjson)]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary.pop("obligations_out") == {"path": str(ndjson), "format": "ndjson"}
+    assert summary == {k: v for k, v in expected.items() if k != "obligations"}
+    parts = sorted(ndjson.glob("part-*"))
+    found = [orjson.loads(line) for p in parts for line in p.read_bytes().splitlines()]
+    assert found == expected["obligations"]
+
+    parquet = tmp_path / "parquet"
+    spark_args = ["spark", str(synth), "--as-of", SYNTH_AS_OF, "--out-format", "parquet"]
+    assert main([*spark_args, "--out", str(parquet)]) == 1
+    capsys.readouterr()
+    rows = [_from_parquet(row.asDict()) for row in spark.read.parquet(str(parquet)).collect()]
+    # a Parquet dataset is read back in no particular order
+    assert sorted(rows, key=json.dumps) == sorted(expected["obligations"], key=json.dumps)
+
+    assert main(["spark", str(synth), "--out", str(ndjson)]) == 2
+    assert "already exists" in capsys.readouterr().err
 
 
 def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
@@ -202,21 +217,3 @@ def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
         value: datetime | None = row[name]
         row[name] = format_instant(value.astimezone() if value else None)
     return row
-
-
-def test_the_command_line_runs_the_spark_engine(
-    spark: SparkSession, synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """`referee check --engine spark` prints what `referee check` prints; `referee spark`
-    prints the summary and refuses to overwrite its output."""
-    args = ["check", str(synth), "--as-of", SYNTH_AS_OF, "--format", "json"]
-    assert main(args) == 1
-    local = capsys.readouterr().out
-    assert main([*args, "--engine", "spark", "--jobs", "2"]) == 1
-    assert capsys.readouterr().out == local
-    out = str(tmp_path / "out")
-    assert main(["spark", str(synth), "--as-of", SYNTH_AS_OF, "--out", out]) == 1
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["summary"] == json.loads(local)["summary"]
-    assert main(["spark", str(synth), "--out", out]) == 2
-    assert "already exists" in capsys.readouterr().err
