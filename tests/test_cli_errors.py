@@ -222,7 +222,7 @@ def test_an_output_that_is_a_folder_is_refused(
         ),
         (
             ["chek", "x"],
-            "referee: argument COMMAND: invalid choice: 'chek' (choose from 'check', 'rules', "
+            "referee: argument COMMAND: invalid choice: 'chek' (choose from 'check', 'spark', 'rules', "
             "'synth', 'serve', 'keys', 'report', 'completion'); see 'referee --help'",
         ),
     ],

@@ -12,7 +12,13 @@ from typing import Any
 import orjson
 
 from adapter.commands import outcome
-from adapter.commands.options import add_allow_empty, add_as_of, positive_int, say_as_of
+from adapter.commands.options import (
+    add_allow_empty,
+    add_as_of,
+    check_inputs,
+    positive_int,
+    say_as_of,
+)
 from adapter.errors import UsageError
 
 EXIT_BAD_INPUT = 2
@@ -87,11 +93,13 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from adapter.commands.check import exit_code
     from adapter.policy import load_policy
+    from adapter.spark.inputs import is_uri
     from adapter.spark.output import write_spark
     from adapter.spark.session import spark_run
 
     if "-" in args.paths:
         raise UsageError("referee spark reads files, folders or URIs, not standard input (-)")
+    missing = check_inputs([p for p in args.paths if not is_uri(p)])
     policy = load_policy(args.policy)
     say_as_of(args.as_of_text, args.as_of)
     with spark_run(args.master) as spark:
@@ -105,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             validate=args.validate,
             partitions=args.partitions,
         )
-    outcome.fatal_files(written)
+    outcome.fatal_files(written, said=missing)
     outcome.warn_rejected(written, always=args.strict)
     empty = None if args.allow_empty else outcome.nothing_accepted(written, args.paths)
     code = EXIT_BAD_INPUT if empty else exit_code(written, strict=args.strict)
