@@ -74,8 +74,11 @@ class ClinicLetter(Params):
             steps = [(term.start, float(value)) for term, value in national]
             if not steps or steps[-1][1] != self.max_days:  # a local value for every edition
                 word = f"{_number(self.max_days)} days (local policy, every edition)"
-                return {"max_days": _number(self.max_days), "since": "the local policy",
-                        "schedule": word}
+                return {
+                    "max_days": _number(self.max_days),
+                    "since": "the local policy",
+                    "schedule": word,
+                }
         parts = [f"{_number(steps[0][1])} days"]
         if len(steps) > 1:
             parts[0] += f" before {_month(steps[1][0])}"
@@ -116,8 +119,10 @@ class RejectionReasoned(Params):
             when = f"from the {first_true.edition} edition ({_month(first_true.start)})"
         else:
             when = "in every edition (local policy)"
-        return {"payment_limit_invalid": str(self.payment_limit_invalid).lower(),
-                "payment_limit": when}
+        return {
+            "payment_limit_invalid": str(self.payment_limit_invalid).lower(),
+            "payment_limit": when,
+        }
 
 
 def _number(value: object) -> str:

@@ -16,7 +16,6 @@ from cases import CASES, FIXTURES, case_id, inputs, policy
 
 from adapter.engine import check
 from adapter.instants import parse_instant
-from adapter.policy import load_policy
 from adapter.rules import RULES
 
 

@@ -43,13 +43,11 @@ def upgrade() -> None:
         if index + 1 < len(terms):
             end = datetime.combine(terms[index + 1].start, time(), LONDON)
             after = sa.and_(after, table.c.event_at < end.astimezone(UTC).replace(tzinfo=None))
-        op.execute(
-            table.delete().where(after, table.c.rule.not_in(sorted(term.rules)))
-        )
+        op.execute(table.delete().where(after, table.c.rule.not_in(sorted(term.rules))))
         op.execute(table.update().where(after).values(edition=term.edition))
-    latest = terms[-1]
-    op.execute(table.delete().where(table.c.event_at.is_(None), table.c.rule.not_in(sorted(latest.rules))))
-    op.execute(table.update().where(table.c.event_at.is_(None)).values(edition=latest.edition))
+    latest, undated = terms[-1], table.c.event_at.is_(None)
+    op.execute(table.delete().where(undated, table.c.rule.not_in(sorted(latest.rules))))
+    op.execute(table.update().where(undated).values(edition=latest.edition))
 
 
 def downgrade() -> None:
