@@ -5,8 +5,8 @@ Rows stored before this revision are given the edition in force at their event (
 national table, mappings/editions.toml, as judging does; an undated one the latest), and a
 row whose rule does not exist in that edition is removed, as judging now makes none.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 from adapter.editions import editions
 from adapter.instants import LONDON
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
