@@ -12,7 +12,7 @@ Dating and the previous period are explained in `adapter.board.periods`.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -129,6 +129,8 @@ class Board:
     practice_gaps: list[QualityLine]
     inputs: Counts | None = None
     issues: dict[str, int] = field(default_factory=dict)
+    # The NHS Standard Contract editions that judged this period's obligations, with counts.
+    editions: dict[str, int] = field(default_factory=dict)
 
     def info(self, rule: str) -> RuleInfo:
         """The rule as worded under this board's policy (its title shows the policy's values)."""
@@ -162,6 +164,7 @@ class Board:
             "practice_gaps": [q.to_json() for q in self.practice_gaps],
             "worst": {rule: [e.to_json() for e in found] for rule, found in self.worst.items()},
             "method": [m.to_json() for m in self.method],
+            "editions": self.editions,
         }
 
 
@@ -236,6 +239,7 @@ def build_board(
         practice_gaps=quality_lines(practice_now, "breached"),
         inputs=inputs,
         issues=_issue_counts(issues),
+        editions=_editions(current),
     )
 
 
@@ -372,11 +376,20 @@ def _issue_counts(issues: Iterable[Issue]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _editions(obligations: Iterable[Obligation]) -> dict[str, int]:
+    """This period's obligations by the contract edition that judged them, oldest first."""
+    counts = Counter(o.edition or "not named" for o in obligations)
+    return dict(sorted(counts.items()))
+
+
 def _policy_summary(policy: Any) -> dict[str, Any]:
     if policy is None:
         return {"name": "national defaults"}
-    return {
+    summary = {
         "name": str(getattr(policy, "name", "national defaults")),
         "file": getattr(policy, "source", None),
         "other_overrides": other_overrides(policy),
     }
+    if getattr(policy, "edition", None):
+        summary["edition"] = policy.edition
+    return summary

@@ -98,6 +98,7 @@ def method_section(board: Board) -> str:
         + (f" from {esc(board.policy.get('file'))}" if board.policy.get("file") else "")
         + ".",
     ]
+    paragraphs.append(_editions_note(board))
     others = board.policy.get("other_overrides") or {}
     if others:
         paragraphs.append(
@@ -110,7 +111,9 @@ def method_section(board: Board) -> str:
             f"{m.info.title} ({m.info.rule})",
             f"{m.info.side}; {area_label(m.info.area)}; {m.info.clause}",
             m.info.definition,
-            _pairs(m.params) + (f"; local: {_pairs(m.overrides)}" if m.overrides else ""),
+            _pairs(m.params)
+            + (f"; local: {_pairs(m.overrides)}" if m.overrides else "")
+            + (f"; contract editions: {m.editions}" if m.editions else ""),
         ]
         for m in board.method
     ]
@@ -127,8 +130,25 @@ def method_section(board: Board) -> str:
     )
 
 
+def _editions_note(board: Board) -> str:
+    """Which NHS Standard Contract editions judged this period's obligations."""
+    forced = board.policy.get("edition")
+    how = (
+        f"every obligation was judged under the {esc(forced)} edition (forced for this run)"
+        if forced
+        else "each obligation is judged under the edition in force on the date of its event "
+        "(mappings/editions.toml); a rule that an edition does not contain makes no obligation"
+    )
+    counted = ", ".join(f"{esc(name)} ({n:,})" for name, n in board.editions.items())
+    return (
+        f"<strong>Contract editions.</strong> The NHS Standard Contract changes each April: "
+        f"{how}. This period: {counted or 'no obligations'}."
+    )
+
+
 def _pairs(values: dict[str, Any]) -> str:
-    return "; ".join(f"{k} = {_value(v)}" for k, v in values.items())
+    """`k = v; …`, leaving out a list parameter that is not set (an empty local schedule)."""
+    return "; ".join(f"{k} = {_value(v)}" for k, v in values.items() if v != [])
 
 
 def _value(value: Any) -> str:
