@@ -13,11 +13,12 @@ Dating and the previous period are explained in `adapter.board.periods`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from adapter.board.advice import AdvicePanel, advice_panel
 from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, RuleInfo, area_label, info
 from adapter.board.examples import Example, worst_examples
 from adapter.board.method import RuleMethod, other_overrides, rule_methods
@@ -131,6 +132,7 @@ class Board:
     issues: dict[str, int] = field(default_factory=dict)
     # The NHS Standard Contract editions that judged this period's obligations, with counts.
     editions: dict[str, int] = field(default_factory=dict)
+    advice: AdvicePanel = field(default_factory=lambda: AdvicePanel([], [], False))
 
     def info(self, rule: str) -> RuleInfo:
         """The rule as worded under this board's policy (its title shows the policy's values)."""
@@ -165,6 +167,7 @@ class Board:
             "worst": {rule: [e.to_json() for e in found] for rule, found in self.worst.items()},
             "method": [m.to_json() for m in self.method],
             "editions": self.editions,
+            "advice_and_guidance": self.advice.to_json(),
         }
 
 
@@ -184,9 +187,11 @@ def build_board(
     *,
     inputs: Counts | None = None,
     issues: Iterable[Issue] = (),
+    reported: Mapping[str, Any] | None = None,
 ) -> Board:
     """Every table of the board pack, from the obligations of one evaluation (dated by due,
-    else fulfilment, else the `event_at` of their subject's event)."""
+    else fulfilment, else the `event_at` of their subject's event). `reported` is the run's
+    reported-beside counts (`Result.reported`), when it has them."""
     options = options or Options()
     dating = Dating()
     previous = period.previous()
@@ -240,6 +245,7 @@ def build_board(
         inputs=inputs,
         issues=_issue_counts(issues),
         editions=_editions(current),
+        advice=advice_panel(current, reported or {}),
     )
 
 
