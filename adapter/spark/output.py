@@ -119,43 +119,30 @@ def _refuse_existing(spark: SparkSession, out: str) -> None:
         raise UsageError(f"--out {out}: already exists; remove it or name a new folder")
 
 
+INSTANTS = ("due", "fulfilled_at")  # timestamps in Parquet; the rest as the JSON has them
+_SHAPE = Obligation("", "met", "", None, None, None, None, None, (), "", None, "").to_json()
+
+
 def _row(obligation: Obligation) -> tuple[Any, ...]:
-    return (
-        obligation.rule,
-        obligation.status,
-        obligation.subject,
-        obligation.patient,
-        obligation.owner,
-        obligation.owed_to,
-        obligation.due,
-        obligation.fulfilled_at,
-        list(obligation.evidence),
-        obligation.detail,
-        obligation.domain4,
-        obligation.clause,
-    )
+    """The obligation's published JSON members, in order, instants as datetimes."""
+    found = obligation.to_json()
+    found["due"], found["fulfilled_at"] = obligation.due, obligation.fulfilled_at
+    return tuple(found.values())
 
 
 def _schema() -> StructType:
-    """rules.md §7's obligation members, in its order; instants as timestamps (UTC)."""
+    """The members of an obligation's published JSON (rules.md §7 and the project's
+    extensions), in order: instants as timestamps (UTC), evidence as an array, the rest
+    text (null where the JSON may be null)."""
     from pyspark.sql.types import ArrayType, StringType, StructField, StructType, TimestampType
 
-    def text(name: str, nullable: bool = True) -> StructField:
-        return StructField(name, StringType(), nullable)
-
-    return StructType(
-        [
-            text("rule", False),
-            text("status", False),
-            text("subject", False),
-            text("patient"),
-            text("owner"),
-            text("owed_to"),
-            StructField("due", TimestampType(), True),
-            StructField("fulfilled_at", TimestampType(), True),
-            StructField("evidence", ArrayType(StringType(), False), False),
-            text("detail", False),
-            text("domain4"),
-            text("clause", False),
-        ]
-    )
+    required = {"rule", "status", "subject", "detail", "clause"}
+    fields = []
+    for name in _SHAPE:
+        if name in INSTANTS:
+            fields.append(StructField(name, TimestampType(), True))
+        elif name == "evidence":
+            fields.append(StructField(name, ArrayType(StringType(), False), False))
+        else:
+            fields.append(StructField(name, StringType(), name not in required))
+    return StructType(fields)

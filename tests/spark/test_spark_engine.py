@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from cases import CASES, inputs
 from adapter.cli import main
 from adapter.engine import check
 from adapter.instants import parse_instant
-from adapter.model import Result
+from adapter.model import Result, format_instant
 from adapter.policy import load_policy
 from adapter.spark.job import check_spark
 from adapter.spark.session import spark_session
@@ -39,6 +39,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = parse_instant("2024-03-20T12:00:00Z")
 SYNTH_AS_OF = "2026-03-29T01:30:00Z"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +203,7 @@ def test_the_command_line_runs_the_spark_engine_and_writes_ndjson_and_parquet(
     spark_args = ["spark", str(synth), "--as-of", SYNTH_AS_OF, "--out-format", "parquet"]
     assert main([*spark_args, "--out", str(parquet)]) == 1
     capsys.readouterr()
-    rows = [_from_parquet(row.asDict()) for row in spark.read.parquet(str(parquet)).collect()]
+    rows = _parquet(spark, parquet)
     # a Parquet dataset is read back in no particular order
     assert sorted(rows, key=json.dumps) == sorted(expected["obligations"], key=json.dumps)
 
@@ -210,10 +211,19 @@ def test_the_command_line_runs_the_spark_engine_and_writes_ndjson_and_parquet(
     assert "already exists" in capsys.readouterr().err
 
 
-def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
-    from adapter.model import format_instant
+def _parquet(spark: SparkSession, folder: Path) -> list[dict[str, Any]]:
+    """The rows, instants as rules.md §7 writes them (read as microseconds since the epoch:
+    a timestamp collected to Python is in the local time zone)."""
+    from pyspark.sql import functions
 
+    table = spark.read.parquet(str(folder))
     for name in ("due", "fulfilled_at"):
-        value: datetime | None = row[name]
-        row[name] = format_instant(value.astimezone() if value else None)
-    return row
+        table = table.withColumn(name, functions.unix_micros(table[name]))
+    rows = [row.asDict() for row in table.collect()]
+    for row in rows:
+        for name in ("due", "fulfilled_at"):
+            micros: int | None = row[name]
+            row[name] = (
+                None if micros is None else format_instant(EPOCH + timedelta(microseconds=micros))
+            )
+    return rows
