@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Literal, TypeVar
+
+from msgspec.structs import replace
 
 from adapter.facts import (
     Attendance,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from adapter.collector import paused
 from adapter.facts import Fact
 from adapter.ingest import Item, Limits
 from adapter.ingest.sources import expand_paths, read_file, read_ndjson_range
@@ -51,7 +52,7 @@ def check_parallel(
     pieces = [piece for file in expand_paths(paths) for piece in plan(file)]
     world = World(policy)
     tally = Tally()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs) as pool, paused():
         done = pool.map(
             _read_piece,
             pieces,
@@ -110,8 +111,9 @@ def _read_piece(
         if piece.end is None
         else read_ndjson_range(piece.path, piece.start, piece.end, piece.first_line, limits)
     )
-    for item in items:
-        tally.take(item, facts.append, policy, full=full)
+    with paused():
+        for item in items:
+            tally.take(item, facts.append, policy, full=full)
     return facts, tally
 
 
