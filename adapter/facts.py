@@ -210,6 +210,16 @@ class ListFact(Struct, frozen=True, gc=False):
     entries: tuple[ListEntry, ...]
 
 
+class Outcome(Struct, frozen=True, gc=False):
+    """What the provider did with a referral, as the referral or encounter records it
+    (docs/contract.md §11.1): the e-RS ReferralState, or an R4 status reason extension."""
+
+    state: str | None  # e-RS ReferralState code (REJECTED, ...); None for an R4 status reason
+    reason: Concept | None
+    comments: bool  # e-RS: the provider's comments to the referrer
+    note_authors: tuple[Ref, ...] = ()  # R4: who wrote the notes that have text
+
+
 class Request(Struct, frozen=True, gc=False):
     """A ServiceRequest (a referral or a test request)."""
 
@@ -228,6 +238,8 @@ class Request(Struct, frozen=True, gc=False):
     authored: datetime | None
     patient: Ref | None
     encounter: Ref | None
+    outcome: Outcome | None = None  # a rejection or return recorded on the referral (§11.1)
+    updated: datetime | None = None  # meta.lastUpdated: when the outcome was recorded
 
 
 class TaskFact(Struct, frozen=True, gc=False):
