@@ -117,8 +117,8 @@ def check_jobs(
             Task(folder, _by_piece(p, where_piece, where_offset), context, policy.source, as_of)
             for p in grouping.partitions(count)
         ] or [Task(folder, (), context, policy.source, as_of)]
-        obligations, link_issues = merge(pool.map(_judge, tasks))
-    return assemble(tally, obligations, link_issues, policy, as_of)
+        obligations, link_issues, reported = merge(pool.map(_judge, tasks))
+    return assemble(tally, obligations, link_issues, policy, as_of, reported)
 
 
 def _group(
