@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter.engine import evaluate
-from adapter.facts import Other, Reply, Request
+from adapter.facts import Booking, DocumentFact, Other, Reply, Request
 from adapter.ingest import Received, unpack
 from adapter.model import Location, Result
 from adapter.policy import load_policy
@@ -232,3 +232,67 @@ def test_rejections_by_trust_and_reason_are_the_same_in_every_partitioning() -> 
         },
     }
     assert check(paths, as_of=AS_OF, partitions=4).reported == one
+
+
+# -- e-RS Appointment and DocumentReference (STU3) ------------------------------------------
+
+
+def test_an_ers_appointment_names_the_referral_it_was_booked_on() -> None:
+    booked = {
+        "resourceType": "Appointment",
+        "id": "70009",
+        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Appointment-1"]},
+        "status": "booked",
+        "start": "2024-05-20T09:00:00Z",
+        "incomingReferral": [{"reference": "ReferralRequest/000000070000/_history/10"}],
+        "reason": [{"text": "Chest pain"}],
+        "participant": [
+            {
+                "actor": {
+                    "identifier": {
+                        "system": "https://fhir.nhs.uk/Id/nhs-number",
+                        "value": "9990022224",
+                    }
+                },
+                "status": "accepted",
+            }
+        ],
+    }
+    found = fact(booked)
+    assert isinstance(found, Booking)
+    [referral] = found.based_on
+    assert referral.reference == "ReferralRequest/000000070000/_history/10"
+
+
+def test_an_stu3_document_reference_with_one_encounter_is_read() -> None:
+    document = {
+        "resourceType": "DocumentReference",
+        "id": "DocumentReference-70000",
+        "meta": {
+            "profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-DocumentReference-1"]
+        },
+        "status": "current",
+        "type": {
+            "coding": [
+                {
+                    "system": "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AttachmentType-1",
+                    "code": "REFERRER",
+                }
+            ]
+        },
+        "class": {"text": "Referral letter"},
+        "indexed": "2021-10-28T13:22:43.266Z",
+        "context": {"encounter": {"reference": "Encounter/e-1"}},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "image/png",
+                    "url": "Binary/3816ca48",
+                    "title": "upload.png",
+                }
+            }
+        ],
+    }
+    found = fact(document)
+    assert isinstance(found, DocumentFact)
+    assert [e.reference for e in found.encounters] == ["Encounter/e-1"]

@@ -122,7 +122,21 @@ def combined(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in parts:
         _add(out, part)
-    return out
+    return _sorted(out)
+
+
+def _sorted(table: dict[str, Any]) -> dict[str, Any]:
+    """Trusts and reasons in code order, whichever partition met them first."""
+    return {
+        key: (
+            {k: _sorted(v) if isinstance(v, dict) else v for k, v in sorted(value.items())}
+            if key in ("by_trust", "by_reason")
+            else _sorted(value)
+            if isinstance(value, dict)
+            else value
+        )
+        for key, value in table.items()
+    }
 
 
 def _add(into: dict[str, Any], part: dict[str, Any]) -> None:
