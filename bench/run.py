@@ -43,6 +43,7 @@ RESOURCES_PER_PATIENT = 12.3  # measured for --months 12 with the default rates
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 PYTHON = sys.executable
 REFEREE = str(Path(sys.executable).with_name("referee"))
+KEEP_DATA = False  # --keep-data: reuse data made by an earlier generator version
 
 
 def generator_version() -> str:
@@ -66,7 +67,10 @@ def dataset(label: str) -> tuple[Path, dict[str, Any]]:
     folder, stamp = DATA / label, DATA / f"{label}.json"
     if stamp.exists():
         saved = json.loads(stamp.read_text())
-        if saved.get("params") == params and folder.is_dir():
+        same = saved.get("params") == params or (
+            KEEP_DATA and {**saved.get("params", {}), "generator": params["generator"]} == params
+        )
+        if same and folder.is_dir():
             print(f"bench: reusing {folder} ({saved['resources']:,} resources)", file=sys.stderr)
             return folder, saved
     print(f"bench: generating {label} ({patients:,} patients)", file=sys.stderr)
@@ -319,7 +323,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the table and targets from bench/results.json and measure nothing",
     )
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="reuse data sets made by an earlier version of the generator (the version used "
+        "stays in bench/data/<size>.json and results.json)",
+    )
     args = parser.parse_args(argv)
+    global KEEP_DATA
+    KEEP_DATA = args.keep_data
     if args.table:
         saved = json.loads(RESULTS.read_text())["sizes"]
         print(table(saved))

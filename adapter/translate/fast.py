@@ -13,6 +13,9 @@ fact, that fact is the one the field readers build (tests/translate/test_fast_pa
 every golden fixture, synthetic data and hostile resources). The parts with their own
 arithmetic or parsing (narrative sections, dosage) are read by the same field readers, on
 the same resource, and any problem they record sends it to the slow path too.
+
+A change to what a translator reads must be made here too: tests/test_fast_path.py fails
+until both give the same fact.
 """
 
 from __future__ import annotations
@@ -137,6 +140,9 @@ class _Task(_Resource):
     owner: _Reference | None = None
     businessStatus: _Concept | None = None
     statusReason: _Concept | None = None
+    requester: _Reference | None = None
+    code: _Concept | None = None
+    description: str | None = None
 
 
 class _Observation(_Resource):
@@ -372,7 +378,14 @@ def _task(item: Received, at: _Reader, policy: Policy) -> TaskFact:
         business_status=_concept(r.businessStatus),
         status_reason=_concept(r.statusReason),
         has_note=any(str(n.get("text") or "").strip() for n in notes),
+        requester=at.ref(r.requester),
+        asks=_asks(_concept(r.code), r.description),
     )
+
+
+def _asks(code: Concept | None, description: str | None) -> str:
+    """As `context._asks`: Task.code words and description, lower-cased."""
+    return f"{code.words() if code else ''} {(description or '').lower()}".strip()
 
 
 def _observation(item: Received, at: _Reader, policy: Policy) -> ObservationFact:
