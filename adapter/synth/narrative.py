@@ -177,6 +177,7 @@ def section(code: str, sentences: list[str], items: list[str] | None = None) -> 
 def pick(rng: random.Random, pool: tuple[str, ...], n: int) -> list[str]:
     return rng.sample(pool, min(n, len(pool)))
 
+
 # Where a letter sends the patient with queries and results (contract §11.3): no digits,
 # so the point-of-contact truth is unchanged; no test verb, so no test is asked of the GP.
 QUERY_TO_GP = (
