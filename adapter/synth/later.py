@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapter.editions import editions
-from adapter.rules import RULES
-from adapter.rules.working_days import is_working_day, working_days_due
 from adapter.synth import resources as fhir
 from adapter.synth.clock import london_date
 from adapter.synth.episode import Episode, deadline_status
@@ -38,6 +36,9 @@ def advice(ep: Episode) -> None:
     """A practice's A&G request to the trust and, mostly, the trust's answer (contract §11.2):
     answered inside the working days (sometimes at the last minute), late (sometimes by a
     minute), or not yet. One in three is sent the working day before a bank holiday."""
+    from adapter.rules import RULES  # the rule catalogue: imported when used, so that
+    from adapter.rules.working_days import working_days_due  # `synth --help` stays quick
+
     rng, sid = ep.rng, ep.id()
     sent = _before_a_holiday(ep, ep.at(0.0, 0.6))
     limit = int(RULES["advice-and-guidance-response"].defaults.wording()["max_working_days"])
@@ -167,6 +168,8 @@ def _late(ep: Episode) -> timedelta:
 def _before_a_holiday(ep: Episode, sent: datetime) -> datetime:
     """One in three requests moved to the last working day before a bank holiday within
     three weeks (same time of day), when that is still inside the episode."""
+    from adapter.rules.working_days import is_working_day
+
     if not ep.chance(0.33):
         return sent
     day = london_date(sent)
