@@ -99,8 +99,8 @@ def run(
             tally.take(item, partitioner.add, policy, full=validate == "full")
             if progress is not None and tally.counts.received % PROGRESS_EVERY == 0:
                 progress(tally.counts.received)
-        obligations, link_issues = partitioner.judge(as_of)
-    return assemble(tally, obligations, link_issues, policy, as_of)
+        obligations, link_issues, reported = partitioner.judge(as_of)
+    return assemble(tally, obligations, link_issues, policy, as_of, reported)
 
 
 def judge_facts(

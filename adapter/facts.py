@@ -264,6 +264,8 @@ class TaskFact(Compact):
     business_status: Concept | None = None  # a rejected or returned referral (§11.1)
     status_reason: Concept | None = None
     has_note: bool = False  # advice for the referrer, when the Task rejects a referral
+    requester: Ref | None = None  # who asks (a trust giving the practice work, §11.3)
+    asks: str = ""  # Task.code words and description, lower-cased (§11.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,13 +333,17 @@ class OutcomeFact(Compact):
 @dataclass(frozen=True, slots=True)
 class Reply(Compact):
     """A Communication: a message in an Advice & Guidance conversation (docs/contract.md
-    §11.2), read as who sent it, when, and which request it is part of."""
+    §11.2), read as who sent it, when, and which request it is part of; and a trust's message
+    to the practice, read for what it asks of the GP (§11.3)."""
 
     head: Head
     status: str
     based_on: tuple[Ref, ...]
     sender: Ref | None
     sent: datetime | None
+    recipients: tuple[Ref, ...] = ()
+    patient: Ref | None = None
+    sentences: tuple[str, ...] = ()  # its text payloads, sentence by sentence (§11.3)
 
 
 @dataclass(frozen=True, slots=True)
