@@ -67,10 +67,10 @@ def check_spark(
     """`referee check` on Spark: the same Result, obligations collected to the driver."""
     run = judge_on_spark(spark, paths, policy, as_of, validate, limits or Limits(), partitions)
     try:
-        obligations, link_issues = merge(run.judged.collect())
+        obligations, link_issues, reported = merge(run.judged.collect())
     finally:
         run.release()
-    return assemble(run.tally, obligations, link_issues, policy, as_of)
+    return assemble(run.tally, obligations, link_issues, policy, as_of, reported)
 
 
 def judge_on_spark(

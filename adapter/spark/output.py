@@ -73,7 +73,7 @@ def write_spark(
     run = judge_on_spark(spark, paths, policy, as_of, validate, limits or Limits(), partitions)
     judged = run.judged.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        _, links = merge(judged.map(_issues_only).collect())
+        _, links, reported = merge(judged.map(_without_obligations).collect())
         made = judged.mapPartitionsWithIndex(_keyed)
         statuses = made.map(lambda pair: pair[1].status).countByValue()
         ordered = made.sortByKey().values()
@@ -92,14 +92,15 @@ def write_spark(
         files=run.tally.files,
         unreadable_files=run.tally.unreadable,
         policy=policy.describe(),
+        reported=reported,
         statuses={str(status): count for status, count in statuses.items()},
         out=out,
         format=out_format,
     )
 
 
-def _issues_only(judged: Judged) -> Judged:
-    return Judged([], judged.issues)
+def _without_obligations(judged: Judged) -> Judged:
+    return Judged([], judged.issues, judged.reported)
 
 
 def _keyed(
