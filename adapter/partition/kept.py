@@ -3,18 +3,18 @@
 has no name, so it is gone when closed, collected, or the process ends, on every path) and
 read back one at a time by the report writers, which only iterate them.
 
-Each obligation is a MessagePack array of its fields (msgspec, typed on the way back).
+Each obligation is a MessagePack array of its fields, in `Obligation`'s order (msgspec).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import os
 import tempfile
 import weakref
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import IO, overload
 
 import msgspec
@@ -22,40 +22,26 @@ import msgspec
 from adapter.deadline import Clock
 from adapter.model import Obligation
 
-_Row = tuple[
-    str,
-    str,
-    str,
-    str | None,
-    str | None,
-    str | None,
-    datetime | None,
-    datetime | None,
-    tuple[str, ...],
-    str,
-    str | None,
-    str,
-    datetime | None,
-    tuple[str, str, str] | None,
-]
 _ENCODER = msgspec.msgpack.Encoder()
-_DECODER = msgspec.msgpack.Decoder(_Row)
+_FIELDS = tuple(f.name for f in dataclasses.fields(Obligation))
+_CLOCK = _FIELDS.index("clock")
+_EVIDENCE = _FIELDS.index("evidence")
 
 
-def _encode(o: Obligation) -> bytes:
-    clock = None if o.clock is None else (o.clock.pending, o.clock.overdue, o.clock.span)
-    row = (o.rule, o.status, o.subject, o.patient, o.owner, o.owed_to, o.due, o.fulfilled_at,
-           o.evidence, o.detail, o.domain4, o.clause, o.event_at, clock)  # fmt: skip
+def _encode(obligation: Obligation) -> bytes:
+    row = [getattr(obligation, name) for name in _FIELDS]
+    clock = obligation.clock
+    row[_CLOCK] = None if clock is None else dataclasses.astuple(clock)
     return _ENCODER.encode(row)
 
 
 def _decode(data: bytes) -> Obligation:
-    row = _DECODER.decode(data)
-    clock = row[13]
-    return Obligation(
-        *row[:13],  # type: ignore[arg-type]  # the row's types are Obligation's, in order
-        None if clock is None else Clock(*clock),  # type: ignore[arg-type]  # a Span
-    )
+    """Datetimes come back as UTC instants (MessagePack timestamps); lists as tuples."""
+    row = msgspec.msgpack.decode(data)
+    clock = row[_CLOCK]
+    row[_CLOCK] = None if clock is None else Clock(*clock)
+    row[_EVIDENCE] = tuple(row[_EVIDENCE])
+    return Obligation(*row)
 
 
 class KeptObligations(Sequence[Obligation]):
