@@ -9,16 +9,15 @@ holds one partition's facts at a time; their obligations are then kept on disk t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from types import TracebackType
 
 from adapter.facts import Fact
-from adapter.model import Issue, Obligation
 from adapter.partition.group import Grouping
-from adapter.partition.judge import Judged, Placed, judge_partition, merge
+from adapter.partition.judge import Judged, Merged, Placed, judge_partition, merge
 from adapter.partition.kept import KeptObligations, merge_kept
 from adapter.partition.route import is_shared, route
 from adapter.partition.spill import Spill
@@ -94,9 +93,10 @@ class Partitioner:
             self._spill.append(seq, fact)
         self._held = []
 
-    def judge(self, as_of: datetime) -> tuple[Sequence[Obligation], list[Issue]]:
-        """Every partition judged; obligations sorted and linking issues in input order.
-        Once the facts are spilled, so are the obligations (`KeptObligations`)."""
+    def judge(self, as_of: datetime) -> Merged:
+        """Every partition judged; obligations sorted, linking issues in input order, and the
+        counts reported beside the rules. Once the facts are spilled, so are the
+        obligations (`KeptObligations`)."""
         if self.grouping is None:
             return merge([self._judge(self._held, as_of)])
         count = self.partitions or -(-len(self.grouping) // PARTITION_FACTS)
@@ -112,12 +112,13 @@ class Partitioner:
                 runs.append(KeptObligations())
                 for obligation in judged.obligations:
                     runs[-1].append(obligation)
-                parts.append(Judged([], judged.issues))
+                parts.append(Judged([], judged.issues, judged.reported))
         except BaseException:
             for run in runs:
                 run.close()
             raise
-        return merge_kept(runs), merge(parts)[1]
+        _, issues, reported = merge(parts)
+        return merge_kept(runs), issues, reported
 
     def _judge(self, own: Iterable[Placed], as_of: datetime) -> Judged:
         return judge_partition(own, self.shared, policy=self.policy, as_of=as_of)
