@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from adapter.api import fhir_in, fhir_out, fhir_search, health, reads
+from adapter.api.access_log import access_log, configure
 from adapter.api.body import action
 from adapter.api.docs import add_docs
 from adapter.api.openapi import conformant
@@ -71,7 +71,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.include_router(router)
     add_docs(app)
     _handlers(app)
-    app.middleware("http")(_access_log)
+    app.middleware("http")(access_log)
     app.middleware("http")(_refuse_control_characters)
     app.openapi = conformant(app)  # type: ignore[method-assign]
     return app
@@ -80,21 +80,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app from REFEREE_* variables: for `uvicorn --factory adapter.api.app:app_from_env`
     and for the worker processes of `referee serve --workers N`."""
+    configure()
     return create_app(resolve())
-
-
-async def _access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """One log line per request with the route *template* and no query string, so no
-    patient identifier (an NHS number in ?patient=, an id in a URL) reaches the log."""
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    path = getattr(route, "path", "(no route)")
-    elapsed = (time.perf_counter() - started) * 1000
-    log.info("%s %s %d %.0f ms", request.method, path, response.status_code, elapsed)
-    return response
 
 
 async def _refuse_control_characters(

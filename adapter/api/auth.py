@@ -46,6 +46,7 @@ def requires(scope: str | None) -> Callable[[Request, Store], Awaitable[KeyInfo]
                 f"the key {key.name!r} has scope {key.scope!r}; this needs {scope!r} or 'admin'",
             )
         request.state.key_name = key.name
+        request.state.key_org = key.org
         return key
 
     return dependency

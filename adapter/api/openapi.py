@@ -114,7 +114,7 @@ _LINKS: tuple[tuple[str, str, str, str, str, str, dict[str, str], dict[str, str]
         "NextPage",
         "get",
         "/obligations",
-        {"cursor": "$response.body#/next"},
+        {"next": "$response.body#/next"},
         None,
     ),
     ("get", "/audit", "200", "NextPage", "get", "/audit", {"before": "$response.body#/next"}, None),

@@ -18,6 +18,7 @@ from adapter.api.deps import StoreDep
 from adapter.api.outcomes import READ_ERRORS, JsonResponse, problem
 from adapter.instants import parse_instant
 from adapter.model import STATUSES, format_instant
+from adapter.rules import RULES
 from adapter.store import GROUPS, Filters, KeyInfo, decode_cursor
 
 router = APIRouter(responses=READ_ERRORS, tags=["Obligations"])
@@ -49,6 +50,10 @@ def _filters(
     if status is not None and status not in STATUSES:
         raise problem(
             400, "value", f"status must be one of {', '.join(STATUSES)} (got {status!r})", "status"
+        )
+    if rule is not None and rule not in RULES:
+        raise problem(
+            400, "value", f"rule must be one of {', '.join(RULES)} (got {rule!r})", "rule"
         )
     if domain4 is not None and domain4 not in _DOMAINS:
         raise problem(
@@ -83,6 +88,24 @@ def _audited(filters: Filters) -> dict[str, Any]:
 
 
 Text = Annotated[str | None, Query(max_length=2048)]
+_OBLIGATION_PARAMETERS = frozenset(
+    {"rule", "status", "owner", "owed_to", "patient", "domain4", "from", "to", "as_of"}
+    | {"next", "cursor", "limit"}
+)
+
+
+def _known_only(request: Request, known: frozenset[str]) -> None:
+    """A parameter the route does not know is a 400, never silently ignored (a misspelt
+    paging or filter parameter would answer the wrong page as if it were right)."""
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise problem(
+            400,
+            "not-supported",
+            f"{request.url.path} has no parameter {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(known))}",
+            unknown[0],
+        )
 
 
 @router.get("/obligations", response_class=JsonResponse)
@@ -99,20 +122,27 @@ async def list_obligations(
     due_from: Annotated[str | None, Query(alias="from", max_length=64)] = None,
     due_to: Annotated[str | None, Query(alias="to", max_length=64)] = None,
     as_of: Annotated[str | None, Query(max_length=64)] = None,
+    following: Annotated[str | None, Query(alias="next", max_length=2048)] = None,
     cursor: Text = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JsonResponse:
-    """Obligations sorted by rule then subject, `limit` at a time; `next` is the cursor
-    of the following page (null on the last). `from`/`to` bound `due`."""
+    """Obligations sorted by rule then subject, `limit` at a time; the answer's `next`,
+    passed back as `next` (or `cursor`, its older name), reads the following page (null
+    on the last). `from`/`to` bound `due`. An unknown parameter is 400."""
+    _known_only(request, _OBLIGATION_PARAMETERS)
     filters = _filters(key, rule, status, owner, owed_to, patient, domain4, due_from, due_to)
     now = instant_query("as_of", as_of) or datetime.now(UTC)
+    if following is not None and cursor is not None and following != cursor:
+        raise problem(400, "value", "next and cursor name the same page; give one", "next")
+    cursor = following or cursor
+    name = "next" if following is not None else "cursor"
     if cursor is not None and decode_cursor(cursor) is None:
-        raise problem(400, "value", "cursor must be a `next` value from a previous page", "cursor")
-    rows, following = await run_in_threadpool(store.page, filters, now, cursor, limit)
+        raise problem(400, "value", f"{name} must be a `next` value from a previous page", name)
+    rows, after = await run_in_threadpool(store.page, filters, now, cursor, limit)
     body = {
         "as_of": format_instant(now),
         "obligations": [{"id": ident, **ob.to_json()} for ident, ob in rows],
-        "next": following,
+        "next": after,
     }
     detail = {"count": len(rows), "filters": _audited(filters)}
     await run_in_threadpool(store.audit, key.name, "read GET /obligations", 200, detail)

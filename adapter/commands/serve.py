@@ -83,6 +83,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from adapter.api.access_log import configure
     from adapter.api.app import create_app
     from adapter.api.settings import resolve
     from adapter.policy import load_policy
@@ -97,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
     )
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    configure()  # one JSON line per request on stderr (adapter/api/access_log.py)
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

@@ -4,7 +4,7 @@ within N England working days (docs/contract.md §11.2)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from adapter.facts import Reply, Request
@@ -42,16 +42,48 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
 
 
 def _trust(request: Request, world: World) -> str | None:
+    """The first performer that is a trust; else the message's receiver (contract §2);
+    else the trust that wrote in the conversation (e-RS addresses the request to a service,
+    not an organisation, and names the provider only in its replies)."""
     for performer in request.performers:
         if world.role(performer) == "trust":
             return world.ods(performer)
-    return world.receiver_ods(request)  # contract §2: the message's receiver
+    received = world.receiver_ods(request)
+    if received is not None:
+        return received
+    for reply in sorted(_conversation(request, world), key=_sent_order):
+        if world.role(reply.sender) == "trust":
+            return world.ods(reply.sender)
+    return None
+
+
+def sent_at(request: Request, world: World) -> datetime | None:
+    """When the request was sent: `authoredOn`, else the practice's first message of its
+    conversation (e-RS returns the request without `authoredOn`; the referrer's question is
+    the first Communication)."""
+    if request.authored is not None:
+        return request.authored
+    practice = world.practice_side_ods(request.requester)
+    asked = [
+        r.sent
+        for r in _conversation(request, world)
+        if r.sent is not None and world.belongs_to(r.sender, practice)
+    ]
+    return min(asked, default=None)
+
+
+def _conversation(request: Request, world: World) -> list[Reply]:
+    return world.replies_by_request.get(request.head.key, [])
+
+
+def _sent_order(reply: Reply) -> datetime:
+    return reply.sent or datetime.max.replace(tzinfo=UTC)
 
 
 def _judge(
     request: Request, parties: Parties, world: World, params: AdviceResponse, as_of: datetime
 ) -> Obligation:
-    key, sent = request.head.key, request.authored
+    key, sent = request.head.key, sent_at(request, world)
     if sent is None:
         return RULE.obligation("not-assessable", key, _UNSENT, parties)
     due = working_days_due(sent, params.max_working_days)
@@ -85,15 +117,15 @@ def _first_reply(request: Request, trust: str | None, world: World) -> Reply | N
     """The earliest sent Communication from the trust in the request's conversation."""
     replies = [
         r
-        for r in world.replies_by_request.get(request.head.key, [])
+        for r in _conversation(request, world)
         if r.status in ANSWERED and r.sent is not None and world.belongs_to(r.sender, trust)
     ]
     return min(replies, key=lambda r: r.sent or datetime.max, default=None)
 
 
 _UNSENT = (
-    "The Advice & Guidance request has no sent time (authoredOn), so the working days "
-    "cannot be counted."
+    "The Advice & Guidance request has no sent time (authoredOn, or the practice's first "
+    "message of its conversation), so the working days cannot be counted."
 )
 _UNCOVERED = (
     "The Advice & Guidance request was sent at {}, outside the years whose bank holidays are "

@@ -379,19 +379,25 @@ def test_the_openapi_document_is_served(service: Service) -> None:
     assert service.client.get("/docs").status_code == 200
 
 
-def test_the_access_log_shows_route_templates_never_identifiers(
+def test_the_access_log_is_one_json_line_per_request_with_route_templates(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="adapter.api"):
+    with caplog.at_level(logging.INFO, logger="adapter.access"):
         service.client.get(
-            "/obligations", params={"patient": NHS_NUMBER}, headers=service.auth("icb")
+            "/obligations", params={"patient": NHS_NUMBER}, headers=service.auth("trust")
         )
         service.client.put(
             f"/fhir/Patient/{NHS_NUMBER}", content=b"{}", headers=service.auth("feed")
         )
-    lines = [r.getMessage() for r in caplog.records]
-    assert any(line.startswith("GET /obligations 200 ") for line in lines)
-    assert any(line.startswith("PUT /fhir/{resource_type}/{resource_id} 400 ") for line in lines)
+        service.client.get(f"/no/such/{NHS_NUMBER}")
+    lines = [orjson.loads(r.getMessage()) for r in caplog.records if r.name == "adapter.access"]
+    shown = [(x["method"], x["route"], x["status"], x["key"], x["org"]) for x in lines]
+    assert shown == [
+        ("GET", "/obligations", 200, "trust", "RXQ"),
+        ("PUT", "/fhir/{resource_type}/{resource_id}", 400, "feed", None),
+        ("GET", "(no route)", 404, None, None),
+    ]
+    assert all(isinstance(x["ms"], float) and x["time"].endswith("Z") for x in lines)
     assert NHS_NUMBER not in caplog.text
 
 
@@ -414,6 +420,44 @@ def test_a_cursor_that_is_not_ours_is_a_400(service: Service) -> None:
     )
     assert response.status_code == 400
     assert issues(response)[0]["expression"] == ["cursor"]
+
+
+def test_the_next_value_is_passed_back_as_next(service: Service) -> None:
+    """The answer's `next` is read back from `?next=` (issue 12: it used to answer page 1
+    again); `cursor`, its older name, still works; the two disagreeing is a 400."""
+    post(service, batch(*(encounter(f"e{n:02}", patient=f"p{n}") for n in range(5))))
+    auth = service.auth("icb")
+    first = service.client.get("/obligations", params={"limit": 2}, headers=auth).json()
+    token = first["next"]
+    second = service.client.get("/obligations", params={"limit": 2, "next": token}, headers=auth)
+    older = service.client.get("/obligations", params={"limit": 2, "cursor": token}, headers=auth)
+    subjects = [o["subject"] for o in second.json()["obligations"]]
+    assert subjects == ["Encounter/e02", "Encounter/e03"]
+    assert [o["subject"] for o in older.json()["obligations"]] == subjects
+    both = service.client.get(
+        "/obligations", params={"next": token, "cursor": first["next"] + "x"}, headers=auth
+    )
+    assert both.status_code == 400
+    bad = service.client.get("/obligations", params={"next": "garbage"}, headers=auth)
+    assert bad.status_code == 400 and issues(bad)[0]["expression"] == ["next"]
+
+
+def test_an_unknown_rule_or_parameter_is_400_like_an_unknown_status(service: Service) -> None:
+    auth = service.auth("icb")
+    for params, field in (
+        ({"rule": "no-such-rule"}, "rule"),
+        ({"status": "bogus"}, "status"),
+        ({"page": "2"}, "page"),
+    ):
+        response = service.client.get("/obligations", params=params, headers=auth)
+        assert response.status_code == 400, params
+        assert issues(response)[0]["expression"] == [field]
+    summary = service.client.get("/summary", params={"rule": "no-such-rule"}, headers=auth)
+    assert summary.status_code == 400
+    known = service.client.get(
+        "/obligations", params={"rule": "discharge-summary-24h"}, headers=auth
+    )
+    assert known.status_code == 200
 
 
 def test_fhir_answers_come_as_xml_when_asked(service: Service) -> None:

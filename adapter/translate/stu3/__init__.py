@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from adapter.translate.stu3.clinical import composition, encounter
 from adapter.translate.stu3.common import JSON, Renames
+from adapter.translate.stu3.ers import communication, communication_request
 from adapter.translate.stu3.medicines import medication_request, medication_statement
 from adapter.translate.stu3.messages import message_header
 from adapter.translate.stu3.requests import procedure_request, referral_request
@@ -29,6 +30,8 @@ UP_CONVERTERS: dict[str, UpConverter] = {
     "MedicationRequest": medication_request,
     "MedicationStatement": medication_statement,
     "MessageHeader": message_header,
+    "CommunicationRequest": communication_request,
+    "Communication": communication,
 }
 
 

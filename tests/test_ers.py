@@ -1,0 +1,119 @@
+"""e-RS STU3 Advice & Guidance and BaRS responses read (docs/contract.md §1, §11; issue 14
+part 5): the e-RS CommunicationRequest up-converted to an A&G ServiceRequest, its wrapped
+references, and its conversation of Communications."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from adapter.engine import evaluate
+from adapter.facts import Other, Reply, Request
+from adapter.ingest import Received, unpack
+from adapter.model import Location, Result
+from adapter.policy import load_policy
+from adapter.translate import translate
+from adapter.translate.stu3.ers import communication, communication_request
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+ERS_AG = REAL / "37-stu3-ers-advice-and-guidance-answered"
+AS_OF = datetime(2021, 10, 15, tzinfo=UTC)
+
+
+def request() -> dict[str, Any]:
+    found: dict[str, Any] = json.loads((ERS_AG / "request.json").read_text())
+    return found
+
+
+def conversation() -> dict[str, Any]:
+    found: dict[str, Any] = json.loads((ERS_AG / "conversation.json").read_text())
+    return found
+
+
+def fact(resource: dict[str, Any]) -> Any:
+    [item] = list(unpack(resource, Location(file="in.json")))
+    assert isinstance(item, Received)
+    translated = translate(item, load_policy())
+    assert translated.fact is not None, translated.issues
+    return translated.fact
+
+
+def run(*resources: dict[str, Any]) -> Result:
+    return evaluate(
+        [(r, Location(file=f"in{i}.json")) for i, r in enumerate(resources)], as_of=AS_OF
+    )  # type: ignore[arg-type]
+
+
+def test_an_ers_request_is_an_advice_request_from_its_referrers_practice() -> None:
+    found = fact(request())
+    assert isinstance(found, Request)
+    assert found.head.key == "CommunicationRequest/000000070000"  # keeps its key as sent
+    assert found.requester is not None and found.requester.value == "Y01234"
+    assert found.code is not None
+    assert found.code.has_code(
+        frozenset({"https://fhir.nhs.uk/CodeSystem/servicerequest-code|advice-and-guidance"})
+    )
+    [performer] = found.performers
+    assert (performer.system, performer.value) == ("http://fhir.nhs.net/Id/ers-service", "11014")
+
+
+def test_a_communication_request_that_is_not_ers_advice_is_left_as_it_is() -> None:
+    plain = {
+        "resourceType": "CommunicationRequest",
+        "id": "cr-1",
+        "meta": {
+            "profile": [
+                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-CommunicationRequest-1"
+            ]
+        },
+        "status": "active",
+    }
+    assert communication_request(plain) == (plain, {})
+    assert isinstance(fact(plain), Other)
+    assert run(plain).obligations == []
+
+
+def test_a_wrapped_sender_is_read_as_the_reference_it_wraps() -> None:
+    [message] = [e["resource"] for e in conversation()["entry"] if e["resource"]["id"] == "70001"]
+    out, renames = communication(message)
+    assert out["sender"] == {
+        "reference": "PractitionerRole/021600556514.RZZ.SERVICE-PROVIDER-CLINICIAN"
+    }
+    assert renames == {"sender": "sender.extension[0].valueReference"}
+    reply = fact({**message, "meta": message["meta"]})
+    assert isinstance(reply, Reply)
+    assert reply.sender is not None and reply.sender.reference is not None
+
+
+def test_a_request_with_no_resolvable_requester_names_no_practice_and_owes_nothing() -> None:
+    unnamed = request()
+    unnamed["requester"] = {"agent": {"extension": [{"url": "https://example.org/other"}]}}
+    out, _ = communication_request(unnamed)
+    assert "requester" not in out
+    assert run(unnamed, conversation()).obligations == []
+
+
+def test_a_bad_authored_on_is_located_at_the_stu3_field() -> None:
+    bad = request()
+    bad["authoredOn"] = 20210923
+    result = run(bad)
+    assert result.counts.rejected == 1
+    [issue] = [i for i in result.issues if i.severity == "error"]
+    assert issue.location.field == "authoredOn"
+
+
+def test_the_answer_must_come_from_the_trust_not_the_practice() -> None:
+    """Only the referrer's question in the conversation: not answered (owner unknown, as the
+    request names a service, not a trust); with the answer's sender turned into the practice,
+    the same."""
+    talk = copy.deepcopy(conversation())
+    for entry in talk["entry"]:
+        r = entry["resource"]
+        if r["resourceType"] == "PractitionerRole" and "SERVICE-PROVIDER" in r["id"]:
+            r["organization"]["identifier"]["value"] = "Y01234"
+    [obligation] = run(request(), talk).obligations
+    assert obligation.status == "not-assessable"
+    assert obligation.owner is None
