@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -52,7 +53,12 @@ class Behaviour:
 
 
 class FhirServer:
-    def __init__(self, files: dict[str, bytes], behaviour: Behaviour | None = None) -> None:
+    def __init__(
+        self,
+        files: dict[str, bytes],
+        behaviour: Behaviour | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.files = files  # type → NDJSON
         self.behaviour = behaviour or Behaviour()
         self.hits: list[Hit] = []
@@ -63,7 +69,10 @@ class FhirServer:
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        if tls is not None:  # https; the handshake happens as each connection is accepted
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.base = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
         self.fhir = f"{self.base}/fhir"
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -86,8 +95,10 @@ class FhirServer:
 
 
 @contextmanager
-def serving(files: dict[str, bytes], behaviour: Behaviour | None = None) -> Iterator[FhirServer]:
-    server = FhirServer(files, behaviour)
+def serving(
+    files: dict[str, bytes], behaviour: Behaviour | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[FhirServer]:
+    server = FhirServer(files, behaviour, tls)
     server.thread.start()
     try:
         yield server
