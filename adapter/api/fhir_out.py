@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from adapter.api import bulk, smart
 from adapter.api.fhir_search import SEARCH_PARAMETERS
 from adapter.api.outcomes import FhirResponse, fhir
 
@@ -89,7 +90,7 @@ def capability_statement() -> dict[str, Any]:
                 "security": {
                     "description": "API keys (referee keys create), sent as a Bearer token."
                 },
-                "resource": written + read,
+                "resource": [*written, *read, bulk.GROUP],
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
                 "operation": [
                     {
@@ -99,7 +100,8 @@ def capability_statement() -> dict[str, Any]:
                             "POST /fhir/$evaluate: check a resource or Bundle without storing "
                             "it; answers the JSON of referee check --format json."
                         ),
-                    }
+                    },
+                    *bulk.OPERATIONS,
                 ],
             }
         ],
@@ -109,4 +111,4 @@ def capability_statement() -> dict[str, Any]:
 @router.get("/fhir/metadata", response_class=FhirResponse)
 async def metadata(request: Request) -> Response:
     """The CapabilityStatement (no key needed, as FHIR expects)."""
-    return fhir(request, capability_statement())
+    return fhir(request, smart.secured(capability_statement(), smart.token_url(request)))
