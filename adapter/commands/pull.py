@@ -167,10 +167,13 @@ def fetch(options: PullOptions, *, quiet: bool = False) -> Pulled:
         raise AdapterError(f"--out {options.out}: {exc.strerror or exc}") from None
     if done.already_complete:
         say(f"{options.out} already holds this pull, complete; nothing fetched")
-    more = f"; {len(done.errors)} error file(s) from the server" if done.errors else ""
+    from adapter.pull.session import counted
+
+    more = f"; {counted(len(done.errors), 'error file')} from the server" if done.errors else ""
     say(
-        f"{done.resources:,} resources in {done.files:,} files ({_size(done.bytes)}) in "
-        f"{options.out} via {done.via}; {done.fetched_now:,} fetched in this run{more}"
+        f"{counted(done.resources, 'resource')} in {counted(done.files, 'file')} "
+        f"({_size(done.bytes)}) in {options.out} via {done.via}; "
+        f"{done.fetched_now:,} fetched in this run{more}"
     )
     return done
 

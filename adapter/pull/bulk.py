@@ -20,7 +20,15 @@ import orjson
 
 from adapter.pull.download import download
 from adapter.pull.folder import Folder, safe_type
-from adapter.pull.session import MAX_WAIT, PullError, Say, Session, retry_after, where
+from adapter.pull.session import (
+    MAX_WAIT,
+    PullError,
+    Say,
+    Session,
+    counted,
+    retry_after,
+    where,
+)
 
 POLL_START, POLL_MOST = 1.0, 30.0  # seconds between polls when the server names none
 
@@ -72,7 +80,7 @@ def export(
             )
             fetched += 1
         count = folder.record(name, output["type"], where(output["url"]), error=output["error"])
-        say(f"{name}: {count:,} {'errors' if output['error'] else 'resources'}")
+        say(f"{name}: {counted(count, 'error' if output['error'] else 'resource')}")
     if not job.get("deleted"):
         _delete(session, job["status"])
         job["deleted"] = True

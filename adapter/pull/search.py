@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin
 import orjson
 
 from adapter.pull.folder import Folder
-from adapter.pull.session import PullError, Say, Session, where
+from adapter.pull.session import PullError, Say, Session, counted, where
 
 MAX_PAGES = 1_000_000  # a server whose next links go round in a circle is stopped
 
@@ -61,7 +61,7 @@ def search_type(
         fetched += 1
         total = bundle.get("total")
         of = f" (the search has {total:,})" if isinstance(total, int) else ""
-        say(f"{kind}: page {page}, {count_now:,} resources{of}")
+        say(f"{kind}: page {page}, {counted(count_now, 'resource')}{of}")
         url = following
     progress["done"] = True
     folder.save()

@@ -53,6 +53,11 @@ class Credentials:
     verify: str | bool = True  # a CA bundle to trust, or the system's
 
 
+def counted(n: int, word: str) -> str:
+    """`1 resource`, `2 resources`."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def where(url: str) -> str:
     """A URL as shown on stderr: scheme, host and path, never the query."""
     parts = urlsplit(url)

@@ -26,6 +26,8 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 300  # seconds; the most the specification allows
 REFRESH_MARGIN = 60  # seconds before expiry at which a token is replaced
 DEFAULT_SCOPE = "system/*.rs"
+# What a server says for a .well-known path it does not serve (405: a FHIR route caught it).
+NOT_THERE = (200, 404, 405)
 
 
 def load_key(path: Path) -> tuple[Any, str]:
@@ -107,9 +109,9 @@ class SmartClient:
         for place in dict.fromkeys(places):
             url = f"{place}/.well-known/smart-configuration"
             response = session.get(
-                url, authorise=False, headers={"Accept": "application/json"}, ok=(200, 404)
+                url, authorise=False, headers={"Accept": "application/json"}, ok=NOT_THERE
             )
-            if response.status_code == 404:
+            if response.status_code != 200:
                 continue
             try:
                 endpoint = response.json().get("token_endpoint")

@@ -118,7 +118,7 @@ def test_a_token_file_is_sent_as_a_bearer_token(
     err = capsys.readouterr().err
     assert "s3cret" not in err
     assert err.splitlines()[-1] == (
-        f"referee pull: 5 resources in 1 files (1.9 KB) in {out} via bulk; 1 fetched in this run"
+        f"referee pull: 5 resources in 1 file (1.9 KB) in {out} via bulk; 1 fetched in this run"
     )
     assert {h.authorization for h in server.hits} == {"Bearer s3cret-token"}
 
