@@ -26,6 +26,7 @@ from adapter.pull.session import (
     Say,
     Session,
     counted,
+    read_body,
     retry_after,
     where,
 )
@@ -101,10 +102,12 @@ def _kick_off(session: Session, url: str) -> str:
 def _poll(session: Session, status: str, say: Say) -> dict[str, Any]:
     wait, shown = POLL_START, None
     while True:
-        response = session.get(status, headers={"Accept": "application/json"}, ok=(200, 202))
+        response = session.get(
+            status, headers={"Accept": "application/json"}, ok=(200, 202), stream=True
+        )
         if response.status_code == 200:
             try:
-                manifest = orjson.loads(response.content)
+                manifest = orjson.loads(read_body(response))
             except orjson.JSONDecodeError:
                 manifest = None
             if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list):

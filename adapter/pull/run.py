@@ -11,7 +11,15 @@ import orjson
 from adapter.pull.bulk import export
 from adapter.pull.folder import Asked, Folder
 from adapter.pull.search import search_type
-from adapter.pull.session import Credentials, PullError, Say, Session, check_url, where
+from adapter.pull.session import (
+    Credentials,
+    PullError,
+    Say,
+    Session,
+    check_url,
+    read_body,
+    where,
+)
 from adapter.pull.smart import DEFAULT_SCOPE, SmartClient
 
 
@@ -129,9 +137,9 @@ def pull(options: PullOptions, say: Say) -> Pulled:
 def _offers_export(session: Session, base: str) -> bool:
     """Whether the CapabilityStatement declares a system-level `export` operation."""
     url = f"{base}/metadata"
-    response = session.get(url, headers={"Accept": "application/fhir+json"})
+    response = session.get(url, headers={"Accept": "application/fhir+json"}, stream=True)
     try:
-        statement = orjson.loads(response.content)
+        statement = orjson.loads(read_body(response))
     except orjson.JSONDecodeError:
         raise PullError(f"GET {where(url)}: the CapabilityStatement is not JSON") from None
     if not isinstance(statement, dict):

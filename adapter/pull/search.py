@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin
 import orjson
 
 from adapter.pull.folder import Folder
-from adapter.pull.session import PullError, Say, Session, counted, where
+from adapter.pull.session import PullError, Say, Session, counted, read_body, where
 
 MAX_PAGES = 1_000_000  # a server whose next links go round in a circle is stopped
 
@@ -43,8 +43,8 @@ def search_type(
         if url in seen or len(seen) >= MAX_PAGES:
             raise PullError(f"{where(url)}: the server's next links go round in a circle")
         seen.add(url)
-        response = session.get(url, headers={"Accept": "application/fhir+json"})
-        bundle = _searchset(response.content, url)
+        response = session.get(url, headers={"Accept": "application/fhir+json"}, stream=True)
+        bundle = _searchset(read_body(response), url)
         resources = [
             entry["resource"]
             for entry in bundle.get("entry") or []

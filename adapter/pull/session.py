@@ -25,12 +25,15 @@ import orjson
 import requests
 
 from adapter.errors import AdapterError
+from adapter.limits import MAX_DOCUMENT_BYTES
 
 Say = Callable[[str], None]
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 MAX_WAIT = 120.0  # the longest Retry-After honoured; longer is an error to rerun later
 USER_AGENT = "interface-referee-pull"
+CHUNK = 64 * 1024
+ERROR_BYTES = 64 * 1024  # what is read of an error answer to quote its OperationOutcome
 
 
 class PullError(AdapterError):
@@ -214,13 +217,29 @@ class Session:
         time.sleep(wait)
 
 
+def read_body(response: requests.Response, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The body of a (streamed) response, refused past `limit` bytes: a server cannot make
+    the client hold more than one document's worth in memory (docs/contract.md §9)."""
+    parts, size = [], 0
+    with response:
+        for chunk in response.iter_content(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise PullError(
+                    f"{response.request.method} {where(response.url)}: the answer is larger "
+                    f"than {limit:,} bytes; refused"
+                )
+            parts.append(chunk)
+    return b"".join(parts)
+
+
 def describe(response: requests.Response) -> str:
     """`404 Not Found: <the OperationOutcome's first diagnostics or text>`."""
     head = f"{response.status_code} {response.reason or ''}".strip()
     detail = ""
     try:
-        body = orjson.loads(response.content[:65536])
-    except orjson.JSONDecodeError:
+        body = orjson.loads(read_body(response, ERROR_BYTES))
+    except (orjson.JSONDecodeError, PullError):
         body = None
     if isinstance(body, dict):
         if body.get("resourceType") == "OperationOutcome":

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jwt
+import orjson
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from adapter.errors import UsageError
-from adapter.pull.session import PullError, check_url, where
+from adapter.pull.session import PullError, check_url, read_body, where
 
 if TYPE_CHECKING:
     from adapter.pull.session import Session
@@ -28,6 +29,7 @@ REFRESH_MARGIN = 60  # seconds before expiry at which a token is replaced
 DEFAULT_SCOPE = "system/*.rs"
 # What a server says for a .well-known path it does not serve (405: a FHIR route caught it).
 NOT_THERE = (200, 404, 405)
+SMALL = 1024 * 1024  # a smart-configuration or token answer is a few hundred bytes
 
 
 def load_key(path: Path) -> tuple[Any, str]:
@@ -109,13 +111,18 @@ class SmartClient:
         for place in dict.fromkeys(places):
             url = f"{place}/.well-known/smart-configuration"
             response = session.get(
-                url, authorise=False, headers={"Accept": "application/json"}, ok=NOT_THERE
+                url,
+                authorise=False,
+                headers={"Accept": "application/json"},
+                ok=NOT_THERE,
+                stream=True,
             )
+            body = read_body(response, SMALL)
             if response.status_code != 200:
                 continue
             try:
-                endpoint = response.json().get("token_endpoint")
-            except (ValueError, AttributeError):
+                endpoint = orjson.loads(body).get("token_endpoint")
+            except (orjson.JSONDecodeError, AttributeError):
                 endpoint = None
             if not isinstance(endpoint, str):
                 raise PullError(f"{where(url)}: names no token_endpoint; give --token-url")
@@ -134,11 +141,16 @@ class SmartClient:
             "client_assertion": self.assertion(url),
         }
         response = session.request(
-            "POST", url, data=form, authorise=False, headers={"Accept": "application/json"}
+            "POST",
+            url,
+            data=form,
+            authorise=False,
+            headers={"Accept": "application/json"},
+            stream=True,
         )
         try:
-            body = response.json()
-        except ValueError:
+            body = orjson.loads(read_body(response, SMALL))
+        except orjson.JSONDecodeError:
             body = None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:

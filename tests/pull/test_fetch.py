@@ -198,3 +198,25 @@ def test_a_folder_holding_another_pull_is_refused(
         run(server.fhir, out, types=("Patient",))
         with pytest.raises(AdapterError, match="with other options"):
             run(server.fhir, out, types=("Task",))
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
+    from adapter.pull.session import retry_after
+
+    assert retry_after("7") == 7.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412500.0) == 10.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412600.0) == 0.0  # past
+    assert retry_after("soon") is None and retry_after(None) is None
+
+
+def test_an_answer_larger_than_the_limit_is_refused_not_held(
+    demo_files: dict[str, bytes],
+) -> None:
+    from adapter.pull.session import Credentials, Session, read_body
+
+    with serving(demo_files, Behaviour(bulk=False)) as server, Session(Credentials()) as session:
+        response = session.get(f"{server.fhir}/Composition?_count=100", stream=True)
+        with pytest.raises(PullError, match="larger than 10,000 bytes; refused"):
+            read_body(response, 10_000)
+        small = session.get(f"{server.fhir}/Task?_count=100", stream=True)
+        assert orjson.loads(read_body(small, 100_000))["total"] == 5
