@@ -54,7 +54,7 @@ def test_migrations_build_the_schema_and_running_them_again_changes_nothing(db_u
     Store(db_url).close()
     store = Store(db_url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
     store.close()
 
 
