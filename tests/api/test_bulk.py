@@ -291,3 +291,17 @@ def test_a_running_job_polls_202_does_not_block_requests_and_cancels(
         time.sleep(0.05)
     assert not folder.exists()
     assert bulk.client.get(status_url, headers=bulk.auth("icb", None)).status_code == 404
+
+
+def test_exports_that_ended_a_day_ago_are_swept_at_the_next_kickoff(
+    bulk: Service, tmp_path: Path
+) -> None:
+    old_url, _ = export(bulk, "icb")
+    old = old_url.rsplit("/", 1)[1]
+    assert (tmp_path / "exports" / old).is_dir()
+    with bulk.store.engine.begin() as conn:
+        conn.execute(text("UPDATE export_jobs SET finished_at = '2000-01-01 00:00:00'"))
+    new_url, _ = export(bulk, "icb")
+    assert not (tmp_path / "exports" / old).exists()
+    assert bulk.client.get(old_url, headers=bulk.auth("icb", None)).status_code == 404
+    assert bulk.client.get(new_url, headers=bulk.auth("icb", None)).status_code == 200
