@@ -104,6 +104,22 @@ def _owned_by(
     return old  # an owned type naming no party: the key cannot show it is its own
 
 
+def readable_by(session: Session, resource: dict[str, Any], writer: str | None, org: str) -> bool:
+    """May a read key of `org` read this stored version (docs/contract.md §12.4)? Yes when
+    one of `org`'s keys wrote it, or `org` owns it by the party rules (its encounters,
+    letters, requests, prescriptions, its own Organization). Shared context that names no
+    owner (a Patient above all) only when `org`'s key wrote it: when unsure, not shown."""
+    if (
+        writer is not None
+        and session.scalar(select(ApiKey.org).where(ApiKey.name == writer)) == org
+    ):
+        return True
+    kind = resource.get("resourceType")
+    if kind != "Organization" and str(kind) not in OWNER_PATHS:
+        return False
+    return _owned_by(resource, org, _Organisations(session, []))
+
+
 def _refusal(entry: Entry, org: str) -> Issue:
     message = (
         f"this key writes for organisation {org}: it may create or change only what {org} "
