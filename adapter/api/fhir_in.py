@@ -32,6 +32,7 @@ from adapter.api.outcomes import (
     problem,
 )
 from adapter.api.query import if_match, preferences
+from adapter.api.traffic_params import MADE
 from adapter.errors import AdapterError
 from adapter.ingest import Item, unpack
 from adapter.instants import parse_instant
@@ -174,8 +175,15 @@ async def _single(
     request: Request, kind: str, ident: str | None, key: KeyInfo, action: str
 ) -> Response:
     body = await read_fhir(request, settings_of(request).max_body_bytes)
-    if kind == "Bundle" and ident is None:
+    if kind == "Bundle":
         raise problem(400, "invalid", "post Bundles to /fhir, not /fhir/Bundle")
+    if kind in MADE:
+        raise problem(
+            400,
+            "not-supported",
+            f"{kind} is made by this service from the obligations (read it at GET "
+            f"/fhir/{kind}); it is not stored from clients",
+        )
     if isinstance(body, dict) and body.get("resourceType") != kind:
         raise problem(
             400,

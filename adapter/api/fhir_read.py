@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from adapter.api.auth import requires
 from adapter.api.deps import StoreDep
 from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir, problem
-from adapter.api.query import elements, known_only, subset
+from adapter.api.query import elements, known_only, resource_type, subset
 from adapter.store import KeyInfo, Version
 
 router = APIRouter(tags=["FHIR read"])
@@ -51,6 +51,7 @@ async def _answer(
     ident: str,
     vid: str | None,
 ) -> Response:
+    resource_type(kind)
     known_only(request, READ_PARAMETERS, f"{'vread' if vid else 'read'} of {kind}")
     names = elements(request.query_params.get("_elements"))
     found = await run_in_threadpool(store.read, kind, ident, key.org, vid)

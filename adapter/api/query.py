@@ -1,6 +1,7 @@
 """What the FHIR routes share about their query and headers: unknown parameters refused
 unless `Prefer: handling=lenient` (R4 search.html#errors), `_elements` (a summary of the
-named top-level elements, tagged SUBSETTED), and the `Prefer` and `If-Match` headers."""
+named top-level elements and those R4 requires, tagged SUBSETTED), and the `Prefer` and
+`If-Match` headers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from fastapi import Request
 
 from adapter.api.outcomes import problem
+from adapter.api.traffic_params import NOT_STORED
+from adapter.fhir import RESOURCE_TYPES, mandatory_elements
 
 SUBSETTED = {
     "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -18,6 +21,15 @@ SUBSETTED = {
 }
 _ELEMENT = re.compile(r"(?:[A-Z][A-Za-z]{0,63}\.)?([a-z][A-Za-z0-9]{0,63})")
 _MANDATORY = ("resourceType", "id", "meta")
+
+
+def resource_type(kind: str) -> str:
+    """A type the service stores, else 404: `$export` is no type, a Bundle is opened and
+    not stored, DetectedIssue and MeasureReport are made (their own routes read them)."""
+    if kind not in RESOURCE_TYPES or kind in NOT_STORED:
+        what = "is not a FHIR resource type" if kind not in RESOURCE_TYPES else "is not stored"
+        raise problem(404, "not-found", f"{kind!r} {what} here")
+    return kind
 
 
 def preferences(request: Request) -> dict[str, str]:
@@ -71,7 +83,8 @@ def subset(resource: dict[str, Any], names: frozenset[str] | None) -> dict[str, 
     SUBSETTED (R4 search.html#elements); unchanged when `names` is None."""
     if names is None:
         return resource
-    kept = {k: v for k, v in resource.items() if k in names or k in _MANDATORY}
+    wanted = names | mandatory_elements(str(resource.get("resourceType")))
+    kept = {k: v for k, v in resource.items() if k in wanted or k in _MANDATORY}
     meta = dict(kept.get("meta") or {})
     tags = meta.get("tag")
     meta["tag"] = [*(tags if isinstance(tags, list) else []), SUBSETTED]

@@ -10,7 +10,7 @@ it unless the client gave one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -97,6 +97,21 @@ def current(session: Session, kind: str, key: str) -> Version | None:
     vid = row.vid or row.version_id or "1"
     resource = shown(row.body, vid, row.stored_at)
     return Version(kind, key, vid, row.stored_at, row.key_name, resource, True)
+
+
+def currents(session: Session, kind: str, ids: list[str] | None = None) -> Iterator[Version]:
+    """The current version of every stored resource of type `kind` (of those ids), in the
+    order they were first stored."""
+    r = StoredResource
+    query = select(r.resource_key, r.vid, r.version_id, r.stored_at, r.key_name, r.body).where(
+        r.resource_type == kind
+    )
+    if ids is not None:
+        query = query.where(r.resource_key.in_(ids))
+    for row in session.execute(query.order_by(r.id)):
+        vid = row.vid or row.version_id or "1"
+        resource = shown(row.body, vid, row.stored_at)
+        yield Version(kind, row.resource_key, vid, row.stored_at, row.key_name, resource, True)
 
 
 def version(session: Session, kind: str, key: str, vid: str) -> Version | None:

@@ -27,7 +27,7 @@ from adapter.store.database import migrate, open_engine, reading, writing
 from adapter.store.evaluation import obligation_id, reevaluate
 from adapter.store.history import Version
 from adapter.store.posted import Entry, entries_of
-from adapter.store.scope import FORBIDDEN, readable_by, refuse_out_of_scope
+from adapter.store.scope import FORBIDDEN, Readable, refuse_out_of_scope
 from adapter.store.submit import Stored, Writer, identity
 from adapter.store.written import written
 from adapter.translate import translate
@@ -179,7 +179,17 @@ class Store:
                 found = history.version(session, kind, ident, vid)
             if found is None or org is None:
                 return found
-            return found if readable_by(session, found.resource, found.key_name, org) else None
+            return found if Readable(session, org)(found.resource, found.key_name) else None
+
+    def versions(self, kind: str, org: str | None, ids: list[str] | None = None) -> list[Version]:
+        """The current version of every stored resource of type `kind` (of those `ids`)
+        that a key of `org` may read, in the order they were first stored."""
+        with reading(self.engine) as session:
+            found = list(history.currents(session, kind, ids))
+            if org is None:
+                return found
+            readable = Readable(session, org)
+            return [v for v in found if readable(v.resource, v.key_name)]
 
     def obligations(self, filters: reads.Filters, now: datetime) -> list[Obligation]:
         with reading(self.engine) as session:

@@ -84,7 +84,7 @@ def test_elements_keeps_the_named_elements_and_unknown_parameters_are_refused(
 ) -> None:
     post(service, encounter("e1"), path="/fhir/Encounter")
     subsetted = get(service, "Encounter/e1", _elements="status,Encounter.subject").json()
-    assert set(subsetted) == {"resourceType", "id", "meta", "status", "subject"}
+    assert set(subsetted) == {"resourceType", "id", "meta", "status", "subject", "class"}
     assert {"code": "SUBSETTED"}.items() <= subsetted["meta"]["tag"][0].items()
     assert get(service, "Encounter/e1", _elements="status;drop").status_code == 400
     refused = get(service, "Encounter/e1", _pretty="true")
