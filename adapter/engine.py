@@ -1,8 +1,11 @@
-"""The pipeline in one place: ingest → translate → link → evaluate → Result.
+"""The pipeline in one place: ingest → translate → partition → link → judge → Result.
 
 check(paths)        read files, folders or "-" (stdin) and evaluate them
 evaluate(items)     evaluate resources already in memory ($evaluate)
 judge_facts(facts)  link and judge facts already translated (the service's store)
+
+All three judge through the partitioned engine (`adapter.partition`): one partition for a
+small input, partitions spilled to disk for a large one, N processes with `jobs`.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapter.facts import Fact
 from adapter.ingest import Item, Limits, read_paths, unpack
 from adapter.ingest.sources import STDIN
-from adapter.judging import Tally, Validation, finish, judge, judge_facts
-from adapter.link import World
-from adapter.model import Location, Result
+from adapter.judging import Tally, Validation, assemble, judge
+from adapter.model import Location, Obligation, Result
+from adapter.partition import Partitioner
 from adapter.policy import Policy, load_policy
 
 Progress = Callable[[int], None]  # called with the resources read so far
@@ -32,19 +36,23 @@ def check(
     limits: Limits | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    partitions: int | None = None,
 ) -> Result:
     """Read every path (file, folder, or "-" for stdin) and evaluate all ten rules. With
-    `jobs` > 1, files are read and translated in that many processes (adapter/parallel.py)."""
+    `jobs` > 1, that many processes read, translate, link and judge partitions
+    (adapter/partition/jobs.py); `partitions` fixes how many (else chosen by size)."""
     if jobs > 1 and STDIN not in map(str, paths):
-        from adapter.parallel import check_parallel
+        from adapter.partition.jobs import check_jobs
 
-        return check_parallel(
+        return check_jobs(
             paths,
-            as_of=as_of,
+            as_of=_instant(as_of),
             policy=policy or load_policy(),
             validate=validate,
             limits=limits or Limits(),
             jobs=jobs,
+            progress=progress,
+            partitions=partitions,
         )
     return run(
         read_paths(paths, limits or Limits()),
@@ -52,6 +60,7 @@ def check(
         policy=policy,
         validate=validate,
         progress=progress,
+        partitions=partitions,
     )
 
 
@@ -79,16 +88,33 @@ def run(
     policy: Policy | None = None,
     validate: Validation = "rules",
     progress: Progress | None = None,
+    partitions: int | None = None,
 ) -> Result:
+    """Count and translate every item, then judge the facts partition by partition."""
     policy = policy or load_policy()
-    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
-    world = World(policy)
+    as_of = _instant(as_of)
     tally = Tally()
-    for item in items:
-        tally.take(item, world.add, policy, full=validate == "full")
-        if progress is not None and tally.counts.received % PROGRESS_EVERY == 0:
-            progress(tally.counts.received)
-    return finish(world, tally, policy, as_of)
+    with Partitioner(policy, partitions=partitions) as partitioner:
+        for item in items:
+            tally.take(item, partitioner.add, policy, full=validate == "full")
+            if progress is not None and tally.counts.received % PROGRESS_EVERY == 0:
+                progress(tally.counts.received)
+        obligations, link_issues = partitioner.judge(as_of)
+    return assemble(tally, obligations, link_issues, policy, as_of)
 
 
-__all__ = ["Tally", "Validation", "check", "evaluate", "finish", "judge", "judge_facts", "run"]
+def judge_facts(
+    facts: Iterable[Fact], *, policy: Policy, as_of: datetime, partitions: int | None = None
+) -> list[Obligation]:
+    """Link facts already translated (by `adapter.translate.translate`) and judge them."""
+    with Partitioner(policy, partitions=partitions) as partitioner:
+        for fact in facts:
+            partitioner.add(fact)
+        return partitioner.judge(as_of)[0]
+
+
+def _instant(as_of: datetime | None) -> datetime:
+    return (as_of or datetime.now(UTC)).astimezone(UTC)
+
+
+__all__ = ["Tally", "Validation", "check", "evaluate", "judge", "judge_facts", "run"]

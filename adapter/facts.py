@@ -221,6 +221,17 @@ class ListFact(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome(Compact):
+    """What the provider did with a referral, as the referral or encounter records it
+    (docs/contract.md §11.1): the e-RS ReferralState, or an R4 status reason extension."""
+
+    state: str | None  # e-RS ReferralState code (REJECTED, ...); None for an R4 status reason
+    reason: Concept | None
+    comments: bool  # e-RS: the provider's comments to the referrer
+    note_authors: tuple[Ref, ...] = ()  # R4: who wrote the notes that have text
+
+
+@dataclass(frozen=True, slots=True)
 class Request(Compact):
     """A ServiceRequest (a referral or a test request)."""
 
@@ -239,6 +250,8 @@ class Request(Compact):
     authored: datetime | None
     patient: Ref | None
     encounter: Ref | None
+    outcome: Outcome | None = None  # a rejection or return recorded on the referral (§11.1)
+    updated: datetime | None = None  # meta.lastUpdated: when the outcome was recorded
 
 
 @dataclass(frozen=True, slots=True)

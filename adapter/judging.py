@@ -1,11 +1,11 @@
-"""Judging, below the pipeline's entry points: count every item (`Tally`), link the facts
-and judge them with every rule (`finish`, `judge`, `judge_facts`). `adapter.engine` (one
-process) and `adapter.parallel` (`--jobs`) both build on it, so neither imports the other
-upwards (docs/architecture.md)."""
+"""Judging, below the pipeline's entry points: count every item (`Tally`), judge linked
+facts with every rule (`judge`) and assemble the `Result` (`assemble`). The partitioned
+engine (`adapter.partition`) judges each partition with `judge`; `adapter.engine` builds
+on both (docs/architecture.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Literal
@@ -23,27 +23,23 @@ from adapter.translate import translate
 Validation = Literal["rules", "full"]
 
 
-def finish(world: World, tally: Tally, policy: Policy, as_of: datetime) -> Result:
-    """Link the facts, judge them, and assemble the result."""
-    world.build()
+def assemble(
+    tally: Tally,
+    obligations: list[Obligation],
+    link_issues: list[Issue],
+    policy: Policy,
+    as_of: datetime,
+) -> Result:
+    """The result of a run: what was read (`tally`), then what linking and judging found."""
     return Result(
         as_of=as_of,
         counts=tally.counts,
-        obligations=judge(world, policy, as_of),
-        issues=tally.issues + world.issues,
+        obligations=obligations,
+        issues=tally.issues + link_issues,
         files=tally.files,
         unreadable_files=tally.unreadable,
         policy=policy.describe(),
     )
-
-
-def judge_facts(facts: Iterable[Fact], *, policy: Policy, as_of: datetime) -> list[Obligation]:
-    """Link facts already translated (by `adapter.translate.translate`) and judge them."""
-    world = World(policy)
-    for fact in facts:
-        world.add(fact)
-    world.build()
-    return judge(world, policy, as_of)
 
 
 def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from adapter.facts import (
     Attendance,
@@ -72,6 +72,7 @@ class World:
         self._nhs_system = policy.codes.values["nhs-number-system"]
         self.issues: list[Issue] = []  # found while linking (docs/contract.md §5)
         self._classes: dict[Ref, ProviderClass | None] = {}
+        self.cache: dict[str, Any] = {}  # indexes a rule builds once per run
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -120,6 +121,7 @@ class World:
 
     def build(self) -> None:
         """Index the facts the rules look up by what they point at."""
+        self.cache = {}
         self.letters_by_encounter: dict[str, list[Letter]] = defaultdict(list)
         self.tasks_by_focus: dict[str, list[TaskFact]] = defaultdict(list)
         self.replies_by_request: dict[str, list[Reply]] = defaultdict(list)
@@ -226,6 +228,10 @@ class World:
             if party is not None and self.role(party) == "trust":
                 return self.ods(party)
         return None
+
+    def sender_trust(self, fact: Fact) -> str | None:
+        """The trust that sent the message carrying `fact` (a BaRS response), or None."""
+        return self._sender_ods(fact)
 
     def receiver_ods(self, fact: Fact) -> str | None:
         """The ODS code of the first receiver of the message that carried `fact`."""

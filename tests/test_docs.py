@@ -209,3 +209,11 @@ def test_the_board_pack_naming_example_is_a_valid_policy(tmp_path: Path) -> None
     assert "[trusts.RXX]" in snippet
     done = run("referee rules discharge-summary-24h --policy names.toml", tmp_path)
     assert (done.returncode, done.stderr) == (0, "")  # a misspelt key is exit 2
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """CI runs the same test command as the README's second set-up command."""
+    readme_command = block_after("Install the test extras").splitlines()[0]
+    readme_pytest = readme_command[readme_command.index(".venv/bin/python -m pytest") :]
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert readme_pytest in ci_lines

@@ -117,3 +117,32 @@ def test_the_answer_must_come_from_the_trust_not_the_practice() -> None:
     [obligation] = run(request(), talk).obligations
     assert obligation.status == "not-assessable"
     assert obligation.owner is None
+
+
+BARS = Path(__file__).resolve().parents[2] / "shared" / "real-traffic" / "bars-r4-examples"
+MUTUAL_AID = (
+    BARS / "REFRESP02- Referral Service Request Reponse Short - CAD Mutual Aid Rejection.xml"
+)
+
+
+def test_a_bars_rejection_between_ambulance_services_owes_nothing() -> None:
+    """The real BaRS rejection (REFRESP02: an ambulance trust cancels its Encounter for a CAD
+    mutual-aid request, reason coded rejected-reasons-bars RRNA, no advice) answers a referral
+    no practice made: no rejection obligation, rather than a doubtful breach (contract §2)."""
+    from adapter.engine import check
+
+    result = check([MUTUAL_AID], as_of=AS_OF)
+    assert result.counts.rejected == 0
+    assert [o for o in result.obligations if o.rule == "referral-rejection-reasoned"] == []
+
+
+def test_ers_referral_state_other_than_rejected_or_returned_is_no_rejection() -> None:
+    converted = json.loads(
+        (REAL / "40-stu3-ers-returned-to-referrer-with-advice" / "referral.json").read_text()
+    )
+    for ext in converted["extension"]:
+        if ext["url"].endswith("ReferralState-1"):
+            ext["extension"][1]["valueCoding"]["code"] = (
+                "PROVIDER_CONVERTED_ADVICE_AND_GUIDANCE_ADMIN_TO_REFER"
+            )
+    assert [o.rule for o in run(converted).obligations] == []

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"translate"},
     {"link", "providers"},
     {"rules"},
-    {"judging", "parallel", "engine"},
+    {"judging", "partition", "engine"},
     {"report", "store", "migrations"},
     {"api", "board", "synth"},
     {"commands", "cli", "adapter"},  # `adapter` is the package's own __init__ (its facade)

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -15,10 +16,21 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from adapter.api import fhir_in, fhir_out, fhir_read, fhir_search, fhir_traffic, health, reads
+from adapter.api import (
+    bulk,
+    fhir_in,
+    fhir_out,
+    fhir_read,
+    fhir_search,
+    fhir_traffic,
+    health,
+    reads,
+    smart,
+)
 from adapter.api.access_log import access_log, configure
 from adapter.api.body import action
 from adapter.api.docs import add_docs
+from adapter.api.exporter import Exporter
 from adapter.api.openapi import conformant
 from adapter.api.outcomes import FhirError, fhir, outcome
 from adapter.api.paging import new_secret
@@ -32,8 +44,9 @@ log = logging.getLogger("adapter.api")
 _DESCRIPTION = """\
 Post FHIR R4 traffic between GP practices and trusts; read the interface obligations
 (NHS Standard Contract, Delivery Plan 2023) as met, breached, pending or not assessable.
-Every call except `GET /fhir/metadata`, `/healthz` and `/readyz` needs
-`Authorization: Bearer <API key>`.
+Every call except `GET /fhir/metadata`, `/healthz`, `/readyz`,
+`/.well-known/smart-configuration` and `POST /token` needs `Authorization: Bearer <API key>`
+(or a SMART Backend Services access token from `POST /token`).
 """
 
 
@@ -42,10 +55,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     evaluating with the policy of `settings.policy` (national defaults when None)."""
     owned = store is None
     the_store = store or Store(settings.database_url, policy=load_policy(settings.policy))
+    exporter = Exporter(the_store, Path(settings.export_dir))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await run_in_threadpool(exporter.close)  # running exports stop, marked failed
         if owned:
             the_store.close()
 
@@ -61,7 +76,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.page_secret = settings.page_secret or new_secret()
     app.state.store = the_store
     app.state.policy = the_store.policy
+    app.state.exporter = exporter
     for router in (
+        bulk.router,  # first: /fhir/$export before any /fhir/{type} route
+        smart.router,
         fhir_in.router,
         fhir_out.router,
         fhir_search.router,

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from adapter.api import bulk, smart
 from adapter.api.fhir_search import SEARCH_PARAMETERS
 from adapter.api.outcomes import FhirResponse, fhir
 from adapter.api.traffic_params import DESCRIPTIONS, MADE, NOT_STORED, parameters
@@ -74,6 +75,14 @@ def _made(fhir_base: str, kind: str) -> dict[str, Any]:
     }
 
 
+def _with_group_export(resource: dict[str, Any]) -> dict[str, Any]:
+    """The stored Group type also answers Group/{ODS}/$export (adapter/api/bulk.py)."""
+    if resource["type"] != "Group":
+        return resource
+    joined = f"{resource['documentation']} {bulk.GROUP['documentation']}"
+    return {**resource, "operation": bulk.GROUP["operation"], "documentation": joined}
+
+
 def capability_statement(base: str = "http://127.0.0.1:8000") -> dict[str, Any]:
     """What the server at `base` does, and nothing it does not (R4, valid in
     fhir.resources); its own definitions are canonical URLs under `base`/fhir."""
@@ -106,7 +115,7 @@ def capability_statement(base: str = "http://127.0.0.1:8000") -> dict[str, Any]:
                     "description": "API keys (referee keys create), sent as a Bearer token."
                 },
                 "resource": [_made(fhir_base, kind) for kind in MADE]
-                + [_stored(fhir_base, kind) for kind in stored_types()],
+                + [_with_group_export(_stored(fhir_base, kind)) for kind in stored_types()],
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
                 "operation": [
                     {
@@ -116,7 +125,8 @@ def capability_statement(base: str = "http://127.0.0.1:8000") -> dict[str, Any]:
                             "POST /fhir/$evaluate: check a resource or Bundle without storing "
                             "it; answers the JSON of referee check --format json."
                         ),
-                    }
+                    },
+                    *bulk.OPERATIONS,
                 ],
             }
         ],
@@ -126,4 +136,5 @@ def capability_statement(base: str = "http://127.0.0.1:8000") -> dict[str, Any]:
 @router.get("/fhir/metadata", response_class=FhirResponse)
 async def metadata(request: Request) -> Response:
     """The CapabilityStatement (no key needed, as FHIR expects)."""
-    return fhir(request, capability_statement(str(request.base_url)))
+    statement = capability_statement(str(request.base_url))
+    return fhir(request, smart.secured(statement, smart.token_url(request)))

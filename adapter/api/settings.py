@@ -11,6 +11,7 @@ from adapter.store import DEFAULT_URL
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_EXPORT_DIR = "referee-exports"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     page_secret: str | None = None  # signs searchset page tokens; random when not given
+    export_dir: str = DEFAULT_EXPORT_DIR  # Bulk $export files, one folder per job
 
 
 def _int(name: str, flag: int | None, default: int) -> int:
@@ -45,6 +47,7 @@ def resolve(
     max_body_bytes: int | None = None,
     max_entries: int | None = None,
     policy: str | None = None,
+    export_dir: str | None = None,
     host: str | None = None,
     port: int | None = None,
 ) -> Settings:
@@ -57,4 +60,5 @@ def resolve(
         host=host or os.environ.get("REFEREE_HOST") or "127.0.0.1",
         port=_int("REFEREE_PORT", port, 8000),
         page_secret=os.environ.get("REFEREE_PAGE_SECRET") or None,
+        export_dir=export_dir or os.environ.get("REFEREE_EXPORT_DIR") or DEFAULT_EXPORT_DIR,
     )

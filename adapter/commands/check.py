@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
         type=positive_int,
         default=1,
         metavar="N",
-        help="read and translate files in N processes (default 1)",
+        help="read, translate, link and judge in N processes (default 1)",
     )
     parser.set_defaults(run=run)
 

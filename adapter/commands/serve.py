@@ -17,7 +17,8 @@ resource is stored before the answer is sent; re-sending the same resource chang
 With no flags it stores everything in ./referee.sqlite (created and migrated on start).
 For production give a PostgreSQL URL: --database-url postgresql+psycopg://user@host/db.
 Each flag can also be set by an environment variable (REFEREE_DATABASE_URL, REFEREE_HOST,
-REFEREE_PORT, REFEREE_MAX_BODY_BYTES, REFEREE_MAX_ENTRIES, REFEREE_POLICY); a flag wins.
+REFEREE_PORT, REFEREE_MAX_BODY_BYTES, REFEREE_MAX_ENTRIES, REFEREE_POLICY,
+REFEREE_EXPORT_DIR); a flag wins.
 REFEREE_PAGE_SECRET signs search page tokens (default: random at each start).
 A client has 10 s to send a request's headers and 60 s for its body, then it is
 disconnected (REFEREE_HEADER_TIMEOUT, REFEREE_BODY_TIMEOUT, in seconds).
@@ -65,6 +66,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--policy", metavar="FILE", help="local policy file (TOML)")
     parser.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        help="where Bulk $export files are written (default ./referee-exports)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         metavar="N",
@@ -94,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         max_entries=args.max_entries,
         policy=args.policy,
+        export_dir=args.export_dir,
         host=args.host,
         port=args.port,
     )
@@ -133,6 +140,7 @@ def _environment(settings: Any) -> dict[str, str]:
         "REFEREE_DATABASE_URL": settings.database_url,
         "REFEREE_MAX_BODY_BYTES": str(settings.max_body_bytes),
         "REFEREE_MAX_ENTRIES": str(settings.max_entries),
+        "REFEREE_EXPORT_DIR": settings.export_dir,
     }
     if settings.policy:
         values["REFEREE_POLICY"] = settings.policy

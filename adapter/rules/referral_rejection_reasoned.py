@@ -5,14 +5,31 @@ limit is never a valid reason (docs/contract.md §11.1)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import cast
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar, cast
 
-from adapter.facts import Concept, Request, TaskFact
+from adapter.facts import Attendance, Concept, Fact, Outcome, Ref, Request, TaskFact
 from adapter.link import World
 from adapter.model import Obligation, Status
 from adapter.params import Params, RejectionReasoned
 from adapter.rules.base import Board, Context, Parties, Rule
 from adapter.rules.requests import is_referral
+
+F = TypeVar("F")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One rejected or returned referral, whichever traffic recorded it (contract §11.1)."""
+
+    subject: str
+    referral: Request
+    owner: str | None
+    reason: Concept | None
+    advice: bool
+    when: datetime | None
+    returned_with_advice: bool  # "Advice and Refer" (reported beside, not judged)
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
@@ -24,12 +41,139 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         focus = world.resolve(task.focus)
         if focus is None and _names_request(task):
             yield _unsent(task, world)
-        elif isinstance(focus, Request) and is_referral(focus, world):
-            status, detail = _verdict(task, world, params)
-            parties = _parties(task, focus, world)
-            # Dated by the rejection, else by the referral it rejects (for the board's period).
-            at = task.when or focus.authored
-            yield RULE.obligation(status, task.head.key, detail, parties, event_at=at)
+    for rejection in rejections(world):
+        status, detail = _verdict(rejection, world, params)
+        referral = rejection.referral
+        parties = Parties(
+            patient=world.patient_label(referral.patient),
+            owner=rejection.owner,
+            owed_to=world.practice_side_ods(referral.requester)
+            or world.practice_of_patient(referral.patient),
+            evidence=(rejection.subject,),
+        )
+        # Dated by the rejection, else by the referral it rejects (for the board's period).
+        at = rejection.when or referral.authored
+        yield RULE.obligation(status, rejection.subject, detail, parties, event_at=at)
+
+
+def rejections(world: World) -> Iterator[Rejection]:
+    """Every rejected or returned referral: an R4 Task, the e-RS referral state, a BaRS
+    response's revoked ServiceRequest or cancelled Encounter (contract §11.1)."""
+    codes = world.policy.codes
+    for task in world.of_type(TaskFact):
+        if not _rejects(task, world) or world.role(task.owner) == "practice":
+            continue
+        focus = world.resolve(task.focus)
+        if isinstance(focus, Request) and is_referral(focus, world):
+            words = task.business_status.words() if task.business_status else ""
+            yield Rejection(
+                task.head.key,
+                focus,
+                _trust(task.owner, focus, world),
+                task.status_reason,
+                task.has_note,
+                task.when,
+                any(w in words for w in codes["advice-and-refer-words"]),
+            )
+    for request in world.of_type(Request):
+        outcome = request.outcome
+        if not is_referral(request, world):
+            continue
+        practice = world.practice_side_ods(request.requester)
+        if outcome is not None and outcome.state is not None:
+            # e-RS returns a referral without its referrer: one that names a referrer other
+            # than a practice (consultant to consultant) is no subject
+            found = _ers(request, outcome, world) if practice or not request.requester else None
+            if found is not None:
+                yield found
+        elif request.status == "revoked" and practice:
+            # BaRS carries 111, 999 and ambulance traffic too: only a practice's referral
+            # (contract §2: otherwise no obligation rather than a doubtful breach)
+            sender = world.sender_trust(request)
+            if sender is not None:  # revoked by the trust that received it (BaRS response)
+                yield _bars(request, request, outcome, sender, world)
+    for attendance in world.of_type(Attendance):
+        if attendance.status != "cancelled":
+            continue
+        sender = world.sender_trust(attendance)
+        referral = _referral_of(attendance, world) if sender is not None else None
+        if sender is not None and referral is not None:
+            reason = next(iter(attendance.reasons), None)
+            yield _bars(attendance, referral, Outcome(None, reason, False), sender, world)
+
+
+def _referral_of(attendance: Attendance, world: World) -> Request | None:
+    """The referral a trust's cancelled Encounter answers: the one it is `basedOn`, else the
+    referral carried in the same BaRS response."""
+    for ref in attendance.based_on:
+        found = world.resolve(ref)
+        if _practice_referral(found, world):
+            return cast(Request, found)
+    message = world.message_of(attendance)
+    carried = _by_message(world, Request).get(message.head.key, []) if message else []
+    return next((r for r in carried if _practice_referral(r, world)), None)
+
+
+def _practice_referral(fact: object, world: World) -> bool:
+    return (
+        isinstance(fact, Request)
+        and is_referral(fact, world)
+        and world.practice_side_ods(fact.requester) is not None
+    )
+
+
+def _ers(request: Request, outcome: Outcome, world: World) -> Rejection | None:
+    """e-RS: the referral's ReferralState says rejected, or returned to the referrer."""
+    codes = world.policy.codes
+    returned = outcome.reason is not None and outcome.reason.has_code_value(
+        codes["ers-returned-outcomes"]
+    )
+    if outcome.state not in codes["ers-rejected-states"] and not returned:
+        return None
+    return Rejection(
+        request.head.key,
+        request,
+        _trust(None, request, world),
+        outcome.reason,
+        outcome.comments,
+        request.updated,
+        returned,
+    )
+
+
+def _bars(
+    carrier: Fact, referral: Request, outcome: Outcome | None, trust: str, world: World
+) -> Rejection:
+    """BaRS: advice is a note the trust wrote on the referral, or a Communication from the
+    trust about the referral (`basedOn` it)."""
+    message = world.message_of(carrier)
+    authors = outcome.note_authors if outcome is not None else ()
+    told = world.replies_by_request.get(referral.head.key, [])
+    advice = any(world.belongs_to(a, trust) for a in authors) or any(
+        world.belongs_to(reply.sender, trust) for reply in told
+    )
+    return Rejection(
+        carrier.head.key,
+        referral,
+        trust,
+        outcome.reason if outcome is not None else None,
+        advice,
+        message.sent if message is not None else None,
+        False,
+    )
+
+
+def _by_message(world: World, kind: type[F]) -> dict[str, list[F]]:
+    """Facts of one kind by the message that carried them, indexed once per run."""
+    label = f"by-message-{kind.__name__}"
+    found: dict[str, list[F]] | None = world.cache.get(label)
+    if found is None:
+        found = world.cache[label] = {}
+        for fact in world.of_type(kind):
+            message = world.message_of(fact)  # type: ignore[arg-type]
+            if message is not None:
+                found.setdefault(message.head.key, []).append(fact)
+    return found
 
 
 def _unsent(task: TaskFact, world: World) -> Obligation:
@@ -37,7 +181,7 @@ def _unsent(task: TaskFact, world: World) -> Obligation:
     detail = (
         f"The rejected request {named} was not sent, so whether it was a referral cannot be told."
     )
-    parties = Parties(owner=_trust(task, None, world))
+    parties = Parties(owner=_trust(task.owner, None, world))
     return RULE.obligation("not-assessable", task.head.key, detail, parties, event_at=task.when)
 
 
@@ -57,37 +201,30 @@ def _names_request(task: TaskFact) -> bool:
     )
 
 
-def _trust(task: TaskFact, request: Request | None, world: World) -> str | None:
-    """The Task's owner when it is a trust, else the trust the referral was addressed to."""
-    if world.role(task.owner) == "trust":
-        return world.ods(task.owner)
+def _trust(owner: Ref | None, request: Request | None, world: World) -> str | None:
+    """The rejecting owner when it is a trust, else the trust the referral was addressed to."""
+    if world.role(owner) == "trust":
+        return world.ods(owner)
     for performer in request.performers if request else ():
         if world.role(performer) == "trust":
             return world.ods(performer)
     return None
 
 
-def _parties(task: TaskFact, request: Request, world: World) -> Parties:
-    return Parties(
-        patient=world.patient_label(request.patient),
-        owner=_trust(task, request, world),
-        owed_to=world.practice_side_ods(request.requester)
-        or world.practice_of_patient(request.patient),
-        evidence=(task.head.key,),
-    )
-
-
-def _verdict(task: TaskFact, world: World, params: RejectionReasoned) -> tuple[Status, str]:
-    reason = task.status_reason
+def _verdict(rejection: Rejection, world: World, params: RejectionReasoned) -> tuple[Status, str]:
+    reason = rejection.reason
     if reason is not None and _payment_limit(reason, world):
-        if task.when is None:
+        if rejection.when is None:
             return "not-assessable", _UNDATED
-        if task.when.date() >= params.payment_limit_invalid_from:
+        if rejection.when.date() >= params.payment_limit_invalid_from:
             return "breached", _PAYMENT_LIMIT.format(params.payment_limit_invalid_from)
     coded = next((c for _, c, _ in (reason or Concept()).codings if c), None)
     missing = [
         name
-        for name, present in (("a coded reason", coded), ("advice for the referrer", task.has_note))
+        for name, present in (
+            ("a coded reason", coded),
+            ("advice for the referrer", rejection.advice),
+        )
         if not present
     ]
     if missing:
@@ -102,7 +239,8 @@ def _payment_limit(reason: Concept, world: World) -> bool:
 
 _UNDATED = (
     "The rejection gives reaching a payment limit as its reason but has no date "
-    "(executionPeriod.start, lastModified or authoredOn), so the contract edition in force "
+    "(Task executionPeriod.start, lastModified or authoredOn; the e-RS referral's "
+    "meta.lastUpdated; the BaRS response's timestamp), so the contract edition in force "
     "cannot be told."
 )
 _PAYMENT_LIMIT = (
@@ -140,5 +278,8 @@ RULE = Rule(
         "referral-words",
         "rejection-business-status-words",
         "rejection-payment-limit-words",
+        "advice-and-refer-words",
+        "ers-rejected-states",
+        "ers-returned-outcomes",
     ),
 )

@@ -22,8 +22,10 @@ from sqlalchemy import select
 
 from adapter.model import Obligation
 from adapter.store.access import SCOPES, KeyInfo
+from adapter.store.clients import ASSERTION_TYPE, SMART_SCOPES, Grant, TokenRefused, read_jwks
 from adapter.store.database import DEFAULT_URL, database_url, migrate, open_engine, reading
 from adapter.store.evaluation import obligation_id
+from adapter.store.exports import Job
 from adapter.store.history import Version
 from adapter.store.opening import open_store, ping, said_plainly
 from adapter.store.posted import Entry
@@ -34,17 +36,22 @@ from adapter.store.service import PRECONDITION, Store, SubmitReport
 from adapter.store.submit import Stored
 
 __all__ = [
+    "ASSERTION_TYPE",
     "DEFAULT_URL",
     "FORBIDDEN",
     "GROUPS",
     "PRECONDITION",
     "SCOPES",
+    "SMART_SCOPES",
     "Entry",
     "Filters",
+    "Grant",
+    "Job",
     "KeyInfo",
     "Store",
     "Stored",
     "SubmitReport",
+    "TokenRefused",
     "Version",
     "database_url",
     "decode_cursor",
@@ -54,6 +61,7 @@ __all__ = [
     "open_engine",
     "open_store",
     "ping",
+    "read_jwks",
     "said_plainly",
     "stored_resources",
 ]

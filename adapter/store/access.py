@@ -32,6 +32,7 @@ class KeyInfo:
     org: str | None
     created_at: datetime
     revoked_at: datetime | None = None
+    client: bool = False  # a SMART Backend Services client (public keys, no API key)
 
     def allows(self, scope: str) -> bool:
         return self.scope in (scope, "admin")
@@ -86,7 +87,9 @@ def authenticate(session: Session, token: str) -> KeyInfo | None:
 
 
 def _info(row: ApiKey) -> KeyInfo:
-    return KeyInfo(row.name, row.scope, row.org, row.created_at, row.revoked_at)
+    return KeyInfo(
+        row.name, row.scope, row.org, row.created_at, row.revoked_at, row.jwks is not None
+    )
 
 
 def record(

@@ -70,6 +70,7 @@ class Version:
     key_name: str | None
     resource: dict[str, Any]
     current: bool
+    pk: int | None = None  # the stored resource's row (which organisations see it)
 
 
 def shown(body: str, vid: str, stored_at: datetime) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def shown(body: str, vid: str, stored_at: datetime) -> dict[str, Any]:
 def current(session: Session, kind: str, key: str) -> Version | None:
     r = StoredResource
     row = session.execute(
-        select(r.vid, r.version_id, r.stored_at, r.key_name, r.body).where(
+        select(r.id, r.vid, r.version_id, r.stored_at, r.key_name, r.body).where(
             r.resource_type == kind, r.resource_key == key
         )
     ).first()
@@ -96,22 +97,24 @@ def current(session: Session, kind: str, key: str) -> Version | None:
         return None
     vid = row.vid or row.version_id or "1"
     resource = shown(row.body, vid, row.stored_at)
-    return Version(kind, key, vid, row.stored_at, row.key_name, resource, True)
+    return Version(kind, key, vid, row.stored_at, row.key_name, resource, True, row.id)
 
 
 def currents(session: Session, kind: str, ids: list[str] | None = None) -> Iterator[Version]:
     """The current version of every stored resource of type `kind` (of those ids), in the
     order they were first stored."""
     r = StoredResource
-    query = select(r.resource_key, r.vid, r.version_id, r.stored_at, r.key_name, r.body).where(
-        r.resource_type == kind
-    )
+    query = select(
+        r.id, r.resource_key, r.vid, r.version_id, r.stored_at, r.key_name, r.body
+    ).where(r.resource_type == kind)
     if ids is not None:
         query = query.where(r.resource_key.in_(ids))
     for row in session.execute(query.order_by(r.id)):
         vid = row.vid or row.version_id or "1"
         resource = shown(row.body, vid, row.stored_at)
-        yield Version(kind, row.resource_key, vid, row.stored_at, row.key_name, resource, True)
+        yield Version(
+            kind, row.resource_key, vid, row.stored_at, row.key_name, resource, True, row.id
+        )
 
 
 def version(session: Session, kind: str, key: str, vid: str) -> Version | None:
@@ -126,4 +129,5 @@ def version(session: Session, kind: str, key: str, vid: str) -> Version | None:
     now = current(session, kind, key)
     resource = shown(row.body, vid, row.stored_at)
     is_current = now is not None and now.vid == vid
-    return Version(kind, key, vid, row.stored_at, row.key_name, resource, is_current)
+    pk = now.pk if now is not None else None
+    return Version(kind, key, vid, row.stored_at, row.key_name, resource, is_current, pk)

@@ -62,6 +62,9 @@ class Filters:
     due_from: datetime | None = None
     due_to: datetime | None = None
     org: str | None = None
+    # Bulk export `_since`: only those whose status may have changed after this instant
+    # (evaluated after it, or falling due after it)
+    changed_since: datetime | None = None
 
 
 def read_status(now: datetime) -> ColumnElement[str]:
@@ -94,6 +97,9 @@ def filtered(filters: Filters, now: datetime) -> Select[StoredObligation]:
         query = query.where(o.due <= filters.due_to)
     if filters.org is not None:
         query = query.where(or_(o.owner == filters.org, o.owed_to == filters.org))
+    if filters.changed_since is not None:
+        since = filters.changed_since
+        query = query.where(or_(o.evaluated_at > since, o.due > since))
     return query
 
 

@@ -9,8 +9,11 @@ SQLite and PostgreSQL behave the same.
     resource_links   tokens that tie resources together: identities and references
     obligations      the obligations as evaluated, with the instant they were evaluated
     rejected         every rejected resource, with its issues
-    api_keys         hashed API keys with their scope and organisation
+    api_keys         hashed API keys with their scope and organisation; SMART clients too
     audit            every submission and read: who, when, what, counts
+    access_tokens    short-lived bearer tokens issued to SMART clients (hashed)
+    client_assertions  the `jti` of each JWT assertion used, until it expires (no replay)
+    export_jobs      Bulk Data $export jobs
 """
 
 from __future__ import annotations
@@ -170,6 +173,7 @@ class ApiKey(Base):
     org: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    jwks: Mapped[str | None] = mapped_column(Text)  # a SMART client's public keys
 
 
 class AuditEntry(Base):
@@ -184,3 +188,49 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class AccessToken(Base):
+    """A bearer token issued at /token to the SMART client `key_name`: only its sha256."""
+
+    __tablename__ = "access_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_name: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(16))  # submit, read or admin
+    granted: Mapped[str] = mapped_column(String(256))  # the SMART scopes granted
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ClientAssertion(Base):
+    """A JWT assertion's `jti`, kept until the assertion expires, so it is used once."""
+
+    __tablename__ = "client_assertions"
+
+    key_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(256), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ExportJob(Base):
+    """One Bulk Data $export: asked by `key_name` (of organisation `org`), for the types
+    `types` (JSON list, None: all) changed since `since`; `output` is the manifest's JSON
+    list when complete. `heartbeat_at` moves while it runs: a job whose process died stops
+    moving and is reported as failed."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_name: Mapped[str] = mapped_column(String(128))
+    org: Mapped[str | None] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    types: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    request: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # running, complete, failed
+    progress: Mapped[str] = mapped_column(String(256))
+    transaction_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    output: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)

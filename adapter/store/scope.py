@@ -104,26 +104,6 @@ def _owned_by(
     return old  # an owned type naming no party: the key cannot show it is its own
 
 
-class Readable:
-    """Which stored versions a read key of `org` may read (docs/contract.md §12.4): those
-    one of `org`'s keys wrote, and those `org` owns by the party rules (its encounters,
-    letters, requests, prescriptions, its own Organization). Shared context that names no
-    owner (a Patient above all) only when `org`'s key wrote it: when unsure, not shown."""
-
-    def __init__(self, session: Session, org: str) -> None:
-        self.org = org
-        self.writers = set(session.scalars(select(ApiKey.name).where(ApiKey.org == org)))
-        self.lookup = _Organisations(session, [])
-
-    def __call__(self, resource: dict[str, Any], writer: str | None) -> bool:
-        if writer is not None and writer in self.writers:
-            return True
-        kind = resource.get("resourceType")
-        if kind != "Organization" and str(kind) not in OWNER_PATHS:
-            return False
-        return _owned_by(resource, self.org, self.lookup)
-
-
 def _refusal(entry: Entry, org: str) -> Issue:
     message = (
         f"this key writes for organisation {org}: it may create or change only what {org} "

@@ -22,13 +22,14 @@ from adapter.facts import Fact
 from adapter.ingest import Item
 from adapter.model import Issue, Obligation
 from adapter.policy import Policy, load_policy
-from adapter.store import access, history, reads
+from adapter.store import access, clients, exports, history, reads
 from adapter.store.database import migrate, open_engine, reading, writing
 from adapter.store.evaluation import obligation_id, reevaluate
 from adapter.store.history import Version
 from adapter.store.posted import Entry, entries_of
-from adapter.store.scope import FORBIDDEN, Readable, refuse_out_of_scope
+from adapter.store.scope import FORBIDDEN, refuse_out_of_scope
 from adapter.store.submit import Stored, Writer, identity
+from adapter.store.visible import visible_to
 from adapter.store.written import written
 from adapter.translate import translate
 
@@ -172,24 +173,24 @@ class Store:
         self, kind: str, ident: str, org: str | None, vid: str | None = None
     ) -> Version | None:
         """The current version of a stored resource (`vid` None) or one version of it, when
-        a key of `org` may read it (None: any organisation)."""
+        a key of `org` may read the resource (`visible_to`; None: any organisation)."""
         with reading(self.engine) as session:
             found = history.current(session, kind, ident)
             if vid is not None and found is not None:
                 found = history.version(session, kind, ident, vid)
             if found is None or org is None:
                 return found
-            return found if Readable(session, org)(found.resource, found.key_name) else None
+            return found if found.pk in visible_to(session, org) else None
 
     def versions(self, kind: str, org: str | None, ids: list[str] | None = None) -> list[Version]:
         """The current version of every stored resource of type `kind` (of those `ids`)
-        that a key of `org` may read, in the order they were first stored."""
+        that a key of `org` may read (`visible_to`), in the order they were first stored."""
         with reading(self.engine) as session:
             found = list(history.currents(session, kind, ids))
             if org is None:
                 return found
-            readable = Readable(session, org)
-            return [v for v in found if readable(v.resource, v.key_name)]
+            seen = visible_to(session, org)
+            return [v for v in found if v.pk in seen]
 
     def obligations(self, filters: reads.Filters, now: datetime) -> list[Obligation]:
         with reading(self.engine) as session:
@@ -220,8 +221,68 @@ class Store:
             return access.list_keys(session)
 
     def authenticate(self, token: str) -> access.KeyInfo | None:
+        """The live API key, or SMART access token, `token` is."""
         with reading(self.engine) as session:
+            if token.startswith(clients.TOKEN_PREFIX):
+                return clients.authenticate_token(session, token, datetime.now(UTC))
             return access.authenticate(session, token)
+
+    # -- SMART Backend Services clients --------------------------------------------------
+
+    def create_client(self, name: str, scope: str, org: str | None, jwks: dict[str, Any]) -> None:
+        with writing(self.engine) as session:
+            clients.create_client(session, name, scope, org, jwks, datetime.now(UTC))
+
+    def issue_token(self, assertion: str, scope: str, token_url: str) -> clients.Grant:
+        """An access token for a client's signed assertion, or `clients.TokenRefused`."""
+        with writing(self.engine, serialise=False) as session:
+            return clients.issue_token(session, assertion, scope, token_url, datetime.now(UTC))
+
+    # -- Bulk Data export jobs -----------------------------------------------------------
+
+    def create_export(self, **job: Any) -> exports.Job:
+        """A new running job (see `exports.create_job` for the fields)."""
+        with writing(self.engine, serialise=False) as session:
+            return exports.create_job(session, now=datetime.now(UTC), **job)
+
+    def export_job(self, ident: str) -> exports.Job | None:
+        with reading(self.engine) as session:
+            return exports.get_job(session, ident, datetime.now(UTC))
+
+    def running_exports(self, org: str | None) -> int:
+        with reading(self.engine) as session:
+            return exports.running_jobs(session, org, datetime.now(UTC))
+
+    def export_progress(self, ident: str, text: str) -> bool:
+        with writing(self.engine, serialise=False) as session:
+            return exports.progress(session, ident, text, datetime.now(UTC))
+
+    def finish_export(
+        self, ident: str, output: list[dict[str, Any]] | None, error: str | None = None
+    ) -> bool:
+        with writing(self.engine, serialise=False) as session:
+            return exports.finish(session, ident, output, error, datetime.now(UTC))
+
+    def delete_export(self, ident: str) -> None:
+        with writing(self.engine, serialise=False) as session:
+            exports.delete_job(session, ident)
+
+    def expired_exports(self, before: datetime) -> list[str]:
+        with reading(self.engine) as session:
+            return exports.expired_jobs(session, before)
+
+    def export_plan(self, since: datetime | None) -> dict[str, int]:
+        with reading(self.engine) as session:
+            return exports.type_counts(session, since)
+
+    def export_batch(self, kind: str, since: datetime | None, after: int) -> list[tuple[int, str]]:
+        with reading(self.engine) as session:
+            return exports.resources(session, kind, since, after)
+
+    def visible_to(self, org: str) -> set[int]:
+        """The stored resources organisation `org` may read (adapter/store/visible.py)."""
+        with reading(self.engine) as session:
+            return visible_to(session, org)
 
 
 __all__ = ["PRECONDITION", "Issue", "Store", "SubmitReport", "Version", "obligation_id"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from adapter.facts import Request
 from adapter.policy import Policy
 from adapter.translate.fields import Fields
+from adapter.translate.outcome import referral_outcome
 
 
 def service_request_to_request(f: Fields, policy: Policy) -> Request:
@@ -32,4 +33,6 @@ def service_request_to_request(f: Fields, policy: Policy) -> Request:
         authored=f.instant(r, "authoredOn", "authoredOn"),
         patient=f.ref(r, "subject", "subject"),
         encounter=f.ref(r, "encounter", "encounter"),
+        outcome=referral_outcome(f, r),
+        updated=f.instant(f.obj(r, "meta", "meta") or {}, "lastUpdated", "meta.lastUpdated"),
     )

@@ -50,8 +50,11 @@ class Server:
 
     live: ClassVar[set[Server]] = set()
 
-    def __init__(self, database_url: str, log: Path, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, log: Path, workers: int = 1, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
+        self.env = env or {}
         self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -59,7 +62,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> Server:
-        env = {**os.environ, "REFEREE_DATABASE_URL": self.database_url}
+        env = {**os.environ, "REFEREE_DATABASE_URL": self.database_url, **self.env}
         command = [sys.executable, "-m", "adapter", "serve", "--port", str(self.port)]
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(

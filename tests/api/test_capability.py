@@ -72,8 +72,11 @@ def test_definitions_are_canonical_urls_under_the_services_own_base(api: Client)
     assert body["url"] == "http://testserver/fhir/metadata"
     assert body["implementation"]["url"] == "http://testserver/fhir"
     urls = [p["definition"] for r in body["rest"][0]["resource"] for p in r.get("searchParam", [])]
-    urls += [o["definition"] for o in body["rest"][0]["operation"]]
-    assert urls and all(u.startswith("http://testserver/fhir/") for u in urls)
+    ours = [o["definition"] for o in body["rest"][0]["operation"] if o["name"] == "evaluate"]
+    assert urls and all(u.startswith("http://testserver/fhir/") for u in urls + ours)
+    # Bulk Data's operations keep the IG's own canonical URLs
+    bulk = [o["definition"] for o in body["rest"][0]["operation"] if o["name"] == "export"]
+    assert bulk and all(u.startswith("http://hl7.org/fhir/uv/bulkdata/") for u in bulk)
 
 
 FEW = ("DetectedIssue", "MeasureReport", "Encounter", "Composition", "Patient", "Task")
@@ -161,7 +164,8 @@ def test_nothing_undeclared_is_served(api: Client, declared: dict[str, dict[str,
         assert not 200 <= answer.status_code < 300, (method, path, answer.status_code)
     body = api.client.get("/fhir/metadata").json()
     assert {i["code"] for i in body["rest"][0]["interaction"]} == {"transaction", "batch"}
-    assert [o["name"] for o in body["rest"][0]["operation"]] == ["evaluate"]
+    assert [o["name"] for o in body["rest"][0]["operation"]] == ["evaluate", "export"]
+    assert [o["name"] for o in declared["Group"]["operation"]] == ["export"]
 
 
 def _json() -> dict[str, str]:

@@ -101,9 +101,11 @@ def test_traffic_searches_page_and_count_and_subset(service: Service) -> None:
 
 def test_an_organisations_key_finds_only_what_it_may_read(service: Service) -> None:
     _traffic(service)
+    service.keys["stranger"] = service.store.create_key("stranger", "read", "X99")
     assert ids(search(service, "Encounter", key="trust")) == ["e1", "e3"]  # RXQ's, not RYY's
-    assert ids(search(service, "Patient", key="trust")) == []  # written by no RXQ key
-    assert search(service, "Encounter", key="practice")["total"] == 0
+    assert ids(search(service, "Patient", key="trust")) == ["p1", "p2"]  # their context
+    assert search(service, "Encounter", key="stranger")["total"] == 0
+    assert search(service, "Patient", key="stranger")["total"] == 0
 
 
 @pytest.mark.parametrize(
