@@ -77,6 +77,31 @@ GROUP: dict[str, Any] = {
     "documentation": "Groups exist only for $export: one per organisation, its ODS code as id.",
 }
 
+
+def _answer(description: str, media: str = "application/fhir+json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": {"type": "object"}}}}
+
+
+_KICKOFF = {
+    **READ_ERRORS,
+    202: _answer("started: poll the Content-Location (OperationOutcome)"),
+    404: _answer("a Group this key cannot read (OperationOutcome)"),
+    429: _answer("too many exports of this organisation running (OperationOutcome)"),
+}
+_STATUS = {
+    **READ_ERRORS,
+    200: _answer("complete: the manifest", "application/json"),
+    202: _answer("in progress: Retry-After and X-Progress (OperationOutcome)"),
+    404: _answer("no such export for this key (OperationOutcome)"),
+    500: _answer("the export failed (OperationOutcome)"),
+}
+_DELETE = {**READ_ERRORS, 202: _answer("cancelled, files removed (OperationOutcome)")}
+_FILE_ANSWERS = {
+    **READ_ERRORS,
+    200: _answer("the file, one resource per line", NDJSON),
+    206: _answer("the rest of the file from the Range asked for", NDJSON),
+}
+
 Reader = Annotated[KeyInfo, Depends(requires("read"))]
 JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
 
@@ -172,7 +197,7 @@ def _status_url(request: Request, ident: str) -> str:
     return f"{_base(request)}/bulk/{ident}"
 
 
-@router.get("/fhir/$export", response_class=FhirResponse, status_code=202, responses=READ_ERRORS)
+@router.get("/fhir/$export", response_class=FhirResponse, status_code=202, responses=_KICKOFF)
 async def export_system(
     request: Request,
     store: StoreDep,
@@ -191,7 +216,7 @@ async def export_system(
     "/fhir/Group/{group_id}/$export",
     response_class=FhirResponse,
     status_code=202,
-    responses=READ_ERRORS,
+    responses=_KICKOFF,
 )
 async def export_group(
     request: Request,
@@ -218,7 +243,7 @@ async def _job(store: Store, key: KeyInfo, ident: str) -> Job:
     return job
 
 
-@router.get("/bulk/{job_id}", responses=READ_ERRORS)
+@router.get("/bulk/{job_id}", responses=_STATUS)
 async def export_status(request: Request, store: StoreDep, key: Reader, job_id: JobId) -> Response:
     """While the export runs: 202 with `Retry-After` and `X-Progress`. Done: 200 and the
     completion manifest. Failed: 500 with an OperationOutcome."""
@@ -246,7 +271,7 @@ async def export_status(request: Request, store: StoreDep, key: Reader, job_id: 
     return JsonResponse(manifest)
 
 
-@router.delete("/bulk/{job_id}", status_code=202, responses=READ_ERRORS)
+@router.delete("/bulk/{job_id}", status_code=202, responses=_DELETE)
 async def export_delete(request: Request, store: StoreDep, key: Reader, job_id: JobId) -> Response:
     """Cancel the export (a running one stops at its next batch) and remove its files."""
     await _job(store, key, job_id)
@@ -256,7 +281,7 @@ async def export_delete(request: Request, store: StoreDep, key: Reader, job_id: 
     return fhir(request, information(f"export {job_id} cancelled and its files removed"), 202)
 
 
-@router.get("/bulk/{job_id}/{file_name}", responses=READ_ERRORS)
+@router.get("/bulk/{job_id}/{file_name}", responses=_FILE_ANSWERS)
 async def export_file(
     request: Request,
     store: StoreDep,

@@ -22,6 +22,8 @@ from adapter.api.auth import requires
 from adapter.api.body import read_fhir, within_budget
 from adapter.api.deps import policy_of, settings_of, store_of
 from adapter.api.fhir_read import version_headers
+from adapter.api.ndjson_in import is_ndjson
+from adapter.api.ndjson_in import load as load_ndjson
 from adapter.api.outcomes import (
     SUBMIT_ERRORS,
     FhirError,
@@ -49,6 +51,16 @@ _FHIR_BODY = {
         "content": {
             "application/fhir+json": {"schema": {"type": "object"}},
             "application/fhir+xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+_BUNDLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/fhir+json": {"schema": {"type": "object"}},
+            "application/fhir+xml": {"schema": {"type": "string"}},
+            "application/fhir+ndjson": {"schema": {"type": "string"}},
         },
     }
 }
@@ -147,9 +159,12 @@ def _response_entry(entry: Entry, stored: Stored) -> dict[str, Any]:
     return {"response": response}
 
 
-@router.post("/fhir", response_class=FhirResponse, openapi_extra=_FHIR_BODY)
+@router.post("/fhir", response_class=FhirResponse, openapi_extra=_BUNDLE_BODY)
 async def post_bundle(request: Request, key: KeyInfo = Depends(requires("submit"))) -> Response:  # noqa: B008
-    """Submit a Bundle (transaction, batch, collection, document, message)."""
+    """Submit a Bundle (transaction, batch, collection, document, message), or NDJSON
+    (`application/fhir+ndjson`: one resource per line, streamed; counts per line)."""
+    if is_ndjson(request):
+        return await load_ndjson(request, key)
     body = await read_fhir(request, settings_of(request).max_body_bytes)
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         found = body.get("resourceType") if isinstance(body, dict) else type(body).__name__

@@ -12,6 +12,7 @@ from adapter.store import DEFAULT_URL
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_EXPORT_DIR = "referee-exports"
+DEFAULT_MAX_LOAD_BYTES = 1024 * 1024 * 1024  # an NDJSON load (streamed to disk, not memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class Settings:
     port: int = 8000
     page_secret: str | None = None  # signs searchset page tokens; random when not given
     export_dir: str = DEFAULT_EXPORT_DIR  # Bulk $export files, one folder per job
+    max_load_bytes: int = DEFAULT_MAX_LOAD_BYTES
 
 
 def _int(name: str, flag: int | None, default: int) -> int:
@@ -61,4 +63,5 @@ def resolve(
         port=_int("REFEREE_PORT", port, 8000),
         page_secret=os.environ.get("REFEREE_PAGE_SECRET") or None,
         export_dir=export_dir or os.environ.get("REFEREE_EXPORT_DIR") or DEFAULT_EXPORT_DIR,
+        max_load_bytes=_int("REFEREE_MAX_LOAD_BYTES", None, DEFAULT_MAX_LOAD_BYTES),
     )

@@ -98,7 +98,15 @@ def _refused(error: str, description: str) -> JsonResponse:
     return JsonResponse(body, status_code=400, headers=_NO_STORE)
 
 
-@router.post("/token", response_class=JsonResponse, openapi_extra=_FORM)
+_OAUTH_ERROR: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "refused: an OAuth 2.0 error (RFC 6749 §5.2)",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+@router.post("/token", response_class=JsonResponse, openapi_extra=_FORM, responses=_OAUTH_ERROR)
 async def token(request: Request, store: StoreDep) -> Response:
     """An access token for a registered client's signed JWT assertion (five minutes)."""
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

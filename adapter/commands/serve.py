@@ -18,7 +18,7 @@ With no flags it stores everything in ./referee.sqlite (created and migrated on 
 For production give a PostgreSQL URL: --database-url postgresql+psycopg://user@host/db.
 Each flag can also be set by an environment variable (REFEREE_DATABASE_URL, REFEREE_HOST,
 REFEREE_PORT, REFEREE_MAX_BODY_BYTES, REFEREE_MAX_ENTRIES, REFEREE_POLICY,
-REFEREE_EXPORT_DIR); a flag wins.
+REFEREE_EXPORT_DIR, REFEREE_MAX_LOAD_BYTES for NDJSON loads, default 1 GiB); a flag wins.
 REFEREE_PAGE_SECRET signs search page tokens (default: random at each start).
 A client has 10 s to send a request's headers and 60 s for its body, then it is
 disconnected (REFEREE_HEADER_TIMEOUT, REFEREE_BODY_TIMEOUT, in seconds).
@@ -141,6 +141,7 @@ def _environment(settings: Any) -> dict[str, str]:
         "REFEREE_MAX_BODY_BYTES": str(settings.max_body_bytes),
         "REFEREE_MAX_ENTRIES": str(settings.max_entries),
         "REFEREE_EXPORT_DIR": settings.export_dir,
+        "REFEREE_MAX_LOAD_BYTES": str(settings.max_load_bytes),
     }
     if settings.policy:
         values["REFEREE_POLICY"] = settings.policy

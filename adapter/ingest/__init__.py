@@ -1,6 +1,7 @@
 """Ingest: bytes, files, folders and stdin → one item per resource, never dropped.
 
     read_paths(paths)  → Received | Refused | Unreadable, in input order
+    read_ndjson(handle, label) → the same, from an open NDJSON stream (the service's loads)
     unpack(obj, where) → the resources of a parsed JSON value (Bundles opened recursively)
 
 `Received` is a resource to translate; `Refused` is an entry that is not a resource at all
@@ -9,7 +10,7 @@
 """
 
 from adapter.ingest.items import Item, Limits, Received, Refused, Unreadable
-from adapter.ingest.sources import read_bytes, read_paths
+from adapter.ingest.sources import read_bytes, read_ndjson, read_paths
 from adapter.ingest.unpack import resource_key, unpack
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Refused",
     "Unreadable",
     "read_bytes",
+    "read_ndjson",
     "read_paths",
     "resource_key",
     "unpack",

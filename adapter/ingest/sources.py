@@ -201,6 +201,13 @@ def _ndjson(
             yield from _ndjson_line(line, number, label, limits)
 
 
+def read_ndjson(handle: IO[bytes], label: str, limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
+    """NDJSON from an open binary handle, line by line, as `referee check` reads an NDJSON
+    file (the service's `application/fhir+ndjson` loads): a bad line is one rejected item
+    located at its line number."""
+    yield from _ndjson([], handle, label, limits)
+
+
 def read_ndjson_range(
     path: Path,
     start: int,

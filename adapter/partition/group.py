@@ -56,12 +56,14 @@ class Grouping:
 
     def partitions(self, count: int) -> list[array[int]]:
         """The facts' positions in `count` partitions (fewer when there are fewer groups),
-        each ascending. A weak token joins only facts that hold it strongly."""
+        each ascending. A weak token joins only facts that hold it strongly. Called once:
+        no fact can be added after."""
         for position, t in zip(self._weak_fact, self._weak_token, strict=True):
             found = self._holder.get(t)
             if found is not None:
                 self._union(position, found)
-        self._weak_fact, self._weak_token = array("q"), array("q")
+        # the tokens are no longer needed: free them before the partitions are judged
+        self._weak_fact, self._weak_token, self._holder = array("q"), array("q"), {}
         total = len(self._parent)
         roots = array("q", (self._find(p) for p in range(total)))
         sizes = array("q", bytes(8 * total))  # each group's size, at its root

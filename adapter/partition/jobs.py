@@ -57,7 +57,7 @@ class Read:
     is in the piece's spill file and its route, flattened into arrays."""
 
     tally: Tally
-    offsets: array[int]  # each fact's record in the spill file
+    offsets: array[int]  # where each fact's record starts in the spill file, and the end
     shared: array[int]  # 1 for shared context
     tokens: array[int]  # every fact's tokens, one after another
     token_ends: array[int]  # where each fact's tokens end in `tokens`
@@ -67,7 +67,8 @@ class Read:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One partition to judge: for each piece (in order), the offsets of its records."""
+    """One partition to judge: for each piece (in order), its records' byte ranges as
+    start, end, start, end..."""
 
     folder: Path
     own: tuple[tuple[int, array[int]], ...]
@@ -90,7 +91,7 @@ def check_jobs(
     pieces = [piece for file in expand_paths(paths) for piece in plan(file)]
     tally = Tally()
     grouping = Grouping()
-    where_piece, where_offset = array("q"), array("q")  # of each grouped fact
+    where_piece, where_start, where_end = array("q"), array("q"), array("q")  # grouped facts
     shared: dict[int, array[int]] = {}
     with (
         TemporaryDirectory(prefix="referee-") as name,
@@ -108,13 +109,19 @@ def check_jobs(
         )
         for number, read in enumerate(done):
             tally.merge(read.tally)
-            _group(number, read, grouping, where_piece, where_offset, shared)
+            _group(number, read, grouping, (where_piece, where_start, where_end), shared)
             if progress is not None:
                 progress(tally.counts.received)
         count = partitions or max(4 * jobs, math.ceil(len(grouping) / PARTITION_FACTS))
         context = tuple(shared.items())
         tasks = [
-            Task(folder, _by_piece(p, where_piece, where_offset), context, policy.source, as_of)
+            Task(
+                folder,
+                _by_piece(p, where_piece, where_start, where_end),
+                context,
+                policy.source,
+                as_of,
+            )
             for p in grouping.partitions(count)
         ] or [Task(folder, (), context, policy.source, as_of)]
         obligations, link_issues = merge(pool.map(_judge, tasks))
@@ -125,29 +132,32 @@ def _group(
     number: int,
     read: Read,
     grouping: Grouping,
-    where_piece: array[int],
-    where_offset: array[int],
+    where: tuple[array[int], array[int], array[int]],
     shared: dict[int, array[int]],
 ) -> None:
+    """Add one piece's facts to the grouping (shared context aside), remembering where each
+    one's record is."""
+    offsets = read.offsets
     t = w = 0
-    for i, offset in enumerate(read.offsets):
+    for i in range(len(offsets) - 1):
         t_end, w_end = read.token_ends[i], read.weak_ends[i]
         if read.shared[i]:
-            shared.setdefault(number, array("q")).append(offset)
+            shared.setdefault(number, array("q")).extend((offsets[i], offsets[i + 1]))
         else:
             grouping.add_tokens(read.tokens[t:t_end], read.weak[w:w_end])
-            where_piece.append(number)
-            where_offset.append(offset)
+            for column, value in zip(where, (number, offsets[i], offsets[i + 1]), strict=True):
+                column.append(value)
         t, w = t_end, w_end
 
 
 def _by_piece(
-    positions: array[int], where_piece: array[int], where_offset: array[int]
+    positions: array[int], where_piece: array[int], where_start: array[int], where_end: array[int]
 ) -> tuple[tuple[int, array[int]], ...]:
     """A partition's records, piece by piece: ascending positions are ascending seqs."""
     found: dict[int, array[int]] = {}
     for position in positions:
-        found.setdefault(where_piece[position], array("q")).append(where_offset[position])
+        spans = found.setdefault(where_piece[position], array("q"))
+        spans.extend((where_start[position], where_end[position]))
     return tuple(found.items())
 
 
@@ -227,8 +237,9 @@ def _judge(task: Task) -> Judged:
 
 
 def _records(folder: Path, wanted: tuple[tuple[int, array[int]], ...]) -> Iterator[Placed]:
-    for number, offsets in wanted:
-        yield from read_at(_spill_path(folder, number), offsets)
+    for number, spans in wanted:
+        pairs = zip(spans[::2], spans[1::2], strict=True)
+        yield from read_at(_spill_path(folder, number), pairs)
 
 
 _POLICIES: dict[str | None, Policy] = {}

@@ -48,8 +48,13 @@ class Entry:
         return None if self.item is None else self.item.full_url
 
     def location(self, field_path: str | None = None) -> Location:
+        line = None if self.item is None else self.item.location.line  # an NDJSON line
         return Location(
-            file="request", entry=self.index or None, resource=self.reference, field=field_path
+            file="request",
+            line=line,
+            entry=self.index or None,
+            resource=self.reference,
+            field=field_path,
         )
 
 
