@@ -181,7 +181,8 @@ async def _search(request: Request, store: Store, key: KeyInfo, kind: str) -> Re
     tests = _tests(page.query)
     found = await run_in_threadpool(_resources, store, kind, filters, now, tests)
     base = f"{str(request.base_url).rstrip('/')}/fhir"
-    shown = [] if summary == "count" else found[page.offset : page.offset + page.count]
+    total_only = summary == "count" or page.count == 0  # _count=0: the total alone
+    shown = [] if total_only else found[page.offset : page.offset + page.count]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",

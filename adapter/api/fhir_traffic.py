@@ -84,7 +84,8 @@ async def search(request: Request, store: Store, key: KeyInfo, kind: str) -> Res
     names = elements(options.get("_elements"))
     found = await run_in_threadpool(_search, store, kind, key.org, page.query)
     base = f"{str(request.base_url).rstrip('/')}/fhir"
-    shown = [] if summary == "count" else found[page.offset : page.offset + page.count]
+    total_only = summary == "count" or page.count == 0  # _count=0: the total alone
+    shown = [] if total_only else found[page.offset : page.offset + page.count]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
