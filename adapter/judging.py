@@ -44,16 +44,20 @@ def assemble(
 
 def judge(world: World, policy: Policy, as_of: datetime) -> list[Obligation]:
     """Every rule over the linked facts, sorted by rule then subject; each obligation
-    carries the time of its subject's event (`event_at`) unless its rule set one."""
+    carries the time of its subject's event (`event_at`) unless its rule set one, and the
+    contract edition in force at that event (docs/contract.md §11.4). A rule that does not
+    exist in that edition makes no obligation."""
     obligations: list[Obligation] = []
     for rule in CATALOGUE:
-        for made in rule.evaluate(Context(world, policy.params[rule.id], as_of)):
+        for made in rule.evaluate(Context(world, policy.params[rule.id], as_of, rule.id)):
             found = attribute(made)
             if found is None:
                 continue
-            if found.event_at is None:
-                found = replace(found, event_at=event_time(world.by_key.get(found.subject)))
-            obligations.append(found)
+            event_at = found.event_at or event_time(world.by_key.get(found.subject))
+            term = policy.term_at(event_at)
+            if rule.id not in term.rules:
+                continue
+            obligations.append(replace(found, event_at=event_at, edition=term.edition))
     obligations.sort(key=lambda o: o.sort_key)
     return obligations
 

@@ -53,7 +53,9 @@ class Obligation:
     Two members are not in the published JSON: `event_at`, the instant of the event that
     made the obligation (a discharge, a letter sent, a request authored), which the board
     dates it by; and `clock`, set when nothing has fulfilled or decided it yet, so only the
-    clock does (adapter/deadline.py re-judges it at any instant)."""
+    clock does (adapter/deadline.py re-judges it at any instant). `edition`, the NHS Standard
+    Contract edition that judged it (docs/contract.md §11.4), is published: an extension of
+    rules.md §7's shape."""
 
     rule: str
     status: Status
@@ -69,6 +71,7 @@ class Obligation:
     clause: str
     event_at: datetime | None = None
     clock: Clock | None = None
+    edition: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Obligation:
             "detail": self.detail,
             "domain4": self.domain4,
             "clause": self.clause,
+            "edition": self.edition,
         }
 
     @property

@@ -11,6 +11,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapter.editions import editions
+
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -36,19 +38,25 @@ class ScheduleEntry(Params):
 
 
 class ClinicLetter(Params):
+    """`max_days` is dated by contract edition (mappings/editions.toml); a local policy may
+    set `max_days` for every edition, or a dated `schedule` of its own (rules.md §5), which
+    then decides by the attendance date whatever the edition."""
+
+    max_days: float = Field(gt=0)
     schedule: tuple[ScheduleEntry, ...]
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
     @field_validator("schedule")
     @classmethod
-    def _sorted_and_not_empty(cls, value: tuple[ScheduleEntry, ...]) -> tuple[ScheduleEntry, ...]:
-        if not value:
-            raise ValueError("schedule needs at least one {from, max_days} entry")
+    def _sorted(cls, value: tuple[ScheduleEntry, ...]) -> tuple[ScheduleEntry, ...]:
         return tuple(sorted(value, key=lambda e: e.from_))
 
     def max_days_on(self, day: date) -> float:
-        """The limit in force on `day`; days before the first entry use the first entry."""
+        """The limit on `day`: the local schedule's entry in force (days before its first
+        entry use the first), else `max_days` (the edition's, or the local policy's)."""
+        if not self.schedule:
+            return self.max_days
         chosen = self.schedule[0].max_days
         for entry in self.schedule:
             if entry.from_ <= day:
@@ -56,16 +64,28 @@ class ClinicLetter(Params):
         return chosen
 
     def wording(self) -> dict[str, str]:
-        """`max_days` and `since`: the latest entry; `schedule`: every entry in words
-        ("14 days before April 2017, 10 days from April 2017, 7 days from April 2018")."""
-        latest = self.schedule[-1]
-        parts = [f"{_number(self.schedule[0].max_days)} days"]
-        if len(self.schedule) > 1:
-            parts[0] += f" before {_month(self.schedule[1].from_)}"
-        parts += [f"{_number(e.max_days)} days from {_month(e.from_)}" for e in self.schedule[1:]]
+        """`max_days` and `since`: the value in force now and when it began; `schedule`: every
+        dated value in words ("14 days before April 2017, 10 days from April 2017, 7 days
+        from April 2018"), from the local schedule or else the contract editions."""
+        if self.schedule:
+            steps = [(e.from_, e.max_days) for e in self.schedule]
+        else:
+            national = editions().history("clinic-letter-7d", "max_days")
+            steps = [(term.start, float(value)) for term, value in national]
+            if not steps or steps[-1][1] != self.max_days:  # a local value for every edition
+                word = f"{_number(self.max_days)} days (local policy, every edition)"
+                return {
+                    "max_days": _number(self.max_days),
+                    "since": "the local policy",
+                    "schedule": word,
+                }
+        parts = [f"{_number(steps[0][1])} days"]
+        if len(steps) > 1:
+            parts[0] += f" before {_month(steps[1][0])}"
+        parts += [f"{_number(days)} days from {_month(start)}" for start, days in steps[1:]]
         return {
-            "max_days": _number(latest.max_days),
-            "since": _month(latest.from_),
+            "max_days": _number(steps[-1][1]),
+            "since": _month(steps[-1][0]),
             "schedule": ", ".join(parts),
         }
 
@@ -85,7 +105,24 @@ class AdviceResponse(Params):
 
 
 class RejectionReasoned(Params):
-    payment_limit_invalid_from: date
+    """`payment_limit_invalid` is dated by contract edition: true from 2025/26."""
+
+    payment_limit_invalid: bool
+
+    def wording(self) -> dict[str, str]:
+        """`payment_limit`: when a payment limit stopped being a valid reason."""
+        national = editions().history("referral-rejection-reasoned", "payment_limit_invalid")
+        first_true = next((term for term, value in national if value), None)
+        if not self.payment_limit_invalid:
+            when = "never (local policy)"
+        elif first_true is not None and national[-1][1]:
+            when = f"from the {first_true.edition} edition ({_month(first_true.start)})"
+        else:
+            when = "in every edition (local policy)"
+        return {
+            "payment_limit_invalid": str(self.payment_limit_invalid).lower(),
+            "payment_limit": when,
+        }
 
 
 def _number(value: object) -> str:

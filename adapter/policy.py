@@ -16,12 +16,14 @@ file (`--policy FILE`, TOML) that overrides rule parameters and adds phrases and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
+from adapter.editions import Term, editions
 from adapter.errors import PolicyError
 from adapter.mappings import read_toml, shipped
 from adapter.model import Issue, Location
@@ -54,14 +56,46 @@ class Policy:
     codes: Codes = field(default_factory=lambda: Codes({}, {}))
     trusts: dict[str, dict[str, str]] = field(default_factory=dict)
     source: str | None = None
+    local: dict[str, dict[str, Any]] = field(default_factory=dict)  # [rules.<id>] as given
+    edition: str | None = None  # the contract edition forced for every event (--edition)
     # Memo tables that depend only on this policy (e.g. sentence readings); never compared.
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def term_at(self, instant: datetime | None) -> Term:
+        """The contract edition's term that judges an event at `instant` (§11.4)."""
+        return editions().term_at(instant, self.edition)
+
+    def params_in(self, rule_id: str, term: Term) -> Params:
+        """`rule_id`'s parameters in `term`: rules.toml, then the edition's dated values,
+        then the local policy's (which win in every edition)."""
+        key = f"params:{rule_id}:{term.edition}:{term.start}"
+        found = self.cache.get(key)
+        if found is None:
+            from adapter.rules import PARAMS  # the rules read the policy: import when called
+
+            merged = {
+                **shipped("rules")["rules"].get(rule_id, {}),
+                **term.values.get(rule_id, {}),
+                **self.local.get(rule_id, {}),
+            }
+            found = self.cache[key] = PARAMS[rule_id].model_validate(merged)
+        return cast(Params, found)
+
+    def forcing(self, edition: str | None) -> Policy:
+        """This policy with `edition` forced for every event (None: by each event's date);
+        ValueError names the known editions when `edition` is not one."""
+        if edition is not None:
+            editions().check(edition)
+        forced = replace(self, edition=edition, cache={})
+        latest = forced.term_at(None)
+        return replace(forced, params={r: forced.params_in(r, latest) for r in self.params})
+
     def describe(self) -> dict[str, Any]:
         """What the report says about the policy: its name and every overridden value."""
+        forced = {} if self.edition is None else {"edition": self.edition}
         if self.source is None:
-            return {}
-        return {"name": self.name, "file": self.source, "overrides": self.overrides}
+            return forced
+        return {"name": self.name, "file": self.source, "overrides": self.overrides, **forced}
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -86,15 +120,19 @@ def load_policy(path: str | Path | None = None) -> Policy:
         codes=_codes(local.get("codes", {}), where),
         trusts=_trusts(local.get("trusts", {}), where),
         source=str(path) if path is not None else None,
+        local={k: dict(v) for k, v in local.get("rules", {}).items() if isinstance(v, dict)},
     )
 
 
 def _params(local: Any, where: _Locator) -> dict[str, Params]:
-    """Each rule's parameters: its national defaults (mappings/rules.toml) under the local
-    values, validated by the rule's own model."""
+    """Each rule's parameters: its national defaults (mappings/rules.toml), under the values
+    of the latest contract edition (mappings/editions.toml), under the local values,
+    validated by the rule's own model. A rule judges an event with the values of the
+    edition in force at it (`Policy.params_in`); these are the values in force now."""
     from adapter.rules import PARAMS  # the rules read the policy: import them when called
 
     defaults = shipped("rules")["rules"]
+    latest = editions().latest.values
     if not isinstance(local, dict):
         where.fail("rules", None, "must be a table of [rules.<rule-id>] tables")
     for rule_id in local:
@@ -102,7 +140,7 @@ def _params(local: Any, where: _Locator) -> dict[str, Params]:
             where.fail(rule_id, "rules", f"unknown rule; known rules: {', '.join(PARAMS)}")
     out = {}
     for rule_id, model in PARAMS.items():
-        merged = {**defaults.get(rule_id, {}), **local.get(rule_id, {})}
+        merged = {**defaults.get(rule_id, {}), **latest.get(rule_id, {}), **local.get(rule_id, {})}
         try:
             out[rule_id] = model.model_validate(merged)
         except ValidationError as exc:

@@ -1,6 +1,7 @@
 """The golden cases, found and read one way for every test file: each folder under
 fixtures/rules/<rule>/<case>/ and fixtures/real/<case>/ with an `expected.json`; its inputs
-are every file but case.toml, expected.json and policy.toml (fixtures/README.md)."""
+are every file but case.toml, expected.json and policy.toml (fixtures/README.md). A case may
+force a contract edition (`edition` in case.toml)."""
 
 from __future__ import annotations
 
@@ -43,5 +44,9 @@ def as_of(case: Path) -> datetime:
 
 
 def policy(case: Path) -> Policy | None:
-    named = meta(case).get("policy")
-    return load_policy(case / named) if named else None
+    """The case's policy (`policy = FILE`), with its contract edition forced when the case
+    names one (`edition = "2025/26"`, as `referee check --edition` does); None: national."""
+    named, edition = meta(case).get("policy"), meta(case).get("edition")
+    if not named and not edition:
+        return None
+    return (load_policy(case / named) if named else load_policy()).forcing(edition)

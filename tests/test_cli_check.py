@@ -32,6 +32,7 @@ OBLIGATION_FIELDS = [
     "detail",
     "domain4",
     "clause",
+    "edition",  # the contract edition that judged it: the project's extension (contract §11.4)
 ]
 
 
@@ -328,6 +329,7 @@ def test_json_format_has_exactly_the_published_shape(
         "evidence": [],
         "domain4": "complete-care",
         "clause": "SC11.5",
+        "edition": "2023/24",
     }
     assert obligation["detail"]
     assert [list(issue) for issue in out["issues"]] == [
@@ -441,3 +443,29 @@ def test_every_sub_command_has_help_text(name: str) -> None:
     assert summary and summary.strip(), f"referee {name} has no one-line help"
     assert parser.description and parser.description.strip(), f"referee {name}: no description"
     assert parser.format_help().strip()
+
+
+def test_edition_forces_one_contract_edition_and_an_unknown_one_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = Path(__file__).resolve().parents[1] / "fixtures/rules/clinic-letter-7d"
+    attendance = case / "04-attendance-2017-06-uses-10-days/input.json"
+    as_of = ["--as-of", "2017-07-01T12:00:00Z", "--format", "json"]
+
+    assert main(["check", str(attendance), *as_of]) == 0
+    judged = json.loads(capsys.readouterr().out)["obligations"]
+    assert {(o["rule"], o["status"], o["edition"]) for o in judged} == {
+        ("clinic-letter-7d", "met", "2017/19"),  # 9 days within the 10 then in force
+        ("point-of-contact", "met", "2017/19"),
+    }
+    assert main(["check", str(attendance), *as_of, "--edition", "2025/26"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    letter = next(o for o in out["obligations"] if o["rule"] == "clinic-letter-7d")
+    assert (letter["status"], letter["edition"]) == ("breached", "2025/26")
+    assert out["policy"] == {"edition": "2025/26"}
+
+    with pytest.raises(SystemExit) as exited:
+        main(["check", str(attendance), "--edition", "2030/31"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown contract edition '2030/31'; known editions: 2016/17, 2017/19" in err

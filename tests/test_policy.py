@@ -215,7 +215,11 @@ def test_referee_rules_rule_prints_its_documentation_with_examples(
     page = capsys.readouterr().out
     assert page.startswith("clinic-letter-7d: Clinic letter sent to the practice within 7 days")
     assert "Met, for example:" in page and "Breached, for example:" in page
-    assert "schedule=14 d from 2016-04-01, 10 d from 2017-04-01, 7 d from 2018-04-01" in page
+    assert "parameters: max_days=7; schedule=none" in page
+    assert (
+        "contract editions: exists from 2016/17; max_days: 14 (2016/17, from 2016-04-01), "
+        "10 (2017/19, from 2017-04-01), 7 (2017/19, from 2018-04-01)"
+    ) in page
 
 
 def test_referee_rules_unknown_rule_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

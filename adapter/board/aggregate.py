@@ -12,12 +12,13 @@ Dating and the previous period are explained in `adapter.board.periods`.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from adapter.board.advice import AdvicePanel, advice_panel
 from adapter.board.catalogue import AREAS, PRACTICE_RULE, RULES, RuleInfo, area_label, info
 from adapter.board.examples import Example, worst_examples
 from adapter.board.method import RuleMethod, other_overrides, rule_methods
@@ -129,6 +130,9 @@ class Board:
     practice_gaps: list[QualityLine]
     inputs: Counts | None = None
     issues: dict[str, int] = field(default_factory=dict)
+    # The NHS Standard Contract editions that judged this period's obligations, with counts.
+    editions: dict[str, int] = field(default_factory=dict)
+    advice: AdvicePanel = field(default_factory=lambda: AdvicePanel([], [], False))
 
     def info(self, rule: str) -> RuleInfo:
         """The rule as worded under this board's policy (its title shows the policy's values)."""
@@ -162,6 +166,8 @@ class Board:
             "practice_gaps": [q.to_json() for q in self.practice_gaps],
             "worst": {rule: [e.to_json() for e in found] for rule, found in self.worst.items()},
             "method": [m.to_json() for m in self.method],
+            "editions": self.editions,
+            "advice_and_guidance": self.advice.to_json(),
         }
 
 
@@ -181,9 +187,11 @@ def build_board(
     *,
     inputs: Counts | None = None,
     issues: Iterable[Issue] = (),
+    reported: Mapping[str, Any] | None = None,
 ) -> Board:
     """Every table of the board pack, from the obligations of one evaluation (dated by due,
-    else fulfilment, else the `event_at` of their subject's event)."""
+    else fulfilment, else the `event_at` of their subject's event). `reported` is the run's
+    reported-beside counts (`Result.reported`), when it has them."""
     options = options or Options()
     dating = Dating()
     previous = period.previous()
@@ -236,6 +244,8 @@ def build_board(
         practice_gaps=quality_lines(practice_now, "breached"),
         inputs=inputs,
         issues=_issue_counts(issues),
+        editions=_editions(current),
+        advice=advice_panel(current, reported or {}),
     )
 
 
@@ -372,11 +382,20 @@ def _issue_counts(issues: Iterable[Issue]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _editions(obligations: Iterable[Obligation]) -> dict[str, int]:
+    """This period's obligations by the contract edition that judged them, oldest first."""
+    counts = Counter(o.edition or "not named" for o in obligations)
+    return dict(sorted(counts.items()))
+
+
 def _policy_summary(policy: Any) -> dict[str, Any]:
     if policy is None:
         return {"name": "national defaults"}
-    return {
+    summary = {
         "name": str(getattr(policy, "name", "national defaults")),
         "file": getattr(policy, "source", None),
         "other_overrides": other_overrides(policy),
     }
+    if getattr(policy, "edition", None):
+        summary["edition"] = policy.edition
+    return summary

@@ -22,7 +22,7 @@ from adapter.board.markup import (
 )
 from adapter.board.page_one import page_one
 from adapter.board.privacy import mask_text
-from adapter.board.sections import method_section, quality_section
+from adapter.board.sections import advice_section, method_section, quality_section
 from adapter.board.style import CSS
 from adapter.board.tally import change_text, rate_text
 from adapter.model import format_instant
@@ -37,6 +37,7 @@ def render_html(board: Board) -> str:
         _contents(board),
         page_one(board),
         _areas(board),
+        advice_section(board),
         *(_trust(board, t) for t in board.trusts),
         _practices(board),
         quality_section(board),
@@ -69,7 +70,7 @@ def _header(board: Board) -> str:
 
 
 def _contents(board: Board) -> str:
-    links = [("headline", "At a glance"), ("areas", "Areas")]
+    links = [("headline", "At a glance"), ("areas", "Areas"), ("advice", "Advice and guidance")]
     links += [(f"trust-{t.rank}", owner_label(t)) for t in board.trusts]
     links += [
         ("practices", "Practice side"),

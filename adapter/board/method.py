@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapter.board.catalogue import RuleInfo, describe
+from adapter.editions import editions
 from adapter.rules import CATALOGUE
 
 
@@ -14,6 +15,7 @@ class RuleMethod:
     info: RuleInfo
     params: dict[str, Any]
     overrides: dict[str, Any]
+    editions: str = ""  # since which contract edition it exists, and its dated values
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -25,6 +27,7 @@ class RuleMethod:
             "definition": self.info.definition,
             "parameters": self.params,
             "overrides": self.overrides,
+            "editions": self.editions,
         }
 
 
@@ -40,7 +43,8 @@ def rule_methods(policy: Any) -> list[RuleMethod]:
             k[len(prefix) :]: _jsonable(v) for k, v in overrides.items() if k.startswith(prefix)
         }
         in_force = params.get(rule.id) or rule.defaults
-        out.append(RuleMethod(describe(rule, in_force), _plain(in_force), mine))
+        dated = editions().describe_text(rule.id)
+        out.append(RuleMethod(describe(rule, in_force), _plain(in_force), mine, dated))
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from adapter.board.aggregate import Board
 from adapter.board.catalogue import area_label
 from adapter.board.markup import esc, instant, owner_label, table
-from adapter.board.tally import MIN_CASES_FOR_RATE, percent
+from adapter.board.tally import MIN_CASES_FOR_RATE, percent, rate_text
 from adapter.model import format_instant
 
 
@@ -71,6 +71,103 @@ def _undated_note(board: Board) -> str:
     )
 
 
+def advice_section(board: Board) -> str:
+    """Domain 4's "Advice and guidance" panel: A&G answered in time and rejected referrals
+    reasoned, per trust, with the counts reported beside them (not judged)."""
+    names = {t.ods: t.name for t in board.trusts}
+
+    def trust(ods: str) -> str:
+        return f"{names[ods]} ({ods})" if names.get(ods) else ods
+
+    panel = board.advice
+    advice_rows = [
+        [
+            trust(r.trust),
+            r.tally.judged,
+            r.tally.met,
+            r.tally.breached,
+            r.tally.pending,
+            rate_text(r.tally),
+            "–" if r.median_working_days is None else f"{r.median_working_days:g}",
+            _maybe(r.converted),
+            _maybe(r.practice_told),
+        ]
+        for r in panel.advice
+    ]
+    rejection_rows = [
+        [
+            trust(r.trust),
+            r.tally.judged,
+            r.tally.met,
+            r.tally.breached,
+            rate_text(r.tally),
+            _maybe(r.rejections),
+            _maybe(r.with_advice)
+            + ("" if r.advice_share is None else f" ({percent(r.advice_share)})"),
+            _maybe(r.advice_and_refer),
+            _reasons(r.by_reason),
+        ]
+        for r in panel.rejections
+    ]
+    note = (
+        "The last columns are reported beside the rules, not judged, and are counted over all "
+        "the input read, not only this period. Not-assessable ones are in the data quality "
+        "section."
+        if panel.reported
+        else "The counts reported beside the rules (A&G converted to a referral, rejections by "
+        "reason) are not in this input (a board from the service's store does not carry "
+        "them): shown as –."
+    )
+    return (
+        '<section id="advice"><h2>Advice and guidance, and rejected referrals</h2>'
+        "<p>Domain 4, onward referrals. A practice's Advice &amp; Guidance request is "
+        "answered by the trust within the working days in force (England bank holidays "
+        "excluded); a rejected or returned referral carries a coded reason and advice for "
+        f"the referrer. {esc(note)}</p>"
+        + table(
+            "Advice & Guidance answered in time, per trust",
+            [
+                "Trust",
+                "Judged",
+                "Met",
+                "Breached",
+                "Pending",
+                "Met (95 % CI)",
+                "Working days (median)",
+                "Converted",
+                "Practice told",
+            ],
+            advice_rows,
+        )
+        + table(
+            "Rejected and returned referrals, per trust",
+            [
+                "Trust",
+                "Judged",
+                "Met",
+                "Breached",
+                "Met (95 % CI)",
+                "Rejected",
+                "With advice",
+                "Advice and Refer",
+                "Commonest reasons",
+            ],
+            rejection_rows,
+            numeric_from=1,
+        )
+        + "</section>"
+    )
+
+
+def _maybe(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _reasons(by_reason: dict[str, int], top: int = 3) -> str:
+    ranked = sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return ", ".join(f"{'not coded' if k == 'none' else k} {n}" for k, n in ranked) or "–"
+
+
 def method_section(board: Board) -> str:
     paragraphs = [
         "<strong>Met rate</strong> = met ÷ (met + breached). Pending and not-assessable "
@@ -98,6 +195,7 @@ def method_section(board: Board) -> str:
         + (f" from {esc(board.policy.get('file'))}" if board.policy.get("file") else "")
         + ".",
     ]
+    paragraphs.append(_editions_note(board))
     others = board.policy.get("other_overrides") or {}
     if others:
         paragraphs.append(
@@ -110,7 +208,9 @@ def method_section(board: Board) -> str:
             f"{m.info.title} ({m.info.rule})",
             f"{m.info.side}; {area_label(m.info.area)}; {m.info.clause}",
             m.info.definition,
-            _pairs(m.params) + (f"; local: {_pairs(m.overrides)}" if m.overrides else ""),
+            _pairs(m.params)
+            + (f"; local: {_pairs(m.overrides)}" if m.overrides else "")
+            + (f"; contract editions: {m.editions}" if m.editions else ""),
         ]
         for m in board.method
     ]
@@ -127,8 +227,25 @@ def method_section(board: Board) -> str:
     )
 
 
+def _editions_note(board: Board) -> str:
+    """Which NHS Standard Contract editions judged this period's obligations."""
+    forced = board.policy.get("edition")
+    how = (
+        f"every obligation was judged under the {esc(forced)} edition (forced for this run)"
+        if forced
+        else "each obligation is judged under the edition in force on the date of its event "
+        "(mappings/editions.toml); a rule that an edition does not contain makes no obligation"
+    )
+    counted = ", ".join(f"{esc(name)} ({n:,})" for name, n in board.editions.items())
+    return (
+        f"<strong>Contract editions.</strong> The NHS Standard Contract changes each April: "
+        f"{how}. This period: {counted or 'no obligations'}."
+    )
+
+
 def _pairs(values: dict[str, Any]) -> str:
-    return "; ".join(f"{k} = {_value(v)}" for k, v in values.items())
+    """`k = v; …`, leaving out a list parameter that is not set (an empty local schedule)."""
+    return "; ".join(f"{k} = {_value(v)}" for k, v in values.items() if v != [])
 
 
 def _value(value: Any) -> str:

@@ -60,6 +60,13 @@ def register(subparsers: Any) -> None:
         help="local policy (TOML) overriding rule parameters, phrases and codes",
     )
     parser.add_argument(
+        "--edition",
+        type=contract_edition,
+        metavar="EDITION",
+        help="judge every event under this NHS Standard Contract edition (e.g. 2025/26) "
+        "instead of the one in force at its date (mappings/editions.toml)",
+    )
+    parser.add_argument(
         "--format", choices=list(FORMATS), default="table", help="output format (default: table)"
     )
     add_out(parser, "FILE", "write the report here instead of standard output", old="--output")
@@ -91,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     missing = check_inputs(args.paths)
     check_output_file(args.out)
-    policy = load_policy(args.policy)
+    policy = load_policy(args.policy).forcing(args.edition)
     say_as_of(args.as_of_text, args.as_of)
     with terminal_progress() as progress:
         result = check(
@@ -123,6 +130,16 @@ def _write(args: argparse.Namespace, result: Result, code: int) -> None:
         write_report(args.format, result, sys.stdout.buffer)
         sys.stdout.buffer.write(verdict)
         sys.stdout.flush()
+
+
+def contract_edition(text: str) -> str:
+    """An edition named in mappings/editions.toml (argparse: else exit 2 naming them)."""
+    from adapter.editions import editions
+
+    try:
+        return editions().check(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def exit_code(result: Result, *, strict: bool) -> int:

@@ -183,6 +183,7 @@ def _board_from_paths(args: argparse.Namespace, options: Any) -> tuple[Any, int]
         named,
         inputs=result.counts,
         issues=result.issues,
+        reported=getattr(result, "reported", None),  # the A&G and rejection counts
     )
     return board, result.unreadable_files
 

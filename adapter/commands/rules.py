@@ -38,6 +38,8 @@ def register(subparsers: Any) -> None:
 
 
 def describe(rule: Rule, policy: Policy) -> dict[str, Any]:
+    from adapter.editions import editions
+
     in_force = policy.params[rule.id]
     params = in_force.model_dump(mode="json", by_alias=True)
     overridden = sorted(
@@ -52,6 +54,7 @@ def describe(rule: Rule, policy: Policy) -> dict[str, Any]:
         "definition": rule.defined(in_force),
         "parameters": params,
         "overridden": overridden,
+        "editions": editions().describe(rule.id),
         "why": rule.why,
         "met_example": rule.met_example,
         "breached_example": rule.breached_example,
@@ -88,7 +91,7 @@ def _params_text(params: dict[str, Any]) -> str:
     parts = []
     for key, value in params.items():
         if isinstance(value, list):
-            value = ", ".join(f"{v['max_days']:g} d from {v['from']}" for v in value)
+            value = ", ".join(f"{v['max_days']:g} d from {v['from']}" for v in value) or "none"
         elif isinstance(value, float):
             value = f"{value:g}"
         parts.append(f"{key}={value}")
@@ -107,6 +110,8 @@ def _list(described: list[dict[str, Any]], policy: Policy) -> str:
 
 
 def _page(d: dict[str, Any], policy: Policy) -> str:
+    from adapter.editions import editions
+
     wrap = textwrap.TextWrapper(width=88, initial_indent="  ", subsequent_indent="  ")
     overridden = (
         f" (overridden by {policy.name}: {', '.join(d['overridden'])})" if d["overridden"] else ""
@@ -115,6 +120,7 @@ def _page(d: dict[str, Any], policy: Policy) -> str:
         f"{d['id']}: {d['title']}",
         f"side: {d['side']}   Delivery Plan area: {d['domain4']}   clause: {d['clause']}",
         f"parameters: {_params_text(d['parameters'])}{overridden}",
+        f"contract editions: {editions().describe_text(d['id'])}",
     ]
     for heading, key in _PAGE:
         lines += ["", f"{heading}:", wrap.fill(d[key])]

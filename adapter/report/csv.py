@@ -1,4 +1,5 @@
-"""`--format csv`: one row per obligation, the fields of rules.md §4 in that order.
+"""`--format csv`: one row per obligation, the fields of rules.md §4 in that order, then the
+contract edition that judged it (docs/contract.md §11.4).
 
 RFC 4180: a header row, comma separated, `"` quoting where needed (doubled inside a field),
 CRLF line ends, UTF-8 without a byte-order mark. A null field is empty; `evidence` is the
@@ -31,6 +32,7 @@ FIELDS: tuple[str, ...] = (
     "detail",
     "domain4",
     "clause",
+    "edition",  # the contract edition that judged it: an extension (docs/contract.md §11.4)
 )
 
 EVIDENCE_SEPARATOR = ";"

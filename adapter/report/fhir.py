@@ -61,6 +61,8 @@ MEASURE_BASE = f"{BASE}/Measure/"
 OBLIGATION_IDENTIFIER = f"{BASE}/Id/obligation"
 OBLIGATION_EXTENSION = f"{BASE}/StructureDefinition/obligation"
 POLICY_EXTENSION = f"{BASE}/StructureDefinition/evaluation-policy"
+# The NHS Standard Contract edition(s) that judged a MeasureReport's obligations (§11.4).
+EDITION_EXTENSION = f"{BASE}/StructureDefinition/contract-edition"
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 POPULATION = "http://terminology.hl7.org/CodeSystem/measure-population"
@@ -109,6 +111,8 @@ def _obligation_extension(obligation: Obligation) -> dict[str, Any]:
     if obligation.domain4:
         parts.append({"url": "domain4", "valueCode": obligation.domain4})
     parts.append({"url": "clause", "valueString": obligation.clause})
+    if obligation.edition:
+        parts.append({"url": "edition", "valueString": obligation.edition})
     return {"url": OBLIGATION_EXTENSION, "extension": parts}
 
 
@@ -165,6 +169,11 @@ def measure_report(
     resource: dict[str, Any] = {
         "resourceType": "MeasureReport",
         "id": _id("MeasureReport", as_of, rule, owner),
+    }
+    editions = sorted({o.edition for o in obligations if o.edition})
+    if editions:
+        resource["extension"] = [{"url": EDITION_EXTENSION, "valueString": e} for e in editions]
+    resource |= {
         "status": "complete",
         "type": "summary",
         "measure": MEASURE_BASE + rule,
@@ -196,7 +205,7 @@ def policy_extension(policy: dict[str, Any]) -> dict[str, Any]:
     """The `evaluation-policy` extension: name, file and each overridden value."""
     parts: list[dict[str, Any]] = []
     for key, value in policy.items():
-        if key in ("name", "file") and isinstance(value, str):
+        if key in ("name", "file", "edition") and isinstance(value, str):
             parts.append({"url": key, "valueString": value})
             continue
         for path, inner in _flatten("" if key == "overrides" else key, value):

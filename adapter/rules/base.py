@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from adapter.deadline import Clock, days, elapsed, hours, in_days, one_place, status_at
+from adapter.editions import Term, editions
 from adapter.link import World
 from adapter.mappings import shipped
 from adapter.model import Domain4, Obligation, Status
@@ -39,9 +40,19 @@ class Parties:
 
 @dataclass(frozen=True)
 class Context(Generic[P]):
+    """What a rule reads: the linked world, its parameters in force now (the latest contract
+    edition's, or the forced one's, under the local policy) and the instant judged at. A rule
+    with dated parameters reads them at its event with `terms_at`."""
+
     world: World
     params: P
     as_of: datetime
+    rule: str = ""
+
+    def terms_at(self, instant: datetime | None) -> tuple[Term, Params]:
+        """The contract edition's term in force at `instant` and the parameters in it."""
+        term = self.world.policy.term_at(instant)
+        return term, self.world.policy.params_in(self.rule, term)
 
 
 @dataclass(frozen=True)
@@ -75,8 +86,10 @@ class Rule:
 
     @property
     def defaults(self) -> Params:
-        """The national parameters, from mappings/rules.toml (their one home)."""
-        return self.params.model_validate(shipped("rules")["rules"].get(self.id, {}))
+        """The national parameters in force now: mappings/rules.toml (their one home) under
+        the latest contract edition's dated values (mappings/editions.toml)."""
+        dated = editions().latest.values.get(self.id, {})
+        return self.params.model_validate({**shipped("rules")["rules"].get(self.id, {}), **dated})
 
     def defined(self, params: Params | None = None) -> str:
         """The published definition under `params` (national defaults when None)."""

@@ -21,7 +21,7 @@ from adapter.rules.letters import (
 
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
-    world, params = ctx.world, cast(ClinicLetter, ctx.params)
+    world = ctx.world
     for attendance in world.of_type(Attendance):
         if not owes_clinic_letter(attendance, world):
             continue
@@ -35,6 +35,8 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
                 parties_of(attendance, world),
             )
             continue
+        # The limit of the contract edition in force on the attendance date (its event).
+        params = cast(ClinicLetter, ctx.terms_at(attended)[1])
         limit = params.max_days_on(london_date(attended))
         wording = Wording(
             "Clinic letter",
@@ -63,7 +65,7 @@ RULE = Rule(
     "is 7 days). A clinic in March 2017 would have had 14 days.",
     definition="After an outpatient attendance (a finished Encounter of class AMB or VR), "
     "the trust sends the clinic letter to the GP within {max_days} days of the attendance "
-    "({schedule}; parameter schedule).",
+    "({schedule}; dated by contract edition, parameter max_days).",
     board=Board(
         "Clinic letter within {max_days} days",
         "After an outpatient attendance the trust sends a final clinic letter within the number of"

@@ -34,7 +34,6 @@ class Rejection:
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     world = ctx.world
-    params = cast(RejectionReasoned, ctx.params)
     for task in world.of_type(TaskFact):
         if not _rejects(task, world) or world.role(task.owner) == "practice":
             continue  # a practice declining a trust's request is another rule's business
@@ -42,7 +41,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         if focus is None and _names_request(task):
             yield _unsent(task, world)
     for rejection in rejections(world):
-        status, detail = _verdict(rejection, world, params)
+        status, detail = _verdict(rejection, world, ctx)
         referral = rejection.referral
         parties = Parties(
             patient=world.patient_label(referral.patient),
@@ -211,13 +210,15 @@ def _trust(owner: Ref | None, request: Request | None, world: World) -> str | No
     return None
 
 
-def _verdict(rejection: Rejection, world: World, params: RejectionReasoned) -> tuple[Status, str]:
+def _verdict(rejection: Rejection, world: World, ctx: Context[Params]) -> tuple[Status, str]:
     reason = rejection.reason
     if reason is not None and _payment_limit(reason, world):
         if rejection.when is None:
             return "not-assessable", _UNDATED
-        if rejection.when.date() >= params.payment_limit_invalid_from:
-            return "breached", _PAYMENT_LIMIT.format(params.payment_limit_invalid_from)
+        # The clause of the contract edition in force when the trust rejected the referral.
+        term, params = ctx.terms_at(rejection.when)
+        if cast(RejectionReasoned, params).payment_limit_invalid:
+            return "breached", _PAYMENT_LIMIT.format(term.edition)
     coded = next((c for _, c, _ in (reason or Concept()).codings if c), None)
     missing = [
         name
@@ -245,7 +246,7 @@ _UNDATED = (
 )
 _PAYMENT_LIMIT = (
     "The rejection gives reaching a payment limit as its reason, which is never a valid "
-    "reason from {} (NHS Standard Contract 2025/26)."
+    "reason under the NHS Standard Contract edition in force ({})."
 )
 
 
@@ -263,12 +264,11 @@ RULE = Rule(
     breached_example="A referral returned with only a free-text reason, or with 'payment limit "
     "reached' as its reason in 2025/26: breached.",
     definition="A referral the trust rejects or returns carries a coded reason and advice for "
-    "the referrer; from {payment_limit_invalid_from}, reaching a payment limit is never a "
-    "valid reason.",
+    "the referrer; reaching a payment limit is never a valid reason {payment_limit}.",
     board=Board(
         "Rejected referrals give a reason and advice",
         "A rejected or returned referral carries a coded reason and advice for the referrer; "
-        "from {payment_limit_invalid_from} a payment limit is never a valid reason.",
+        "a payment limit is never a valid reason {payment_limit}.",
         deadline=False,
     ),
     params=RejectionReasoned,

@@ -215,5 +215,6 @@ def _row(ident: str, o: Obligation, now: datetime) -> dict[str, Any]:
         "clause": o.clause,
         "event_at": o.event_at,
         "clock": None if o.clock is None else orjson.dumps(dataclasses.asdict(o.clock)).decode(),
+        "edition": o.edition,
         "evaluated_at": now,
     }

@@ -44,6 +44,7 @@ def as_read(row: StoredObligation, now: datetime) -> Obligation:
         clause=row.clause,
         event_at=row.event_at,
         clock=clock,
+        edition=row.edition,
     )
     return at_instant(stored, now)
 

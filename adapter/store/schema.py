@@ -144,6 +144,7 @@ class StoredObligation(Base):
     clause: Mapped[str] = mapped_column(String(64))
     event_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     clock: Mapped[str | None] = mapped_column(Text)
+    edition: Mapped[str | None] = mapped_column(String(16))  # contract edition that judged it
     evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

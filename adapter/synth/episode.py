@@ -12,9 +12,10 @@ import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from adapter.editions import editions
 from adapter.synth import narrative as nv
 from adapter.synth import resources as fhir
 from adapter.synth.clock import LONDON, render
@@ -51,9 +52,10 @@ DEFAULT_BREACH_RATES = {
 }
 
 # rules.md §5.2: the clinic-letter limit depends on the attendance date (London).
-LETTER_SCHEDULE = (
-    (datetime(2018, 4, 1, tzinfo=LONDON), 7),
-    (datetime(2017, 4, 1, tzinfo=LONDON), 10),
+# The clinic-letter days by contract edition (mappings/editions.toml), latest first.
+LETTER_SCHEDULE = tuple(
+    (datetime.combine(term.start, time(), LONDON), int(days))
+    for term, days in reversed(editions().history("clinic-letter-7d", "max_days"))
 )
 
 
@@ -61,7 +63,7 @@ def clinic_letter_days(attendance: datetime) -> int:
     for start, days in LETTER_SCHEDULE:
         if attendance >= start:
             return days
-    return 14
+    return LETTER_SCHEDULE[-1][1]  # before the first edition held: the first's days
 
 
 def near_schedule_change(instant: datetime) -> bool:
@@ -109,7 +111,16 @@ class Episode:
                     target["reference"] = SERVER + target["reference"]
         self.sink(resource)
 
-    def truth(self, rule: str, subject: str, status: str) -> None:
+    def truth(self, rule: str, subject: str, status: str, at: datetime | None = None) -> None:
+        """Record an obligation the engine must report, unless the contract edition in force
+        at its event (`at`) does not contain its rule (docs/contract.md §11.4). A rule that
+        exists in every edition needs no `at`."""
+        table = editions()
+        if at is None:
+            if rule not in table.terms[0].rules:
+                raise ValueError(f"the truth of {rule} needs its event's instant")  # a bug
+        elif rule not in table.term_at(at).rules:
+            return
         self.truth_sink(rule, subject, status)
 
     def breach(self, rule: str) -> bool:
@@ -286,7 +297,7 @@ def write_letter(
     if counts:
         ep.truth("point-of-contact", f"Composition/{cid}", poc)
     for rule, outcome in plan.composition_truths:
-        ep.truth(rule, f"Composition/{cid}", outcome)
+        ep.truth(rule, f"Composition/{cid}", outcome, at=sent)
     return cid
 
 

@@ -168,7 +168,7 @@ def onward_referral(
             **extra,
         )
     )
-    ep.truth("onward-referral-by-trust", f"ServiceRequest/{sid}", status)
+    ep.truth("onward-referral-by-trust", f"ServiceRequest/{sid}", status, at=at)
 
 
 def test_request(ep: Episode, at: datetime) -> None:
@@ -194,7 +194,7 @@ def test_request(ep: Episode, at: datetime) -> None:
                 **extra,
             )
         )
-        ep.truth("trust-arranges-own-tests", f"ServiceRequest/{sid}", status)
+        ep.truth("trust-arranges-own-tests", f"ServiceRequest/{sid}", status, at=at)
         return
     extra["performer"] = [fhir.ref(ep.patient.practice.org.ref)]
     ep.emit(
@@ -223,7 +223,8 @@ def test_request(ep: Episode, at: datetime) -> None:
                 lastModified=ep.t(when),
             )
         )
-    ep.truth("trust-arranges-own-tests", f"ServiceRequest/{sid}", "met" if agreed else "breached")
+    verdict = "met" if agreed else "breached"
+    ep.truth("trust-arranges-own-tests", f"ServiceRequest/{sid}", verdict, at=at)
 
 
 def shared_care(ep: Episode) -> None:
@@ -283,7 +284,7 @@ def shared_care(ep: Episode) -> None:
         )
     )
     status = _shared_care_task(ep, focus, authored, transfer, pending)
-    ep.truth("shared-care-gp-agreement", f"MedicationRequest/{mid}", status)
+    ep.truth("shared-care-gp-agreement", f"MedicationRequest/{mid}", status, at=authored)
 
 
 def _transfer(ep: Episode, authored: datetime, dispense: dict[str, Any]) -> tuple[datetime, bool]:

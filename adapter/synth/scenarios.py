@@ -238,7 +238,7 @@ def fit_note(ep: Episode, eid: str, when: datetime, plan: LetterPlan | None) -> 
         if ep.chance(0.5):
             _needed(ep, eid, when, plan)
         status = "met"
-    ep.truth("fit-note-issued", f"Encounter/{eid}", status)
+    ep.truth("fit-note-issued", f"Encounter/{eid}", status, at=when)
 
 
 def _issued(ep: Episode, eid: str, when: datetime, plan: LetterPlan | None) -> None:
@@ -306,7 +306,7 @@ def dna(ep: Episode) -> None:
         status = "breached"
     else:
         status = "met"
-    ep.truth("dna-no-blanket-discharge", subject, status)
+    ep.truth("dna-no-blanket-discharge", subject, status, at=when)
 
 
 def _missed(

@@ -149,7 +149,7 @@ def test_versions_stored_before_the_history_existed_read_as_version_one(db_url: 
     config.set_main_option("script_location", str(MIGRATIONS))
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0006")
+        command.downgrade(config, "0007")
     store.close()
     store = Store(db_url)  # migrates up again: the history is made from what is stored
     try:

@@ -112,7 +112,13 @@ def test_report_command_names_trusts_and_interface_leads_from_the_policy(tmp_pat
     assert "local: min_days = 14" in method_row("discharge-medication-7d").text_content()
     assert "max_hours = 24" in method_row("discharge-summary-24h").text_content()
     letters = method_row("clinic-letter-7d")
-    assert "{from: 2018-04-01, max_days: 7}" in letters.text_content()
+    assert "max_days = 7" in letters.text_content()
+    assert "contract editions: exists from 2016/17; max_days: 14 (2016/17, from 2016-04-01)" in (
+        letters.text_content()
+    )
+    method = doc.xpath("string(//section[@id='method'])")
+    assert "Contract editions." in method and "judged under the edition in force" in method
+    assert re.search(r"This period: 2017/19 \(\d+\), 2023/24 \(\d+\), 2024/25", method), method
     assert "Example ICB policy" in doc.xpath("string(//header)")
     assert "phrases.fit-note-issued = [fit note emailed]" in doc.xpath(
         "string(//section[@id='method'])"

@@ -12,11 +12,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from cases import CASES, FIXTURES, case_id, inputs
+from cases import CASES, FIXTURES, case_id, inputs, policy
 
 from adapter.engine import check
 from adapter.instants import parse_instant
-from adapter.policy import load_policy
 from adapter.rules import RULES
 
 
@@ -24,10 +23,9 @@ from adapter.rules import RULES
 def test_fixture_case_gives_expected_obligations(case: Path) -> None:
     meta = tomllib.loads((case / "case.toml").read_text())
     expected = json.loads((case / "expected.json").read_text())
-    policy = load_policy(case / meta["policy"]) if "policy" in meta else None
     as_of = parse_instant(meta["as_of"])
 
-    result = check(inputs(case), as_of=as_of, policy=policy)
+    result = check(inputs(case), as_of=as_of, policy=policy(case))
 
     got = [{k: v for k, v in o.to_json().items() if k != "detail"} for o in result.obligations]
     assert got == expected["obligations"]

@@ -6,8 +6,8 @@ has not used yet, else the next number the server gives. `resources.vid` is the 
 version's. Rows stored before this revision become version 1 of their resource, or the
 client's versionId when they carried one.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
