@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapter.collector import paused
 from adapter.facts import Fact
 from adapter.ingest import Item, Limits, read_paths, unpack
 from adapter.ingest.sources import STDIN
@@ -94,13 +95,14 @@ def run(
     policy = policy or load_policy()
     as_of = _instant(as_of)
     tally = Tally()
-    with Partitioner(policy, partitions=partitions) as partitioner:
+    # the hot loop: no cyclic garbage, so no collector (adapter/collector.py)
+    with Partitioner(policy, partitions=partitions) as partitioner, paused():
         for item in items:
             tally.take(item, partitioner.add, policy, full=validate == "full")
             if progress is not None and tally.counts.received % PROGRESS_EVERY == 0:
                 progress(tally.counts.received)
-        obligations, link_issues = partitioner.judge(as_of)
-    return assemble(tally, obligations, link_issues, policy, as_of)
+        obligations, link_issues, reported = partitioner.judge(as_of)
+    return assemble(tally, obligations, link_issues, policy, as_of, reported)
 
 
 def judge_facts(

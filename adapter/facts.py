@@ -3,20 +3,25 @@
 Translators (`adapter/translate/`) make these from FHIR JSON; the linker
 (`adapter/link.py`) indexes them; rules read them. A run at ICB scale keeps millions, so
 they hold parsed values (instants, code sets, narrative sentences), never the source dicts.
+
+Each is a frozen msgspec `Struct` that the cyclic garbage collector does not track
+(`gc=False`: a fact holds only strings, numbers, instants, tuples and other facts, never a
+cycle), so millions of them cost the collector nothing; they pickle compactly for `--jobs`.
+Copy one with a change by `msgspec.structs.replace`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from adapter.model import Compact, Location
+from msgspec import Struct
+
+from adapter.model import Location
 
 Coding = tuple[str | None, str | None, str | None]  # system, code, display
 
 
-@dataclass(frozen=True, slots=True)
-class Ref(Compact):
+class Ref(Struct, frozen=True, gc=False):
     """A FHIR Reference: literal (`reference`), logical (`identifier`), or both."""
 
     reference: str | None = None
@@ -25,8 +30,7 @@ class Ref(Compact):
     type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Concept(Compact):
+class Concept(Struct, frozen=True, gc=False):
     """A CodeableConcept: its codings and text."""
 
     codings: tuple[Coding, ...] = ()
@@ -46,8 +50,7 @@ class Concept(Compact):
         return " ".join(parts).lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Head(Compact):
+class Head(Struct, frozen=True, gc=False):
     """What every fact has: its key (`Type/id`, else the Bundle fullUrl), identifiers for
     logical references, and where it came from."""
 
@@ -60,32 +63,28 @@ class Head(Compact):
     message: str | None = None  # the MessageHeader of the message that carried it (§2)
 
 
-@dataclass(frozen=True, slots=True)
-class Organisation(Compact):
+class Organisation(Struct, frozen=True, gc=False):
     head: Head
     ods: str | None
     types: tuple[Concept, ...]
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Service(Compact):
+class Service(Struct, frozen=True, gc=False):
     """A HealthcareService: the organisation that provides it (BaRS, DoS, e-RS performers)."""
 
     head: Head
     provided_by: Ref | None
 
 
-@dataclass(frozen=True, slots=True)
-class Person(Compact):
+class Person(Struct, frozen=True, gc=False):
     """A Practitioner."""
 
     head: Head
     has_contact: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Role(Compact):
+class Role(Struct, frozen=True, gc=False):
     """A PractitionerRole."""
 
     head: Head
@@ -94,16 +93,14 @@ class Role(Compact):
     has_contact: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PatientFact(Compact):
+class PatientFact(Struct, frozen=True, gc=False):
     head: Head
     nhs_number: str | None
     birth_date: date | None
     practices: tuple[Ref, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Attendance(Compact):
+class Attendance(Struct, frozen=True, gc=False):
     """An Encounter."""
 
     head: Head
@@ -127,8 +124,7 @@ class Attendance(Compact):
 Sections = tuple[tuple[str | None, tuple[str, ...]], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Letter(Compact):
+class Letter(Struct, frozen=True, gc=False):
     """A Composition."""
 
     head: Head
@@ -145,8 +141,7 @@ class Letter(Compact):
     attachment: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Supply(Compact):
+class Supply(Struct, frozen=True, gc=False):
     """Days of medicine supplied, or why that cannot be worked out."""
 
     days: float | None  # the shortest reading (the whole supply when it is exact)
@@ -155,8 +150,7 @@ class Supply(Compact):
     whole: bool = False  # the quantity lasts the whole (bounded) course
 
 
-@dataclass(frozen=True, slots=True)
-class MedicationOrder(Compact):
+class MedicationOrder(Struct, frozen=True, gc=False):
     """A MedicationRequest."""
 
     head: Head
@@ -176,8 +170,7 @@ class MedicationOrder(Compact):
     medication: Ref | None = None  # medicationReference, for the name when not inline
 
 
-@dataclass(frozen=True, slots=True)
-class MedicationUse(Compact):
+class MedicationUse(Struct, frozen=True, gc=False):
     """A MedicationStatement (docs/contract.md §7)."""
 
     head: Head
@@ -195,22 +188,19 @@ class MedicationUse(Compact):
     asserted: datetime | None = None  # dateAsserted, else when taken: dates it on the board
 
 
-@dataclass(frozen=True, slots=True)
-class MedicineFact(Compact):
+class MedicineFact(Struct, frozen=True, gc=False):
     """A Medication: only its name, for the sentences about it."""
 
     head: Head
     name: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ListEntry(Compact):
+class ListEntry(Struct, frozen=True, gc=False):
     item: Ref
     flag: Concept | None
 
 
-@dataclass(frozen=True, slots=True)
-class ListFact(Compact):
+class ListFact(Struct, frozen=True, gc=False):
     """A List (a medication list, with each entry's change-status flag)."""
 
     head: Head
@@ -220,8 +210,7 @@ class ListFact(Compact):
     entries: tuple[ListEntry, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome(Compact):
+class Outcome(Struct, frozen=True, gc=False):
     """What the provider did with a referral, as the referral or encounter records it
     (docs/contract.md §11.1): the e-RS ReferralState, or an R4 status reason extension."""
 
@@ -231,8 +220,7 @@ class Outcome(Compact):
     note_authors: tuple[Ref, ...] = ()  # R4: who wrote the notes that have text
 
 
-@dataclass(frozen=True, slots=True)
-class Request(Compact):
+class Request(Struct, frozen=True, gc=False):
     """A ServiceRequest (a referral or a test request)."""
 
     head: Head
@@ -254,8 +242,7 @@ class Request(Compact):
     updated: datetime | None = None  # meta.lastUpdated: when the outcome was recorded
 
 
-@dataclass(frozen=True, slots=True)
-class TaskFact(Compact):
+class TaskFact(Struct, frozen=True, gc=False):
     head: Head
     status: str
     focus: Ref | None
@@ -264,10 +251,11 @@ class TaskFact(Compact):
     business_status: Concept | None = None  # a rejected or returned referral (§11.1)
     status_reason: Concept | None = None
     has_note: bool = False  # advice for the referrer, when the Task rejects a referral
+    requester: Ref | None = None  # who asks (a trust giving the practice work, §11.3)
+    asks: str = ""  # Task.code words and description, lower-cased (§11.3)
 
 
-@dataclass(frozen=True, slots=True)
-class Booking(Compact):
+class Booking(Struct, frozen=True, gc=False):
     """An Appointment."""
 
     head: Head
@@ -278,15 +266,13 @@ class Booking(Compact):
     discharged_outcome: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ObservationFact(Compact):
+class ObservationFact(Struct, frozen=True, gc=False):
     head: Head
     encounter: Ref | None
     concepts: tuple[Concept, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentFact(Compact):
+class DocumentFact(Struct, frozen=True, gc=False):
     """A DocumentReference."""
 
     head: Head
@@ -294,16 +280,14 @@ class DocumentFact(Compact):
     types: tuple[Concept, ...]  # DocumentReference.type
 
 
-@dataclass(frozen=True, slots=True)
-class PlanFact(Compact):
+class PlanFact(Struct, frozen=True, gc=False):
     """A CarePlan."""
 
     head: Head
     categories: tuple[Concept, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MessageFact(Compact):
+class MessageFact(Struct, frozen=True, gc=False):
     """A MessageHeader (ITK3, BaRS): who sent the message to whom, about what, when, and
     for a response, which message it answers and how (docs/contract.md §2)."""
 
@@ -320,28 +304,29 @@ class MessageFact(Compact):
     response_details: Ref | None  # the OperationOutcome with the ITK3 response codes
 
 
-@dataclass(frozen=True, slots=True)
-class OutcomeFact(Compact):
+class OutcomeFact(Struct, frozen=True, gc=False):
     """An OperationOutcome: the codings of its issues' details (ITK3 response codes)."""
 
     head: Head
     codes: frozenset[str]  # "system|code"
 
 
-@dataclass(frozen=True, slots=True)
-class Reply(Compact):
+class Reply(Struct, frozen=True, gc=False):
     """A Communication: a message in an Advice & Guidance conversation (docs/contract.md
-    §11.2), read as who sent it, when, and which request it is part of."""
+    §11.2), read as who sent it, when, and which request it is part of; and a trust's message
+    to the practice, read for what it asks of the GP (§11.3)."""
 
     head: Head
     status: str
     based_on: tuple[Ref, ...]
     sender: Ref | None
     sent: datetime | None
+    recipients: tuple[Ref, ...] = ()
+    patient: Ref | None = None
+    sentences: tuple[str, ...] = ()  # its text payloads, sentence by sentence (§11.3)
 
 
-@dataclass(frozen=True, slots=True)
-class Other(Compact):
+class Other(Struct, frozen=True, gc=False):
     """Any other accepted resource: counted, indexed for references, otherwise ignored."""
 
     head: Head
@@ -371,4 +356,4 @@ Fact = (
     | Other
 )
 
-__all__ = ["Fact", "field"]
+__all__ = ["Fact"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from adapter.facts import Fact
 from adapter.ingest import Item, Received, Refused, Unreadable
@@ -29,6 +29,7 @@ def assemble(
     link_issues: list[Issue],
     policy: Policy,
     as_of: datetime,
+    reported: dict[str, Any] | None = None,
 ) -> Result:
     """The result of a run: what was read (`tally`), then what linking and judging found."""
     return Result(
@@ -39,6 +40,7 @@ def assemble(
         files=tally.files,
         unreadable_files=tally.unreadable,
         policy=policy.describe(),
+        reported=reported or {},
     )
 
 

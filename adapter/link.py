@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
+
+from msgspec.structs import replace
 
 from adapter.facts import (
     Attendance,
@@ -72,11 +73,20 @@ class World:
         self._nhs_system = policy.codes.values["nhs-number-system"]
         self.issues: list[Issue] = []  # found while linking (docs/contract.md §5)
         self._classes: dict[Ref, ProviderClass | None] = {}
+        # Answers per reference, remembered from build() on, when every index is complete:
+        # the rules ask the same few references (organisations, practitioners) again and
+        # again. add() forgets them.
+        self._keys: dict[Ref, str | None] = {}
+        self._roles: dict[Ref, PartyRole | None] = {}
+        self._ods: dict[Ref, str | None] = {}
+        self._built = False
         self.cache: dict[str, Any] = {}  # indexes a rule builds once per run
 
     # -- loading ----------------------------------------------------------------------------
 
     def add(self, fact: Fact) -> None:
+        if self._built:
+            self._forget()
         head = fact.head
         previous = self.by_key.get(head.key)
         if previous is not None:
@@ -119,8 +129,15 @@ class World:
             )
         )
 
+    def _forget(self) -> None:
+        self._built = False
+        self._keys, self._roles, self._ods = {}, {}, {}
+        self._classes = {}
+
     def build(self) -> None:
         """Index the facts the rules look up by what they point at."""
+        self._forget()
+        self._built = True
         self.cache = {}
         self.letters_by_encounter: dict[str, list[Letter]] = defaultdict(list)
         self.tasks_by_focus: dict[str, list[TaskFact]] = defaultdict(list)
@@ -270,6 +287,15 @@ class World:
         read, the `Type/id` it names (so two references to one absent thing still agree)."""
         if ref is None:
             return None
+        if not self._built:
+            return self._key_of(ref)
+        try:
+            return self._keys[ref]
+        except KeyError:
+            found = self._keys[ref] = self._key_of(ref)
+            return found
+
+    def _key_of(self, ref: Ref) -> str | None:
         text = ref.reference
         if text:
             if text in self.by_url:
@@ -304,6 +330,15 @@ class World:
 
     def ods(self, ref: Ref | None) -> str | None:
         """The ODS code of the organisation a reference names (or carries logically)."""
+        if ref is None or not self._built:
+            return self._ods_of(ref)
+        try:
+            return self._ods[ref]
+        except KeyError:
+            found = self._ods[ref] = self._ods_of(ref)
+            return found
+
+    def _ods_of(self, ref: Ref | None) -> str | None:
         org = self.organisation(ref)
         if org is not None and org.ods is not None:
             return org.ods
@@ -337,6 +372,15 @@ class World:
 
     def role(self, ref: Ref | None) -> PartyRole | None:
         """practice, trust or other (rules.md §2); None when no organisation is known."""
+        if ref is None or not self._built:
+            return self._role_of(ref)
+        try:
+            return self._roles[ref]
+        except KeyError:
+            found = self._roles[ref] = self._role_of(ref)
+            return found
+
+    def _role_of(self, ref: Ref | None) -> PartyRole | None:
         org = self.organisation(ref)
         if org is not None:
             coded = self._coded_role(org)

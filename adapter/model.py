@@ -185,6 +185,9 @@ class Result:
     files: dict[str, Counts] = field(default_factory=dict)
     unreadable_files: int = 0
     policy: dict[str, Any] = field(default_factory=dict)
+    # Counts reported beside the rules, not judged (docs/contract.md §11: A&G converted to a
+    # referral, rejections per trust by reason); {} when there is nothing to report.
+    reported: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         tally: dict[str, int] = {"obligations": len(self.obligations)}
@@ -209,8 +212,16 @@ class Result:
         return {
             "as_of": format_instant(self.as_of),
             "counts": self.counts.to_json(),
-            "summary": self.summary(),
+            "summary": self.summary_json(),
         }
+
+    def summary_json(self) -> dict[str, Any]:
+        """rules.md §7's summary, with `reported_beside` added when there is something to
+        report (an extension: docs/contract.md §11.5)."""
+        found: dict[str, Any] = dict(self.summary())
+        if self.reported:
+            found["reported_beside"] = self.reported
+        return found
 
     def to_json_tail(self) -> dict[str, Any]:
         """The members after `obligations`."""

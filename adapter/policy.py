@@ -180,7 +180,14 @@ def _phrases(local: Any, where: _Locator) -> dict[str, PhraseList]:
         except re.error as exc:
             where.fail(name, "phrases", f"bad regular expression: {exc}")
     out["any"] = any_phrase(
-        out, exclude=("phone", "email", "document-fit-note", "fit-note-coded-issued")
+        out,
+        exclude=(
+            "phone",
+            "email",
+            "document-fit-note",
+            "fit-note-coded-issued",
+            "patient-query-not-to-gp",
+        ),
     )
     return out
 

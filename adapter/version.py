@@ -11,6 +11,7 @@ entry shows STU3; its entries inherit it (ITK3 and e-RS send one release per mes
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 Release = Literal["R4", "STU3", "DSTU2", "R5"]
@@ -131,12 +132,21 @@ def _by_profile(resource: dict[str, Any]) -> Release | None:
     for profile in profiles if isinstance(profiles, list) else ():
         if not isinstance(profile, str):
             continue
-        if any(mark in profile for mark in _STU3_PROFILE_MARKS):
-            return "STU3"
-        if any(mark in profile for mark in _DSTU2_PROFILE_MARKS):
-            return "DSTU2"
-        if any(mark in profile for mark in _R5_PROFILE_MARKS):
-            return "R5"
+        found = _profile_release(profile)
+        if found is not None:
+            return found
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _profile_release(profile: str) -> Release | None:
+    """The release a profile URL names; remembered, as every resource repeats a few."""
+    if any(mark in profile for mark in _STU3_PROFILE_MARKS):
+        return "STU3"
+    if any(mark in profile for mark in _DSTU2_PROFILE_MARKS):
+        return "DSTU2"
+    if any(mark in profile for mark in _R5_PROFILE_MARKS):
+        return "R5"
     return None
 
 

@@ -3,11 +3,13 @@ resources under bench/data/, then time on the same files
 
     parse         (a) orjson over every NDJSON line, nothing else (the floor)
     check         (b) `referee check DIR --format json --output /dev/null --as-of ...`
-    validate-full (c) the same with --validate full
-    jobs-2        (d) the same with --jobs 2
+    jobs-2        (c) the same with --jobs 2
+    validate-full (d) the same with --validate full
+    spark         (e) the same with --engine spark (local[2]), when the CLI has it
 
-each in a fresh subprocess (peak RSS from os.wait4), print a table and write
-bench/results.json (merged with the sizes already there).
+each in a fresh subprocess under bench/rss.py (peak RSS of the largest process in its tree),
+print the README's table as markdown and write bench/results.json (merged with the sizes
+already there).
 
     .venv/bin/python -m bench.run --quick          # 10k only
     .venv/bin/python -m bench.run --sizes 10k,100k,1M
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -40,6 +43,7 @@ RESOURCES_PER_PATIENT = 12.3  # measured for --months 12 with the default rates
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 PYTHON = sys.executable
 REFEREE = str(Path(sys.executable).with_name("referee"))
+KEEP_DATA = False  # --keep-data: reuse data made by an earlier generator version
 
 
 def generator_version() -> str:
@@ -63,7 +67,10 @@ def dataset(label: str) -> tuple[Path, dict[str, Any]]:
     folder, stamp = DATA / label, DATA / f"{label}.json"
     if stamp.exists():
         saved = json.loads(stamp.read_text())
-        if saved.get("params") == params and folder.is_dir():
+        same = saved.get("params") == params or (
+            KEEP_DATA and {**saved.get("params", {}), "generator": params["generator"]} == params
+        )
+        if same and folder.is_dir():
             print(f"bench: reusing {folder} ({saved['resources']:,} resources)", file=sys.stderr)
             return folder, saved
     print(f"bench: generating {label} ({patients:,} patients)", file=sys.stderr)
@@ -87,21 +94,35 @@ def dataset(label: str) -> tuple[Path, dict[str, Any]]:
     return folder, info
 
 
-def measure(argv: list[str], ok_codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
-    """Run `argv` as a fresh process: wall seconds, peak RSS (MB) and exit code."""
+def measure(
+    argv: list[str], ok_codes: tuple[int, ...] = (0, 1), env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run `argv` as a fresh process under bench/rss.py: wall seconds (the wrapper's own
+    start-up included, about 30 ms), peak RSS (MB) of the largest process in its tree (the
+    command itself, a --jobs worker or a Spark JVM) and exit code."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    err = proc.stderr.read() if proc.stderr else b""
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(
+        [PYTHON, "-m", "bench.rss", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.decode(errors="replace")
+    lines = err.strip().splitlines()
+    try:
+        report = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        report = {"exit": proc.returncode, "self_mb": 0.0, "descendants_mb": 0.0}
     out: dict[str, Any] = {
         "seconds": round(seconds, 3),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "exit": proc.returncode,
+        "peak_rss_mb": max(report["self_mb"], report["descendants_mb"]),
+        "exit": report["exit"],
     }
-    if proc.returncode not in ok_codes:
-        out["error"] = err.decode(errors="replace")[-2000:]
+    if report["exit"] not in ok_codes:
+        out["error"] = err[-2000:]
     return out
 
 
@@ -112,7 +133,28 @@ def available(option: str) -> bool:
     return option in text
 
 
-RUNS = ("parse", "check", "validate-full", "jobs-2")
+def why_not(name: str) -> str | None:
+    """Why a run cannot be measured on this commit, or None when it can."""
+    if name == "spark":
+        if not available("--engine"):
+            return "not available: `referee check` has no --engine on this commit"
+        if importlib.util.find_spec("pyspark") is None:
+            return "not available: pyspark is not installed (pip install -e '.[spark]')"
+    if name == "jobs-2" and not available("--jobs"):
+        return "not available: `referee check` has no --jobs on this commit"
+    return None
+
+
+RUNS = ("parse", "check", "jobs-2", "validate-full", "spark")
+LABELS = {
+    "parse": "(a) orjson parse only",
+    "check": "(b) `check`",
+    "jobs-2": "(c) `check --jobs 2`",
+    "validate-full": "(d) `check --validate full`",
+    "spark": "(e) `check --engine spark`, local[2]",
+}
+# The Spark engine in local mode on this machine's two cores (the spark branch reads it).
+SPARK_ENV = {"REFEREE_SPARK_MASTER": "local[2]"}
 
 
 def run_size(label: str, wanted: tuple[str, ...] = RUNS, repeat: int = 1) -> dict[str, Any]:
@@ -127,19 +169,20 @@ def run_size(label: str, wanted: tuple[str, ...] = RUNS, repeat: int = 1) -> dic
         "check": check,
         "validate-full": [*check, "--validate", "full"],
         "jobs-2": [*check, "--jobs", "2"],
+        "spark": [*check, "--engine", "spark"],
     }
-    options = {"validate-full": "--validate", "jobs-2": "--jobs"}
     runs: dict[str, Any] = {}
     for name in RUNS:
+        reason = why_not(name)
         if name not in wanted and name != "parse":
             runs[name] = "not run"
-        elif name in options and not available(options[name]):
-            runs[name] = "not available"
+        elif reason is not None:
+            runs[name] = reason
         else:
             print(f"bench: {label} {name}", file=sys.stderr)
-            tries = [
-                measure(commands[name], (0,) if name == "parse" else (0, 1)) for _ in range(repeat)
-            ]
+            env = SPARK_ENV if name == "spark" else None
+            ok = (0,) if name == "parse" else (0, 1)
+            tries = [measure(commands[name], ok, env) for _ in range(repeat)]
             runs[name] = min(tries, key=lambda t: t["seconds"])
             if repeat > 1:
                 runs[name]["all_seconds"] = [t["seconds"] for t in tries]
@@ -183,23 +226,72 @@ def machine() -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    head = (
-        f"{'size':>6} {'run':<14} {'seconds':>9} {'res/s':>10} {'µs/res':>8} "
-        f"{'x parse':>8} {'peak MB':>8}"
-    )
-    lines = [head, "-" * len(head)]
+    """The README's Performance table, as markdown."""
+    lines = [
+        "| size | run | seconds | resources/s | µs/resource | × parse | peak RSS MB | commit |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
     for label, size in results.items():
         for name, run in size["runs"].items():
+            what = LABELS.get(name, name)
             if not isinstance(run, dict):
-                lines.append(f"{label:>6} {name:<14} {'':>9} {run}")
+                lines.append(f"| {label} | {what} | {run} | | | | | |")
             elif "error" in run:
-                lines.append(f"{label:>6} {name:<14} failed (exit {run['exit']})")
+                lines.append(f"| {label} | {what} | failed (exit {run['exit']}) | | | | | |")
             else:
                 lines.append(
-                    f"{label:>6} {name:<14} {run['seconds']:>9.2f} "
-                    f"{run['resources_per_s']:>10,} {run['us_per_resource']:>8.1f} "
-                    f"{run['ratio_to_parse']:>8.1f} {run['peak_rss_mb']:>8.1f}"
+                    f"| {label} | {what} | {run['seconds']:.2f} | {run['resources_per_s']:,} "
+                    f"| {run['us_per_resource']:.1f} | {run['ratio_to_parse']:.1f} "
+                    f"| {run['peak_rss_mb']:,.0f} | {run.get('commit', '')} |"
                 )
+    return "\n".join(lines)
+
+
+def targets(results: dict[str, Any]) -> str:
+    """The scale issue's targets, measured (issue 11): × the floor, linearity, --jobs 2."""
+
+    def run(label: str, name: str) -> dict[str, Any] | None:
+        found = results.get(label, {}).get("runs", {}).get(name)
+        return found if isinstance(found, dict) and "error" not in found else None
+
+    lines = []
+    for label in ("100k", "1M"):
+        check = run(label, "check")
+        if check:
+            verdict = "met" if check["ratio_to_parse"] <= 5 else "missed"
+            lines.append(
+                f"- `check` at {label}: {check['ratio_to_parse']:.1f}× the orjson floor "
+                f"(target at most 5×: {verdict})"
+            )
+        jobs = run(label, "jobs-2")
+        if check and jobs:
+            speedup = check["seconds"] / jobs["seconds"]
+            verdict = "met" if speedup >= 1.6 else "missed"
+            lines.append(
+                f"- `--jobs 2` at {label}: {speedup:.2f}× one process (target at least 1.6×: "
+                f"{verdict}), peak RSS {jobs['peak_rss_mb']:,.0f} MB"
+            )
+        if check:
+            verdict = "met" if check["peak_rss_mb"] <= 600 else "missed"
+            lines.append(
+                f"- peak RSS of `check` at {label}: {check['peak_rss_mb']:,.0f} MB "
+                f"(target at 1M at most 600 MB: {verdict if label == '1M' else 'for 1M'})"
+            )
+    small, large = run("100k", "check"), run("1M", "check")
+    if small and large:
+        growth = large["us_per_resource"] / small["us_per_resource"] - 1
+        verdict = "met" if growth <= 0.15 else "missed"
+        lines.append(
+            f"- linear: {large['us_per_resource']:.1f} µs/resource at 1M against "
+            f"{small['us_per_resource']:.1f} at 100k, {growth:+.0%} (target within 15 %: "
+            f"{verdict})"
+        )
+    spark, jobs = run("1M", "spark"), run("1M", "jobs-2")
+    if spark and jobs:
+        lines.append(
+            f"- Spark local[2] at 1M: {spark['seconds'] / jobs['seconds']:.2f}× the time of "
+            "`--jobs 2`, start-up included (target within 2× after start-up)"
+        )
     return "\n".join(lines)
 
 
@@ -226,7 +318,26 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(RUNS),
         help=f"comma-separated runs (default all: {', '.join(RUNS)}); parse always runs",
     )
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="print the table and targets from bench/results.json and measure nothing",
+    )
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="reuse data sets made by an earlier version of the generator (the version used "
+        "stays in bench/data/<size>.json and results.json)",
+    )
     args = parser.parse_args(argv)
+    global KEEP_DATA
+    KEEP_DATA = args.keep_data
+    if args.table:
+        saved = json.loads(RESULTS.read_text())["sizes"]
+        print(table(saved))
+        print()
+        print(targets(saved))
+        return 0
     labels = ["10k"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in labels if s not in SIZES]
     if unknown:
@@ -239,7 +350,6 @@ def main(argv: list[str] | None = None) -> int:
         label: run_size(label, wanted, args.repeat or (3 if label == "10k" else 1))
         for label in labels
     }
-    print(table(results))
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     sizes = {**saved.get("sizes", {}), **results}
     stamp = {
@@ -257,13 +367,17 @@ def main(argv: list[str] | None = None) -> int:
         for run in size["runs"].values():
             if isinstance(run, dict) and "seconds" in run:
                 run["ratio_to_parse"] = round(run["seconds"] / floor, 1)
+    ordered = {k: sizes[k] for k in SIZES if k in sizes}
+    print(table(ordered))
+    print()
+    print(targets(ordered))
     RESULTS.write_text(
         json.dumps(
             {
                 "machine": machine(),
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "as_of": AS_OF,
-                "sizes": {k: sizes[k] for k in SIZES if k in sizes},
+                "sizes": ordered,
             },
             indent=2,
         )

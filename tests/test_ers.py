@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter.engine import evaluate
-from adapter.facts import Other, Reply, Request
+from adapter.facts import Booking, DocumentFact, Other, Reply, Request
 from adapter.ingest import Received, unpack
 from adapter.model import Location, Result
 from adapter.policy import load_policy
@@ -146,3 +146,153 @@ def test_ers_referral_state_other_than_rejected_or_returned_is_no_rejection() ->
                 "PROVIDER_CONVERTED_ADVICE_AND_GUIDANCE_ADMIN_TO_REFER"
             )
     assert [o.rule for o in run(converted).obligations] == []
+
+
+# -- reported beside (contract §11.5) -------------------------------------------------------
+
+
+def converted_referral() -> dict[str, Any]:
+    """An e-RS referral converted from the A&G request of case 37, as the e-RS sandbox's
+    retrieveReferralRequest/ConvertedFromAdviceAndGuidance names its source (supportingInfo)."""
+    return {
+        "resourceType": "ReferralRequest",
+        "id": "000000070000",
+        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-ReferralRequest-1"]},
+        "status": "active",
+        "intent": "plan",
+        "subject": {
+            "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990011117"}
+        },
+        "supportingInfo": [{"reference": "CommunicationRequest/000000070000"}],
+    }
+
+
+def test_an_ers_request_converted_to_a_referral_is_counted_with_the_practice_told() -> None:
+    result = run(request(), conversation(), converted_referral())
+    advice = result.to_json()["summary"]["reported_beside"]["advice_and_guidance"]
+    assert advice == {
+        "requests": 1,
+        "converted_to_referral": 1,
+        "converted_practice_told": 1,
+        "by_trust": {
+            "RZZ": {"requests": 1, "converted_to_referral": 1, "converted_practice_told": 1}
+        },
+    }
+
+
+def test_a_converted_request_with_no_word_from_the_trust_is_not_told() -> None:
+    only_question = copy.deepcopy(conversation())
+    only_question["entry"] = [e for e in only_question["entry"] if e["resource"]["id"] != "70001"]
+    result = run(request(), only_question, converted_referral())
+    # no answer and a request addressed to a service: the trust is unknown
+    advice = result.to_json()["summary"]["reported_beside"]["advice_and_guidance"]
+    assert (advice["converted_to_referral"], advice["converted_practice_told"]) == (1, 0)
+    assert list(advice["by_trust"]) == ["unknown"]
+
+
+def test_nothing_to_report_leaves_the_summary_as_rules_md_has_it() -> None:
+    plain = {"resourceType": "Patient", "id": "p"}
+    assert set(run(plain).to_json()["summary"]) == {
+        "obligations",
+        "met",
+        "breached",
+        "pending",
+        "not-assessable",
+    }
+
+
+def test_rejections_by_trust_and_reason_are_the_same_in_every_partitioning() -> None:
+    from adapter.engine import check
+
+    cases = (
+        Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "referral-rejection-reasoned"
+    )
+    paths = [
+        cases / "10-ers-stu3-rejected-without-comments-breached",
+        REAL / "40-stu3-ers-returned-to-referrer-with-advice",
+    ]
+    one = check(paths, as_of=AS_OF, partitions=1).reported
+    assert one["rejections"] == {
+        "rejections": 2,
+        "with_advice": 1,
+        "advice_and_refer": 1,
+        "by_trust": {
+            "RYY": {
+                "rejections": 1,
+                "with_advice": 0,
+                "advice_and_refer": 0,
+                "by_reason": {"SERVICE_INAPPROPRIATE": 1},
+            },
+            "RZZ": {
+                "rejections": 1,
+                "with_advice": 1,
+                "advice_and_refer": 1,
+                "by_reason": {"RETURN_TO_REFERRER_WITH_ADVICE": 1},
+            },
+        },
+    }
+    assert check(paths, as_of=AS_OF, partitions=4).reported == one
+
+
+# -- e-RS Appointment and DocumentReference (STU3) ------------------------------------------
+
+
+def test_an_ers_appointment_names_the_referral_it_was_booked_on() -> None:
+    booked = {
+        "resourceType": "Appointment",
+        "id": "70009",
+        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Appointment-1"]},
+        "status": "booked",
+        "start": "2024-05-20T09:00:00Z",
+        "incomingReferral": [{"reference": "ReferralRequest/000000070000/_history/10"}],
+        "reason": [{"text": "Chest pain"}],
+        "participant": [
+            {
+                "actor": {
+                    "identifier": {
+                        "system": "https://fhir.nhs.uk/Id/nhs-number",
+                        "value": "9990022224",
+                    }
+                },
+                "status": "accepted",
+            }
+        ],
+    }
+    found = fact(booked)
+    assert isinstance(found, Booking)
+    [referral] = found.based_on
+    assert referral.reference == "ReferralRequest/000000070000/_history/10"
+
+
+def test_an_stu3_document_reference_with_one_encounter_is_read() -> None:
+    document = {
+        "resourceType": "DocumentReference",
+        "id": "DocumentReference-70000",
+        "meta": {
+            "profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-DocumentReference-1"]
+        },
+        "status": "current",
+        "type": {
+            "coding": [
+                {
+                    "system": "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AttachmentType-1",
+                    "code": "REFERRER",
+                }
+            ]
+        },
+        "class": {"text": "Referral letter"},
+        "indexed": "2021-10-28T13:22:43.266Z",
+        "context": {"encounter": {"reference": "Encounter/e-1"}},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "image/png",
+                    "url": "Binary/3816ca48",
+                    "title": "upload.png",
+                }
+            }
+        ],
+    }
+    found = fact(document)
+    assert isinstance(found, DocumentFact)
+    assert [e.reference for e in found.encounters] == ["Encounter/e-1"]

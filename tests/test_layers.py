@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {  # the shared vocabulary every stage may use
         "model", "errors", "instants", "limits", "fhir", "version", "safexml", "xml",
         "mappings", "params", "phrases", "scopes", "deadline", "tally", "verhoeff", "facts",
-        "supply", "policy", "editions",
+        "supply", "policy", "collector", "editions",
     },
     {"ingest"},
     {"translate"},

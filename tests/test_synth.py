@@ -295,7 +295,7 @@ def _explain(expected: set[tuple[str, str, str]], found: set[tuple[str, str, str
 
 
 def test_truth_covers_every_rule_and_every_outcome(tmp_path: Path) -> None:
-    truth = _truth(_synth(tmp_path, "icb", patients=800))
+    truth = _truth(_synth(tmp_path, "icb", patients=800, later_rules=0.15))
     assert {r for r, _, _ in truth} == set(RULES)
     for rule in RULES:
         assert {"met", "breached"} <= {s for r, _, s in truth if r == rule}, rule
@@ -386,13 +386,45 @@ def test_engine_finds_exactly_the_truth_in_2000_patients(tmp_path: Path) -> None
 
 
 def test_engine_finds_the_truth_under_the_older_clinic_letter_limits(tmp_path: Path) -> None:
-    """Attendances from 2016 to 2018 fall under the 14-, 10- and 7-day limits of §5.2."""
+    """Attendances from 2016 to 2018 fall under the 14-, 10- and 7-day limits of §5.2, and
+    the rules the 2016/17 and 2017/19 editions do not contain make no obligation then
+    (contract §11.4): A&G before 2019/20, rejected referrals and the 2017 duties before
+    2017/19."""
     as_of = "2018-09-01T09:00:00+01:00"
-    out = _synth(tmp_path, "icb", patients=300, months=30, seed=11, as_of=parse_instant(as_of))
+    out = _synth(
+        tmp_path,
+        "icb",
+        patients=300,
+        months=30,
+        seed=11,
+        as_of=parse_instant(as_of),
+        later_rules=0.2,
+    )
     found, rejected = _engine_truth(out, as_of)
     expected = _truth(out)
     assert rejected == 0
     assert found == expected, _explain(expected, found)
+
+
+def test_engine_finds_exactly_the_truth_of_the_later_rules(tmp_path: Path) -> None:
+    """A&G answered by the working day (Easter, Christmas and the May bank holidays in the
+    year), rejected referrals on both sides of the 2025/26 payment-limit clause, letters
+    sending patients to the GP or back to the trust: the engine agrees with the truth."""
+    as_of = "2025-06-01T09:00:00Z"
+    out = _synth(tmp_path, "icb", patients=300, seed=5, as_of=parse_instant(as_of), later_rules=0.5)
+    found, rejected = _engine_truth(out, as_of)
+    expected = _truth(out)
+    assert rejected == 0
+    assert found == expected, _explain(expected, found)
+    later = ("advice-and-guidance-response", "referral-rejection-reasoned")
+    for rule in (*later, "trust-handles-patient-queries"):
+        assert {"met", "breached"} <= {s for r, _, s in expected if r == rule}, rule
+    limits = [
+        r["lastModified"]
+        for r in _resources(out)
+        if r["resourceType"] == "Task" and "payment-limit" in str(r.get("statusReason"))
+    ]
+    assert min(limits) < "2025-04" < max(limits)  # the clause both before and after
 
 
 def test_a_later_as_of_turns_pending_into_breached_or_met(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""FHIR out: `GET /fhir/metadata`, the CapabilityStatement (docs/contract.md §12.6). The
+"""FHIR out: `GET /fhir/metadata`, the CapabilityStatement (docs/contract.md §12.7). The
 searches and reads it declares are those of `adapter/api/fhir_search.py` (DetectedIssue,
 MeasureReport), `adapter/api/fhir_read.py` and `adapter/api/fhir_traffic.py` (every stored
 type), and `tests/api/test_capability.py` checks it against the routes."""

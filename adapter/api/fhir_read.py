@@ -1,4 +1,4 @@
-"""`read` and `vread` of every stored resource (issue 12, part 1; docs/contract.md §12.4):
+"""`read` and `vread` of every stored resource (issue 12, part 1; docs/contract.md §12.5):
 `GET /fhir/{type}/{id}` and `GET /fhir/{type}/{id}/_history/{vid}`, with `ETag` and
 `Last-Modified`, and `_elements`.
 

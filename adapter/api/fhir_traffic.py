@@ -1,6 +1,6 @@
-"""`GET /fhir/{type}`: search the stored traffic (issue 12, part 1; docs/contract.md §12.5).
+"""`GET /fhir/{type}`: search the stored traffic (issue 12, part 1; docs/contract.md §12.6).
 
-The current version of every stored resource of the type that the key may read (§12.4),
+The current version of every stored resource of the type that the key may read (§12.5),
 in the order first stored, filtered by the type's parameters (`adapter/api/traffic_params.py`,
 matched as `adapter/api/matching.py` says), paged as the DetectedIssue search is: `_count`,
 `Bundle.total`, signed `_page` tokens bound to the key's organisation, `_summary=count`;

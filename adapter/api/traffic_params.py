@@ -1,4 +1,4 @@
-"""The search parameters of stored traffic (issue 12, part 1; docs/contract.md §12.5), per
+"""The search parameters of stored traffic (issue 12, part 1; docs/contract.md §12.6), per
 resource type, as R4 defines them: name → (type, the elements it reads, the type a bare
 reference id must be). Every type has `_id` and `_lastUpdated`; a type searches `date`,
 `status`, `patient`, `subject` or `encounter` only where R4 gives it that parameter, so a

@@ -113,6 +113,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "DocumentReference with a PDF attachment instead of a Composition (default 0)",
     )
     parser.add_argument(
+        "--later-rules",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of episodes, 0..1, given to the rules added after the first ten: Advice & "
+        "Guidance requests and answers, rejected or returned referrals, letters that say "
+        "where the patient takes queries and results (default 0)",
+    )
+    parser.add_argument(
         "--stu3-share",
         type=float,
         default=0.0,
@@ -159,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
             statements=args.medication_statements,
             stu3=args.stu3_share,
             documents=args.document_references,
+            later_rules=args.later_rules,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

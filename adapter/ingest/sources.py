@@ -253,7 +253,10 @@ def _ndjson_line(line: bytes, number: int, label: str, limits: Limits) -> Iterat
         )
         yield Refused(Issue("error", "structure", where, message))
         return
-    yield from unpack(value, where, limits=limits)
+    # A value nests no deeper than the line has `{` and `[` (counted in C): most lines are
+    # far below the limit, and only the others are walked to find how deep (issue 11).
+    shallow = line.count(b"{") + line.count(b"[") <= limits.max_nesting
+    yield from unpack(value, where, limits=limits, shallow=shallow)
 
 
 def _xml(data: bytes, label: str, limits: Limits) -> Iterator[Item]:

@@ -34,13 +34,16 @@ def unpack(
     message_at: str | None = None,
     requests: bool = False,
     header: str | None = None,
+    shallow: bool = False,
 ) -> Iterator[Item]:
     """The resources in one parsed JSON value, each Received or Refused. `release` is the
     enclosing Bundle's FHIR release (adapter/version.py), inherited by its entries. A Bundle
     entry without a `resource` (a request-only or response-only entry) carries nothing to
     count and is passed over; with `requests` (the service, where such an entry would be a
     DELETE or GET it does not carry out) it is Refused instead. `header` is the
-    MessageHeader of the enclosing message (docs/contract.md §2)."""
+    MessageHeader of the enclosing message (docs/contract.md §2). `shallow` says the caller
+    knows `value` cannot nest deeper than the limit (an NDJSON line with fewer brackets), so
+    the walk that checks it is skipped."""
     if not isinstance(value, dict):
         yield _refuse(
             where,
@@ -71,7 +74,7 @@ def unpack(
         yield _refuse(where, "not-supported", _unsupported(kind, own or release))
         return
     if kind != "Bundle":
-        deep = too_deep(value, limits.max_nesting)
+        deep = None if shallow else too_deep(value, limits.max_nesting)
         if deep is not None:
             message = f"nested deeper than {limits.max_nesting} levels; not read"
             yield _refuse(where, "too-costly", message, field=deep)
@@ -82,7 +85,7 @@ def unpack(
         )
         return
     yield from _bundle(
-        value, where, limits, (sent_at, message_at, header), depth, release, requests
+        value, where, limits, (sent_at, message_at, header), depth, release, requests, shallow
     )
 
 
@@ -102,6 +105,7 @@ def _bundle(
     depth: int,
     release: str | None,
     requests: bool,
+    shallow: bool = False,
 ) -> Iterator[Item]:
     """The entries of a Bundle. `times` are the enclosing document's and message's
     timestamps: a document's own timestamp dates its letters (rules.md §3), a message's
@@ -152,6 +156,7 @@ def _bundle(
             message_at=message_at,
             requests=requests,
             header=header,
+            shallow=shallow,
         )
 
 

@@ -124,8 +124,8 @@ def check_jobs(
             )
             for p in grouping.partitions(count)
         ] or [Task(folder, (), context, policy.source, as_of)]
-        obligations, link_issues = merge(pool.map(_judge, tasks))
-    return assemble(tally, obligations, link_issues, policy, as_of)
+        obligations, link_issues, reported = merge(pool.map(_judge, tasks))
+    return assemble(tally, obligations, link_issues, policy, as_of, reported)
 
 
 def _group(

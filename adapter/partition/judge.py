@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from adapter.facts import Fact
 from adapter.judging import judge
 from adapter.link import World
 from adapter.model import Issue, Obligation
 from adapter.policy import Policy
+from adapter.rules import beside
 
 Seq = int  # a fact's position in the whole input (engines may number with gaps)
 Placed = tuple[Seq, Fact]
+# obligations, linking issues, and the counts reported beside the rules (contract §11)
+Merged = tuple[list[Obligation], list[Issue], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,7 @@ class Judged:
 
     obligations: list[Obligation]
     issues: list[tuple[Seq, int, Issue]]
+    reported: dict[str, Any] = field(default_factory=dict)  # counted beside (contract §11)
 
 
 def judge_partition(
@@ -47,20 +52,24 @@ def judge_partition(
         world.add(fact)
         issues.extend((seq, n, issue) for n, issue in enumerate(world.issues[before:]))
     world.build()
-    return Judged(judge(world, policy, as_of), issues)
+    obligations = judge(world, policy, as_of)
+    judged = {o.subject for o in obligations if o.rule in beside.RULES}
+    return Judged(obligations, issues, beside.reported_beside(world, judged))
 
 
-def merge(parts: Iterable[Judged]) -> tuple[list[Obligation], list[Issue]]:
+def merge(parts: Iterable[Judged]) -> Merged:
     """Obligations in (rule, subject) order and linking issues in input order, as one
-    partition gives them."""
+    partition gives them, and the counts reported beside the rules added up."""
     obligations: list[Obligation] = []
     found: dict[tuple[Seq, int], Issue] = {}
+    reported: list[dict[str, Any]] = []
     for part in parts:
         obligations.extend(part.obligations)
+        reported.append(part.reported)
         for seq, n, issue in part.issues:
             found.setdefault((seq, n), issue)
     obligations.sort(key=_sort_key)
-    return obligations, [found[k] for k in sorted(found)]
+    return obligations, [found[k] for k in sorted(found)], beside.combined(reported)
 
 
 def _seq(placed: Placed) -> Seq:

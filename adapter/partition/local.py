@@ -16,9 +16,8 @@ from tempfile import TemporaryDirectory
 from types import TracebackType
 
 from adapter.facts import Fact
-from adapter.model import Issue, Obligation
 from adapter.partition.group import Grouping
-from adapter.partition.judge import Judged, Placed, judge_partition, merge
+from adapter.partition.judge import Judged, Merged, Placed, judge_partition, merge
 from adapter.partition.route import is_shared, route
 from adapter.partition.spill import Spill
 from adapter.policy import Policy
@@ -93,8 +92,9 @@ class Partitioner:
             self._spill.append(seq, fact)
         self._held = []
 
-    def judge(self, as_of: datetime) -> tuple[list[Obligation], list[Issue]]:
-        """Every partition judged; obligations sorted and linking issues in input order."""
+    def judge(self, as_of: datetime) -> Merged:
+        """Every partition judged; obligations sorted, linking issues in input order, and the
+        counts reported beside the rules."""
         if self.grouping is None:
             return merge([self._judge(self._held, as_of)])
         count = self.partitions or -(-len(self.grouping) // PARTITION_FACTS)

@@ -166,7 +166,7 @@ def _may_have_no_label(ref: Ref | None, nhs: str) -> bool:
 
 
 def _patient_refs(fact: Fact, nhs: str) -> tuple[Ref, ...]:
-    if isinstance(fact, Attendance | Letter | MedicationOrder | MedicationUse | Request):
+    if isinstance(fact, Attendance | Letter | MedicationOrder | MedicationUse | Request | Reply):
         return () if fact.patient is None else (fact.patient,)
     if isinstance(fact, Booking):  # the linker finds the patient among the actors
         return tuple(actor for actor in fact.actors if not _names_shared(actor))
@@ -203,8 +203,10 @@ def _refs(fact: Fact) -> tuple[Ref, ...]:
         found = [fact.encounter, *(entry.item for entry in fact.entries)]
     elif isinstance(fact, Request):
         found = [fact.requester, *fact.performers, *fact.based_on, fact.patient, fact.encounter]
+        if fact.outcome is not None:  # who wrote the notes (a BaRS rejection's advice)
+            found.extend(fact.outcome.note_authors)
     elif isinstance(fact, TaskFact):
-        found = [fact.focus, fact.owner]
+        found = [fact.focus, fact.owner, fact.requester]
     elif isinstance(fact, Booking):
         found = [*fact.actors, *fact.based_on]
     elif isinstance(fact, ObservationFact):
@@ -220,7 +222,7 @@ def _refs(fact: Fact) -> tuple[Ref, ...]:
             fact.response_details,
         ]
     elif isinstance(fact, Reply):
-        found = [*fact.based_on, fact.sender]
+        found = [*fact.based_on, fact.sender, *fact.recipients, fact.patient]
     else:
         found = []
     return tuple(ref for ref in found if ref is not None)

@@ -27,21 +27,25 @@ def is_advice_request(request: Request, world: World) -> bool:
 
 def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
     world, params = ctx.world, cast(AdviceResponse, ctx.params)
-    for request in world.of_type(Request):
-        practice = world.practice_side_ods(request.requester)
-        if practice is None or not is_advice_request(request, world):
-            continue
-        if request.status == "entered-in-error":
-            continue
+    for request in advice_requests(world):
         parties = Parties(
             patient=world.patient_label(request.patient),
-            owner=_trust(request, world),
-            owed_to=practice,
+            owner=trust_of_advice(request, world),
+            owed_to=world.practice_side_ods(request.requester),
         )
         yield _judge(request, parties, world, params, ctx.as_of)
 
 
-def _trust(request: Request, world: World) -> str | None:
+def advice_requests(world: World) -> Iterator[Request]:
+    """The rule's subjects: A&G requests from a practice, not entered in error."""
+    for request in world.of_type(Request):
+        if request.status == "entered-in-error" or not is_advice_request(request, world):
+            continue
+        if world.practice_side_ods(request.requester) is not None:
+            yield request
+
+
+def trust_of_advice(request: Request, world: World) -> str | None:
     """The first performer that is a trust; else the message's receiver (contract §2);
     else the trust that wrote in the conversation (e-RS addresses the request to a service,
     not an organisation, and names the provider only in its replies)."""

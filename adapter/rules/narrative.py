@@ -78,7 +78,9 @@ def _classify(sentence: str, policy: Policy) -> Reading:
         unrelated=bool(p["unrelated"].search(sentence)),
         test=bool(p["gp-asked-to-test"].search(sentence)),
         contact=contact,
-        query_gp=bool(p["patient-query-to-gp"].search(sentence)),
+        # negated, quoted or "referred by" GP sentences do not send anyone to the GP (§11.3)
+        query_gp=bool(p["patient-query-to-gp"].search(sentence))
+        and not p["patient-query-not-to-gp"].search(sentence),
         query_trust=bool(p["patient-query-to-trust"].search(sentence)),
     )
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, cast
 
+import msgspec
 import orjson
 from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import Session
@@ -174,8 +175,8 @@ def _facts(
             yield fact
             for alias in sorted(aliases.get(row.id, ())):  # the same resource, found by them too
                 if alias != fact.head.full_url:
-                    yield dataclasses.replace(
-                        fact, head=dataclasses.replace(fact.head, full_url=alias)
+                    yield msgspec.structs.replace(
+                        fact, head=msgspec.structs.replace(fact.head, full_url=alias)
                     )
 
 

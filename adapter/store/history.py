@@ -1,5 +1,5 @@
 """The version history of stored traffic: version ids, and reading a resource as FHIR
-`read` and `vread` answer it (issue 12, part 1; docs/contract.md §12.4).
+`read` and `vread` answer it (issue 12, part 1; docs/contract.md §12.5).
 
 A version's id is the client's `meta.versionId` when it sent one that this resource has not
 used before; else the server numbers it, one more than the highest number the resource has

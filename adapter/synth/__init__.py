@@ -24,6 +24,7 @@ from pathlib import Path
 from adapter.synth.background import background
 from adapter.synth.clock import london_date
 from adapter.synth.episode import DEFAULT_BREACH_RATES, RULES, Episode
+from adapter.synth.later import advice, queries, rejection
 from adapter.synth.population import NhsNumbers, Population, build_population, make_patient
 from adapter.synth.requests import practice_referral, shared_care
 from adapter.synth.scenarios import dna, onward, outpatient, stay, tests
@@ -54,6 +55,12 @@ SCENARIOS: tuple[tuple[str, Callable[[Episode], None], float], ...] = (
     ("tests", tests, 0.08),
     ("referral", _referral_only, 0.08),
     ("background", background, 0.12),
+)
+# The rules added after the first ten (contract §11): drawn only with a `later_rules` share.
+LATER: tuple[tuple[str, Callable[[Episode], None]], ...] = (
+    ("advice-and-guidance", advice),
+    ("rejected-referral", rejection),
+    ("patient-queries", queries),
 )
 
 
@@ -105,6 +112,7 @@ def generate(
     statements: float = 0.0,
     stu3: float = 0.0,
     documents: float = 0.0,
+    later_rules: float = 0.0,
 ) -> Summary:
     """Write `patients` patients' last `months` months of traffic, ending at `as_of`.
     With `local_times`, some dateTimes are zone-less London local time (rules.md §3).
@@ -115,13 +123,17 @@ def generate(
     Care senders do (adapter/synth/stu3.py); chosen by id, it spends no random draw.
     `documents` is the share of letters with nothing but filler in them sent as a
     DocumentReference with a PDF attachment instead of a Composition (docs/contract.md §3);
-    also chosen by id, so the rest of the traffic is unchanged."""
+    also chosen by id, so the rest of the traffic is unchanged. `later_rules` is the share of
+    episodes given to the rules of contract §11 (Advice & Guidance, rejected referrals,
+    patients' queries; adapter/synth/later.py); at 0 no random draw is spent on it."""
     if not 0.0 <= statements <= 1.0:
         raise ValueError("the MedicationStatement share must be between 0 and 1")
     if not 0.0 <= stu3 <= 1.0:
         raise ValueError("the STU3 share must be between 0 and 1")
     if not 0.0 <= documents <= 1.0:
         raise ValueError("the DocumentReference share must be between 0 and 1")
+    if not 0.0 <= later_rules <= 1.0:
+        raise ValueError("the later-rules share must be between 0 and 1")
     unknown = set(breach_rates or {}) - set(RULES)
     if unknown:
         raise ValueError(f"unknown rule id(s) in breach rates: {', '.join(sorted(unknown))}")
@@ -147,6 +159,7 @@ def generate(
                 local_times,
                 statements,
                 documents,
+                later_rules,
             )
     finally:
         writer.close()
@@ -173,6 +186,7 @@ def _patient(
     local_times: bool,
     statements: float = 0.0,
     documents: float = 0.0,
+    later_rules: float = 0.0,
 ) -> None:
     info, resource = make_patient(rng, numbers, pop, london_date(as_of))
     writer.resource(resource)
@@ -208,4 +222,7 @@ def _patient(
             statements,
             document_share=documents,
         )
+        if later_rules and rng.random() < later_rules:
+            rng.choice(LATER)[1](ep)
+            continue
         dict(zip(names, (s[1] for s in SCENARIOS), strict=True))[name](ep)

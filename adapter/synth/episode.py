@@ -36,6 +36,9 @@ RULES = (
     "trust-arranges-own-tests",
     "point-of-contact",
     "referral-complete",
+    "referral-rejection-reasoned",
+    "advice-and-guidance-response",
+    "trust-handles-patient-queries",
 )
 
 DEFAULT_BREACH_RATES = {
@@ -49,9 +52,11 @@ DEFAULT_BREACH_RATES = {
     "trust-arranges-own-tests": 0.4,
     "point-of-contact": 0.3,
     "referral-complete": 0.2,
+    "referral-rejection-reasoned": 0.3,
+    "advice-and-guidance-response": 0.3,
+    "trust-handles-patient-queries": 0.35,
 }
 
-# rules.md §5.2: the clinic-letter limit depends on the attendance date (London).
 # The clinic-letter days by contract edition (mappings/editions.toml), latest first.
 LETTER_SCHEDULE = tuple(
     (datetime.combine(term.start, time(), LONDON), int(days))

@@ -176,3 +176,17 @@ def section(code: str, sentences: list[str], items: list[str] | None = None) -> 
 
 def pick(rng: random.Random, pool: tuple[str, ...], n: int) -> list[str]:
     return rng.sample(pool, min(n, len(pool)))
+
+
+# Where a letter sends the patient with queries and results (contract §11.3): no digits,
+# so the point-of-contact truth is unchanged; no test verb, so no test is asked of the GP.
+QUERY_TO_GP = (
+    "Please contact your GP for your results.",
+    "Your GP will explain the results to you.",
+    "Please see your GP about your appointment.",
+)
+QUERY_TO_TRUST = (
+    "If you have any questions about your results, please contact the clinic.",
+    "We will write to you with the results.",
+    "For any queries about your appointment, please call the department.",
+)

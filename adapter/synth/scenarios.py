@@ -48,8 +48,15 @@ def tests(ep: Episode) -> None:
     test_request(ep, ep.at(0.55, 0.9))
 
 
-def attendance(ep: Episode, referral: str | None, latest: float = 0.6, extras: bool = True) -> str:
-    """A finished outpatient attendance (AMB or VR) and its clinic letter, rule 5.2."""
+def attendance(
+    ep: Episode,
+    referral: str | None,
+    latest: float = 0.6,
+    extras: bool = True,
+    queries: bool = False,
+) -> str:
+    """A finished outpatient attendance (AMB or VR) and its clinic letter, rule 5.2. With
+    `queries` the letter says where the patient takes queries and results (contract §11.3)."""
     eid = ep.id()
     pending = ep.chance(0.06)
     end = (
@@ -92,6 +99,8 @@ def attendance(ep: Episode, referral: str | None, latest: float = 0.6, extras: b
     plan = LetterPlan()
     if extras and sent is not None:
         letter_asks(ep, plan)
+    if queries and sent is not None:
+        patient_queries(ep, plan)
     fit_note(ep, eid, attended, plan if sent is not None else None)
     if sent is not None:
         letters(ep, eid, "clinic", sent, plan, nv.FILLER_HISTORY + nv.FILLER_SUMMARY)
@@ -205,6 +214,19 @@ def letter_asks(ep: Episode, plan: LetterPlan) -> None:
         else:
             plan.plan.append(sentence)
             plan.composition_truths.append(("trust-arranges-own-tests", "breached"))
+
+
+def patient_queries(ep: Episode, plan: LetterPlan) -> None:
+    """A sentence sending the patient to the GP for the trust's own results (breached, with
+    a sentence back to the trust or not), or only a route back to the trust (met)."""
+    if ep.breach("trust-handles-patient-queries"):
+        plan.advice.append(ep.rng.choice(nv.QUERY_TO_GP))
+        if ep.chance(0.3):
+            plan.advice.append(ep.rng.choice(nv.QUERY_TO_TRUST))
+        plan.composition_truths.append(("trust-handles-patient-queries", "breached"))
+    else:
+        plan.advice.append(ep.rng.choice(nv.QUERY_TO_TRUST))
+        plan.composition_truths.append(("trust-handles-patient-queries", "met"))
 
 
 UNFIT = fhir.concept({"system": SCT, "code": "160910001", "display": "Unfit for work"})

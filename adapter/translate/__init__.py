@@ -26,6 +26,7 @@ from adapter.translate.context import (
 )
 from adapter.translate.document_reference import document_reference_to_fact
 from adapter.translate.encounter import encounter_to_attendance
+from adapter.translate.fast import fast_fact
 from adapter.translate.fields import Fields
 from adapter.translate.medication_request import (
     medication_request_to_order,
@@ -73,9 +74,17 @@ class Translated:
     issues: tuple[Issue, ...]
 
 
-def translate(item: Received, policy: Policy, *, full: bool = False) -> Translated:
+def translate(
+    item: Received, policy: Policy, *, full: bool = False, fast: bool = True
+) -> Translated:
     """The fact for one received resource, or the issues that reject it (all of them).
-    A resource read as STU3 is first up-converted to the R4 shape (translate/stu3/)."""
+    A resource read as STU3 is first up-converted to the R4 shape (translate/stu3/). An R4
+    resource with nothing to word is read by the typed fast path (translate/fast.py), which
+    gives the same fact; `fast=False` reads every resource with the field readers."""
+    if fast and not full and item.release is None:
+        found = fast_fact(item, policy, identifier_aliases(policy))
+        if found is not None:
+            return Translated(found, ())
     resource, renames = item.resource, dict[str, str]()
     if item.release == "STU3":
         resource, renames = up_convert(resource)

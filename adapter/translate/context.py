@@ -16,7 +16,8 @@ from adapter.facts import (
     TaskFact,
 )
 from adapter.policy import Policy
-from adapter.translate.fields import Fields
+from adapter.translate.fields import JSON, Fields
+from adapter.translate.narrative import text_sentences
 
 
 def task_to_task(f: Fields, policy: Policy) -> TaskFact:
@@ -38,7 +39,15 @@ def task_to_task(f: Fields, policy: Policy) -> TaskFact:
         business_status=f.concept(r, "businessStatus", "businessStatus"),
         status_reason=f.concept(r, "statusReason", "statusReason"),
         has_note=any(str(n.get("text") or "").strip() for n in notes),
+        requester=f.ref(r, "requester", "requester"),
+        asks=_asks(f, r),
     )
+
+
+def _asks(f: Fields, r: JSON) -> str:
+    code = f.concept(r, "code", "code")
+    description = f.string(r, "description", "description") or ""
+    return f"{code.words() if code else ''} {description.lower()}".strip()
 
 
 def communication_to_reply(f: Fields, policy: Policy) -> Reply:
@@ -46,12 +55,20 @@ def communication_to_reply(f: Fields, policy: Policy) -> Reply:
     it is `basedOn` (docs/contract.md §11.2)."""
     r = f.resource
     status = f.code(r, "status", "status", required="send the Communication status")
+    texts: list[str] = []
+    for index, payload in enumerate(f.objects(r, "payload", "payload")):
+        text = f.string(payload, "contentString", f"payload[{index}].contentString")
+        if text:
+            texts.extend(text_sentences(text))
     return Reply(
         f.head(),
         status or "",
         f.refs(r, "basedOn", "basedOn"),
         f.ref(r, "sender", "sender"),
         f.instant(r, "sent", "sent"),
+        recipients=f.refs(r, "recipient", "recipient"),
+        patient=f.ref(r, "subject", "subject"),
+        sentences=tuple(texts),
     )
 
 

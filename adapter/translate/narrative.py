@@ -92,4 +92,14 @@ def _parse(div: str) -> Any:
     return xhtml_fragment(div)
 
 
-__all__ = ["sentences"]
+def text_sentences(text: str) -> tuple[str, ...]:
+    """The sentences of plain text (a Communication's contentString), split as narrative is."""
+    out: list[str] = []
+    for line in text.splitlines():
+        folded = _SPACE.sub(" ", line).strip()
+        if folded:
+            out.extend(s.strip() for s in _SENTENCE_END.split(folded) if s.strip())
+    return tuple(out)
+
+
+__all__ = ["sentences", "text_sentences"]

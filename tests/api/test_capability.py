@@ -1,5 +1,5 @@
 """The CapabilityStatement against the real routes (issue 12, part 1; docs/contract.md
-§12.6): every declared interaction and search parameter works as declared, and nothing it
+§12.7): every declared interaction and search parameter works as declared, and nothing it
 does not declare is served: an undeclared parameter is 400, an undeclared interaction or
 type answers no 2xx. In-process on SQLite, one store for the module."""
 

@@ -1,5 +1,5 @@
 """`read` and `vread` of stored traffic, conditional update and `Prefer` (issue 12, part 1;
-docs/contract.md §12.4), in-process on SQLite and PostgreSQL: every version written is
+docs/contract.md §12.5), in-process on SQLite and PostgreSQL: every version written is
 readable at its id with `ETag` and `Last-Modified`; a key for one organisation reads only
 its own; `If-Match` guards an update (412); `Prefer: return=` chooses the answer."""
 

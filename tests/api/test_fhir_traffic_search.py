@@ -1,4 +1,4 @@
-"""`GET /fhir/{type}`: searching stored traffic (issue 12, part 1; docs/contract.md §12.5),
+"""`GET /fhir/{type}`: searching stored traffic (issue 12, part 1; docs/contract.md §12.6),
 in-process on SQLite and PostgreSQL, and the search parameters added to DetectedIssue
 (`identified`, `implicated`) and MeasureReport (`period`), and `_elements` on searches."""
 

@@ -178,7 +178,7 @@ def test_every_way_of_asking_gives_one_answer(served: Served, case: Path) -> Non
         )
         evaluated = response.json()
         assert evaluated["obligations"] == expected, where
-        assert evaluated["summary"] == checked.summary(), where
+        assert evaluated["summary"] == checked.summary_json(), where
         assert evaluated["counts"] == checked.counts.to_json(), where
         for kind in ("DetectedIssue", "MeasureReport"):
             assert searchset(served, kind, when) == rendered(checked, kind), (where, kind)

@@ -105,3 +105,33 @@ def test_without_the_reported_counts_the_panel_says_so_and_shows_dashes() -> Non
     assert rows(page, "Advice & Guidance answered in time")["RZZ"][-3:] == ["3", "–", "–"]
     assert "are not in this input" in page
     assert board.to_json()["advice_and_guidance"]["reported_beside_available"] is False
+
+
+def test_the_panel_draws_what_a_real_run_reports_beside(tmp_path) -> None:
+    """Synthetic later-rules traffic through the engine: the panel's reported-beside columns
+    are the run's own `Result.reported` counts (the shape agreed with ers-bars), and its
+    judged columns the obligations' statuses."""
+    from adapter.instants import parse_instant
+    from adapter.synth import generate
+
+    as_of = parse_instant("2025-06-01T09:00:00Z")
+    assert as_of is not None
+    out = tmp_path / "icb"
+    generate(out, patients=60, months=12, seed=5, as_of=as_of, progress=False, later_rules=0.5)
+    result = check([out], as_of=as_of)
+    reported = result.reported
+    assert reported["advice_and_guidance"]["requests"] > 0
+    assert reported["rejections"]["rejections"] > 0
+    board = build_board(result.obligations, PERIOD, as_of, reported=reported)
+    panel = board.advice
+    assert panel.reported
+    beside = reported["rejections"]["by_trust"]
+    for row in panel.rejections:
+        assert row.rejections == beside[row.trust]["rejections"], row.trust
+        assert row.with_advice == beside[row.trust]["with_advice"], row.trust
+    requests = reported["advice_and_guidance"]["by_trust"]
+    for row in panel.advice:
+        assert row.requests == requests[row.trust]["requests"], row.trust
+    # Every A&G obligation of this run falls in the period (mid-2024 to mid-2025).
+    judged = sum(r.tally.total for r in panel.advice)
+    assert judged == sum(o.rule == "advice-and-guidance-response" for o in result.obligations)

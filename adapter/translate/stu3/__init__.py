@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from adapter.translate.stu3.clinical import composition, encounter
 from adapter.translate.stu3.common import JSON, Renames
+from adapter.translate.stu3.documents import appointment, document_reference
 from adapter.translate.stu3.ers import communication, communication_request
 from adapter.translate.stu3.medicines import medication_request, medication_statement
 from adapter.translate.stu3.messages import message_header
@@ -32,6 +33,8 @@ UP_CONVERTERS: dict[str, UpConverter] = {
     "MessageHeader": message_header,
     "CommunicationRequest": communication_request,
     "Communication": communication,
+    "Appointment": appointment,
+    "DocumentReference": document_reference,
 }
 
 

@@ -44,6 +44,7 @@ def referral_request(resource: JSON) -> tuple[JSON, Renames]:
     requester(out, renames)
     move(out, renames, "recipient", "performer")
     move(out, renames, "context", "encounter")
+    _converted_from(out)
     services = out.get("serviceRequested")
     if isinstance(services, list) and services and "code" not in out:
         out["code"] = services[0]
@@ -66,6 +67,23 @@ def procedure_request(resource: JSON) -> tuple[JSON, Renames]:
         listed(out, "performer")
         renames["performer[0]"] = "performer"
     return out, renames
+
+
+def _converted_from(out: JSON) -> None:
+    """e-RS names the A&G request a referral was converted from in `supportingInfo`
+    (`CommunicationRequest/ID`); R4 says that with `basedOn`, so it is added there too."""
+    info = out.get("supportingInfo")
+    if not isinstance(info, list):
+        return
+    sources = [
+        ref
+        for ref in info
+        if isinstance(ref, dict)
+        and str(ref.get("reference") or "").startswith("CommunicationRequest/")
+    ]
+    based = out.get("basedOn")
+    if sources and (based is None or isinstance(based, list)):
+        out["basedOn"] = [*(based or []), *sources]
 
 
 def _ers_priority(out: JSON) -> None:
