@@ -296,3 +296,11 @@ def test_an_stu3_document_reference_with_one_encounter_is_read() -> None:
     found = fact(document)
     assert isinstance(found, DocumentFact)
     assert [e.reference for e in found.encounters] == ["Encounter/e-1"]
+
+
+def test_a_wrong_meta_is_reported_once() -> None:
+    """meta.lastUpdated dates an e-RS rejection; a `meta` that is not an object is one
+    problem, named once (by the head), not once per field read from it."""
+    result = run({"resourceType": "ServiceRequest", "id": "x", "status": "active", "meta": "oops"})
+    assert result.counts.rejected == 1
+    assert [i.location.field for i in result.issues if i.severity == "error"] == ["meta"]

@@ -4,9 +4,11 @@ ServiceRequest (https://digital.nhs.uk/developer/api-catalogue/e-referral-servic
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from adapter.facts import Request
 from adapter.policy import Policy
-from adapter.translate.fields import Fields
+from adapter.translate.fields import JSON, Fields
 from adapter.translate.outcome import referral_outcome
 
 
@@ -34,5 +36,11 @@ def service_request_to_request(f: Fields, policy: Policy) -> Request:
         patient=f.ref(r, "subject", "subject"),
         encounter=f.ref(r, "encounter", "encounter"),
         outcome=referral_outcome(f, r),
-        updated=f.instant(f.obj(r, "meta", "meta") or {}, "lastUpdated", "meta.lastUpdated"),
+        updated=_last_updated(f, r),
     )
+
+
+def _last_updated(f: Fields, r: JSON) -> datetime | None:
+    """meta.lastUpdated (a wrong `meta` is reported once, by the head)."""
+    meta = r.get("meta")
+    return f.instant(meta, "lastUpdated", "meta.lastUpdated") if isinstance(meta, dict) else None

@@ -5,6 +5,7 @@ kick-off, polling, the manifest, NDJSON files (plain, gzip, a range), cancel, `_
 from __future__ import annotations
 
 import gzip
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,24 +162,22 @@ def test_type_and_since_choose_what_is_exported(bulk: Service) -> None:
     assert sum(item["count"] for item in manifest["output"] if item["type"] != "DetectedIssue") == 5
 
 
-@pytest.mark.parametrize(
-    ("headers", "params", "said"),
-    [
-        ({"Prefer": ""}, {}, "respond-async"),
-        ({}, {"_since": "yesterday"}, "_since"),
-        ({}, {"_type": "encounter;drop"}, "_type"),
-        ({}, {"_outputFormat": "text/csv"}, "_outputFormat"),
-        ({}, {"patient": "Patient/p1"}, "patient"),
-    ],
-)
-def test_a_bad_kickoff_is_a_located_400(
-    bulk: Service, headers: dict[str, str], params: dict[str, str], said: str
-) -> None:
-    answer = bulk.client.get(
-        "/fhir/$export", params=params, headers={**bulk.auth("icb", None), **ASYNC, **headers}
-    )
-    assert answer.status_code == 400, answer.text
-    assert said in answer.text
+BAD_KICKOFFS = [
+    ({"Prefer": ""}, {}, "respond-async"),
+    ({}, {"_since": "yesterday"}, "_since"),
+    ({}, {"_type": "encounter;drop"}, "_type"),
+    ({}, {"_outputFormat": "text/csv"}, "_outputFormat"),
+    ({}, {"patient": "Patient/p1"}, "patient"),
+]
+
+
+def test_a_bad_kickoff_is_a_located_400(bulk: Service) -> None:
+    for headers, params, said in BAD_KICKOFFS:  # one service for all: set-up is the cost
+        answer = bulk.client.get(
+            "/fhir/$export", params=params, headers={**bulk.auth("icb", None), **ASYNC, **headers}
+        )
+        assert answer.status_code == 400, (said, answer.text)
+        assert said in answer.text
 
 
 def test_an_unknown_parameter_is_ignored_when_handling_is_lenient(bulk: Service) -> None:
@@ -257,3 +256,52 @@ def test_file_names_cannot_leave_the_jobs_folder(bulk: Service) -> None:
     for name in ("..%2F..%2Fetc%2Fpasswd", "Patient.json", "..", "x.ndjson"):
         answer = bulk.client.get(f"{status_url}/{name}", headers=bulk.auth("icb", None))
         assert answer.status_code == 404, name
+
+
+def test_a_running_job_polls_202_does_not_block_requests_and_cancels(
+    bulk: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job is held inside its first batch (a real threading.Event), so it is seen
+    running: polls say 202 with progress, other requests are answered, DELETE cancels it,
+    and once let go it stops and its folder is gone."""
+    entered, release = threading.Event(), threading.Event()
+    real = Store.export_batch
+
+    def held(self: Store, *args: Any) -> list[tuple[int, str]]:
+        entered.set()
+        release.wait(30)
+        return real(self, *args)
+
+    monkeypatch.setattr(Store, "export_batch", held)
+    try:
+        answer = kickoff(bulk, "icb")
+        status_url = answer.headers["content-location"]
+        assert entered.wait(30)
+        polled = bulk.client.get(status_url, headers=bulk.auth("icb", None))
+        assert polled.status_code == 202
+        assert polled.headers["retry-after"] == "1"
+        assert "of 5 stored resources read" in polled.headers["x-progress"]
+        assert bulk.client.get("/fhir/metadata").status_code == 200
+        assert bulk.client.delete(status_url, headers=bulk.auth("icb", None)).status_code == 202
+    finally:
+        release.set()
+    folder = tmp_path / "exports" / status_url.rsplit("/", 1)[1]
+    deadline = time.monotonic() + 30
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists()
+    assert bulk.client.get(status_url, headers=bulk.auth("icb", None)).status_code == 404
+
+
+def test_exports_that_ended_a_day_ago_are_swept_at_the_next_kickoff(
+    bulk: Service, tmp_path: Path
+) -> None:
+    old_url, _ = export(bulk, "icb")
+    old = old_url.rsplit("/", 1)[1]
+    assert (tmp_path / "exports" / old).is_dir()
+    with bulk.store.engine.begin() as conn:
+        conn.execute(text("UPDATE export_jobs SET finished_at = '2000-01-01 00:00:00'"))
+    new_url, _ = export(bulk, "icb")
+    assert not (tmp_path / "exports" / old).exists()
+    assert bulk.client.get(old_url, headers=bulk.auth("icb", None)).status_code == 404
+    assert bulk.client.get(new_url, headers=bulk.auth("icb", None)).status_code == 200
