@@ -1,7 +1,8 @@
 """Run a command and report its peak memory: `python -m bench.rss CMD...` runs CMD, waits,
-and prints one JSON line to stderr, {"exit", "self_mb", "descendants_mb"}: the command's own
-peak RSS (wait4) and the largest peak RSS of any process under it that was waited for
-(RUSAGE_CHILDREN: --jobs workers, a Spark JVM). Both are single-process peaks, not sums."""
+and prints one JSON line to stderr, {"exit", "self_mb", "descendants_mb", "cpu_s"}: the
+command's own peak RSS (wait4), the largest peak RSS of any process under it that was
+waited for (RUSAGE_CHILDREN: --jobs workers, a Spark JVM; both single-process peaks, not
+sums) and the CPU seconds of all of them."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def main(argv: list[str]) -> int:
         "exit": code,
         "self_mb": round(usage.ru_maxrss / 1024, 1),
         "descendants_mb": round(below.ru_maxrss / 1024, 1),
+        # CPU of the whole tree (user + system): what the run cost, whatever else the
+        # machine was doing; for --jobs it is the sum over processes, not the wall time
+        "cpu_s": round(below.ru_utime + below.ru_stime, 3),
     }
     print(json.dumps(report), file=sys.stderr)
     return 0

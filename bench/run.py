@@ -115,9 +115,10 @@ def measure(
     try:
         report = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
-        report = {"exit": proc.returncode, "self_mb": 0.0, "descendants_mb": 0.0}
+        report = {"exit": proc.returncode, "self_mb": 0.0, "descendants_mb": 0.0, "cpu_s": 0.0}
     out: dict[str, Any] = {
         "seconds": round(seconds, 3),
+        "cpu_seconds": report["cpu_s"],
         "peak_rss_mb": max(report["self_mb"], report["descendants_mb"]),
         "exit": report["exit"],
     }
@@ -192,6 +193,11 @@ def run_size(label: str, wanted: tuple[str, ...] = RUNS, repeat: int = 1) -> dic
             run["resources_per_s"] = round(n / run["seconds"])
             run["us_per_resource"] = round(run["seconds"] * 1e6 / n, 1)
             run["ratio_to_parse"] = round(run["seconds"] / floor, 1)
+            if "cpu_seconds" in run and "cpu_seconds" in runs["parse"]:
+                run["cpu_us_per_resource"] = round(run["cpu_seconds"] * 1e6 / n, 1)
+                run["cpu_ratio_to_parse"] = round(
+                    run["cpu_seconds"] / runs["parse"]["cpu_seconds"], 1
+                )
     return {**info, "runs": runs}
 
 
@@ -228,20 +234,25 @@ def machine() -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     """The README's Performance table, as markdown."""
     lines = [
-        "| size | run | seconds | resources/s | µs/resource | × parse | peak RSS MB | commit |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| size | run | seconds | resources/s | µs/resource | × parse | CPU µs/resource "
+        "| CPU × parse | peak RSS MB | commit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for label, size in results.items():
         for name, run in size["runs"].items():
             what = LABELS.get(name, name)
             if not isinstance(run, dict):
-                lines.append(f"| {label} | {what} | {run} | | | | | |")
+                lines.append(f"| {label} | {what} | {run} | | | | | | | |")
             elif "error" in run:
-                lines.append(f"| {label} | {what} | failed (exit {run['exit']}) | | | | | |")
+                lines.append(f"| {label} | {what} | failed (exit {run['exit']}) | | | | | | | |")
             else:
+                cpu = run.get("cpu_us_per_resource")
+                cpu_ratio = run.get("cpu_ratio_to_parse")
                 lines.append(
                     f"| {label} | {what} | {run['seconds']:.2f} | {run['resources_per_s']:,} "
                     f"| {run['us_per_resource']:.1f} | {run['ratio_to_parse']:.1f} "
+                    f"| {'' if cpu is None else f'{cpu:.1f}'} "
+                    f"| {'' if cpu_ratio is None else f'{cpu_ratio:.1f}'} "
                     f"| {run['peak_rss_mb']:,.0f} | {run.get('commit', '')} |"
                 )
     return "\n".join(lines)
@@ -264,6 +275,8 @@ def targets(results: dict[str, Any]) -> str:
                 f"(target at most 5×: {verdict})"
             )
         jobs = run(label, "jobs-2")
+        if check and jobs and check.get("commit") != jobs.get("commit"):
+            jobs = None
         if check and jobs:
             speedup = check["seconds"] / jobs["seconds"]
             verdict = "met" if speedup >= 1.6 else "missed"
@@ -278,7 +291,12 @@ def targets(results: dict[str, Any]) -> str:
                 f"(target at 1M at most 600 MB: {verdict if label == '1M' else 'for 1M'})"
             )
     small, large = run("100k", "check"), run("1M", "check")
-    if small and large:
+    if small and large and small.get("commit") != large.get("commit"):
+        lines.append(
+            f"- linear: not comparable, 100k measured at {small.get('commit')} and 1M at "
+            f"{large.get('commit')}"
+        )
+    elif small and large:
         growth = large["us_per_resource"] / small["us_per_resource"] - 1
         verdict = "met" if growth <= 0.15 else "missed"
         lines.append(
