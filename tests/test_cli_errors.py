@@ -222,8 +222,9 @@ def test_an_output_that_is_a_folder_is_refused(
         ),
         (
             ["chek", "x"],
-            "referee: argument COMMAND: invalid choice: 'chek' (choose from 'check', 'spark', 'rules', "
-            "'synth', 'serve', 'keys', 'report', 'completion'); see 'referee --help'",
+            "referee: argument COMMAND: invalid choice: 'chek' (choose from 'check', 'spark', "
+            "'rules', 'synth', 'serve', 'keys', 'pull', 'report', 'completion'); see 'referee "
+            "--help'",
         ),
     ],
 )

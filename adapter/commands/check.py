@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from adapter.commands.options import (
     say_as_of,
 )
 from adapter.commands.progress import terminal_progress
+from adapter.commands.pull import add_source_options, fetch, is_url, options_from
 from adapter.errors import UsageError
 from adapter.report import FORMATS, write_report
 
@@ -31,7 +34,8 @@ EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
 DESCRIPTION = """\
 Read FHIR R4 resources (JSON, XML, NDJSON or Bundles of any type; files, folders read
-recursively, or - for standard input), build the interface obligations and judge them.
+recursively, - for standard input, or a FHIR server's base URL, fetched as `referee pull`
+does into a temporary folder), build the interface obligations and judge them.
 
 exit codes:
   0  no breach
@@ -52,7 +56,8 @@ def register(subparsers: Any) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="a file, a folder (read recursively) or - for standard input",
+        help="a file, a folder (read recursively), - for standard input, or a FHIR "
+        "server's http(s) base URL (see the options for pulling)",
     )
     add_as_of(parser)
     parser.add_argument(
@@ -91,6 +96,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="read, translate, link and judge in N processes (default 1)",
     )
+    add_source_options(parser)
     parser.add_argument(
         "--engine",
         choices=["local", "spark"],
@@ -103,25 +109,22 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.engine import check
     from adapter.policy import load_policy
 
     missing = check_inputs([p for p in args.paths if not _remote(args, p)])
     check_output_file(args.out)
     policy = load_policy(args.policy).forcing(args.edition)
     say_as_of(args.as_of_text, args.as_of)
-    if args.engine == "spark":
-        result = _on_spark(args, policy)
-    else:
-        with terminal_progress() as progress:
-            result = check(
-                args.paths,
-                progress=progress,
-                as_of=args.as_of or datetime.now(UTC),
-                policy=policy,
-                validate=args.validate,
-                jobs=args.jobs,
-            )
+    if not any(is_url(p) for p in args.paths):
+        result = _check(args, args.paths, policy)
+    else:  # each URL pulled into a temporary folder first, which is checked like any other
+        with tempfile.TemporaryDirectory(prefix="referee-pull-") as scratch:
+            paths = list(args.paths)
+            for n, path in enumerate(paths):
+                if is_url(path):
+                    paths[n] = str(Path(scratch) / f"source-{n + 1}")
+                    fetch(options_from(args, path, Path(paths[n])))
+            result = _check(args, paths, policy)
     outcome.fatal_files(result, said=missing)
     outcome.warn_rejected(result, always=args.strict)
     empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
@@ -132,6 +135,22 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _check(args: argparse.Namespace, paths: Sequence[str], policy: Policy) -> Result:
+    from adapter.engine import check
+
+    if args.engine == "spark":
+        return _on_spark(args, paths, policy)
+    with terminal_progress() as progress:
+        return check(
+            paths,
+            progress=progress,
+            as_of=args.as_of or datetime.now(UTC),
+            policy=policy,
+            validate=args.validate,
+            jobs=args.jobs,
+        )
+
+
 def _remote(args: argparse.Namespace, path: str) -> bool:
     """A Hadoop URI, which only the Spark engine reads (and checks)."""
     from adapter.spark.inputs import is_uri
@@ -139,17 +158,17 @@ def _remote(args: argparse.Namespace, path: str) -> bool:
     return bool(args.engine == "spark" and is_uri(path))
 
 
-def _on_spark(args: argparse.Namespace, policy: Policy) -> Result:
+def _on_spark(args: argparse.Namespace, paths: Sequence[str], policy: Policy) -> Result:
     from adapter.spark.job import check_spark
     from adapter.spark.session import SUBMITTED, spark_run
 
-    if "-" in args.paths:
+    if "-" in paths:
         raise UsageError("--engine spark reads files, folders or URIs, not standard input (-)")
     master = None if SUBMITTED in os.environ else f"local[{args.jobs}]"
     with spark_run(master) as spark:
         return check_spark(
             spark,
-            args.paths,
+            paths,
             as_of=args.as_of or datetime.now(UTC),
             policy=policy,
             validate=args.validate,

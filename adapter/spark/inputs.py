@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapter.ingest.sources import DATA_SUFFIXES
+from adapter.ingest.sources import DATA_SUFFIXES, is_export_manifest
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -95,7 +95,7 @@ def _local_walk(folder: Path) -> list[Path]:
     for file in folder.rglob("*"):
         if any(part.startswith(".") for part in file.relative_to(folder).parts):
             continue
-        if file.is_file() and data_file(file.name):
+        if file.is_file() and data_file(file.name) and not is_export_manifest(file):
             files.append(file)
     return sorted(files)
 
