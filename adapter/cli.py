@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "synth": "generate synthetic ICB FHIR data with known obligations (for tests, benchmarks)",
     "serve": "run the FHIR endpoint (stores resources, keeps obligations live)",
     "keys": "create, list and revoke API keys for `referee serve`",
+    "pull": "fetch FHIR traffic from a FHIR server (Bulk export or search) into a folder",
     "report": "the ICB board pack (HTML, PDF, CSV tables or JSON) for a period",
     "completion": "print a shell completion script (bash or zsh)",
 }

@@ -7,6 +7,7 @@ translators check the fields the rules read. `--validate full` adds `full_valida
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from adapter.version import STU3_ONLY
@@ -281,3 +282,20 @@ def _message(error: Any) -> str:
     found = error.get("input")
     shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__
     return f"{error['msg']} (got {shown[:80]})"
+
+
+@functools.cache
+def mandatory_elements(kind: str) -> frozenset[str]:
+    """The top-level elements R4 requires of a resource of type `kind` (min 1), which an
+    `_elements` summary keeps (R4 search.html#elements); empty for an unknown type."""
+    if kind not in RESOURCE_TYPES:
+        return frozenset()
+    try:
+        model = _model_lookup("R4")(kind)
+    except (KeyError, ValueError):  # pragma: no cover - an R4 type that R4B dropped
+        return frozenset()
+    return frozenset(
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if field.is_required() or (field.json_schema_extra or {}).get("element_required")
+    )

@@ -223,7 +223,7 @@ def test_an_output_that_is_a_folder_is_refused(
         (
             ["chek", "x"],
             "referee: argument COMMAND: invalid choice: 'chek' (choose from 'check', 'rules', "
-            "'synth', 'serve', 'keys', 'report', 'completion'); see 'referee --help'",
+            "'synth', 'serve', 'keys', 'pull', 'report', 'completion'); see 'referee --help'",
         ),
     ],
 )

@@ -69,6 +69,7 @@ def documented(parser: argparse.ArgumentParser) -> dict[str, list[str] | None]:
 
 COMMANDS = [
     "check",
+    "pull",
     "rules",
     "synth",
     "report",

@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
         "mappings", "params", "phrases", "scopes", "deadline", "tally", "verhoeff", "facts",
         "supply", "policy", "collector", "editions",
     },
-    {"ingest"},
+    {"ingest", "pull"},
     {"translate"},
     {"link", "providers"},
     {"rules"},

@@ -16,7 +16,17 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from adapter.api import bulk, fhir_in, fhir_out, fhir_search, health, reads, smart
+from adapter.api import (
+    bulk,
+    fhir_in,
+    fhir_out,
+    fhir_read,
+    fhir_search,
+    fhir_traffic,
+    health,
+    reads,
+    smart,
+)
 from adapter.api.access_log import access_log, configure
 from adapter.api.body import action
 from adapter.api.docs import add_docs
@@ -77,6 +87,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         health.router,
     ):
         app.include_router(router)
+    # last: GET /fhir/{type}/{id} must not shadow a literal route added above (or by a
+    # router included after this line: put new FHIR routers above it)
+    app.include_router(fhir_read.router)
+    app.include_router(fhir_traffic.router)
     add_docs(app)
     _handlers(app)
     app.middleware("http")(access_log)

@@ -21,6 +21,7 @@ from adapter import engine as pipeline
 from adapter.api.auth import requires
 from adapter.api.body import read_fhir, within_budget
 from adapter.api.deps import policy_of, settings_of, store_of
+from adapter.api.fhir_read import version_headers
 from adapter.api.ndjson_in import is_ndjson
 from adapter.api.ndjson_in import load as load_ndjson
 from adapter.api.outcomes import (
@@ -32,12 +33,14 @@ from adapter.api.outcomes import (
     outcome,
     problem,
 )
+from adapter.api.query import if_match, preferences
+from adapter.api.traffic_params import MADE
 from adapter.errors import AdapterError
 from adapter.ingest import Item, unpack
 from adapter.instants import parse_instant
 from adapter.model import Issue, Location, Severity, format_instant
 from adapter.policy import Policy
-from adapter.store import FORBIDDEN, Entry, KeyInfo, Stored, SubmitReport
+from adapter.store import FORBIDDEN, PRECONDITION, Entry, KeyInfo, Stored, SubmitReport
 
 log = logging.getLogger("adapter.api")
 router = APIRouter(responses=SUBMIT_ERRORS, tags=["FHIR in"])
@@ -105,19 +108,35 @@ def _log(action: str, report: SubmitReport) -> None:
 
 
 async def _store(
-    request: Request, items: list[Item], key: KeyInfo, action: str, transaction: bool
+    request: Request,
+    items: list[Item],
+    key: KeyInfo,
+    action: str,
+    transaction: bool,
+    expected: str | None = None,
 ) -> SubmitReport:
     store = store_of(request)
     report: SubmitReport = await run_in_threadpool(
         lambda: store.submit(
-            items, key_name=key.name, action=action, all_or_nothing=transaction, org=key.org
+            items,
+            key_name=key.name,
+            action=action,
+            all_or_nothing=transaction,
+            org=key.org,
+            if_match=expected,
         )
     )
     _log(action, report)
     if not report.stored:
         issues = [issue for entry, _ in report.entries for issue in entry.issues]
         forbidden = [i for i in issues if i.code == FORBIDDEN]
-        error = FhirError(403, forbidden[:1]) if forbidden else FhirError(422, issues)
+        unmet = [i for i in issues if i.code == PRECONDITION] if expected is not None else []
+        if forbidden:
+            error = FhirError(403, forbidden[:1])
+        elif unmet and len(unmet) == len(issues):
+            error = FhirError(412, unmet)
+        else:
+            error = FhirError(422, issues)
         error.audited = True  # the store recorded the submission with its status
         raise error
     return report
@@ -171,8 +190,15 @@ async def _single(
     request: Request, kind: str, ident: str | None, key: KeyInfo, action: str
 ) -> Response:
     body = await read_fhir(request, settings_of(request).max_body_bytes)
-    if kind == "Bundle" and ident is None:
+    if kind == "Bundle":
         raise problem(400, "invalid", "post Bundles to /fhir, not /fhir/Bundle")
+    if kind in MADE:
+        raise problem(
+            400,
+            "not-supported",
+            f"{kind} is made by this service from the obligations (read it at GET "
+            f"/fhir/{kind}); it is not stored from clients",
+        )
     if isinstance(body, dict) and body.get("resourceType") != kind:
         raise problem(
             400,
@@ -188,20 +214,44 @@ async def _single(
             f"the body's id {body.get('id')!r} does not match the URL id {ident!r}",
             field="id",
         )
+    wanted = _return(request)
+    expected = if_match(request) if ident is not None else None  # conditional update
     items = list(unpack(body, Location(file="request")))
-    report = await _store(request, items, key, action, transaction=True)
+    report = await _store(request, items, key, action, transaction=True, expected=expected)
     entry, stored = report.entries[0]
     headers = _where(request, stored) if stored.outcome != "rejected" else {}
     status = 201 if stored.outcome == "created" else 200
+    if wanted == "minimal":
+        return Response(status_code=status, headers=headers)
+    if wanted == "representation" and stored.reference:
+        ident = stored.reference.removeprefix(f"{kind}/")
+        found = await run_in_threadpool(store_of(request).read, kind, ident, key.org)
+        if found is not None:
+            headers["Last-Modified"] = version_headers(found)["Last-Modified"]
+            return fhir(request, found.resource, status, headers)
     answer = _response_entry(entry, stored)["response"].get("outcome") or outcome(
         [Issue("information", "informational", entry.location(), "stored")]
     )
     return fhir(request, answer, status, headers)
 
 
+_RETURNS = ("minimal", "representation", "OperationOutcome")
+
+
+def _return(request: Request) -> str:
+    """What `Prefer: return=` asks a create or update to answer (R4 http.html#ops): the
+    OperationOutcome when it asks nothing."""
+    wanted = preferences(request).get("return", "OperationOutcome")
+    if wanted not in _RETURNS:
+        raise problem(
+            400, "value", f"Prefer: return= must be one of {', '.join(_RETURNS)} (got {wanted!r})"
+        )
+    return wanted
+
+
 def _where(request: Request, stored: Stored) -> dict[str, str]:
-    """`Location` as an absolute URL, versioned when the version is known, and the version
-    as a weak `ETag` (R4 http.html#create, #versioning)."""
+    """`Location` as an absolute URL, versioned, and the version as a weak `ETag` (R4
+    http.html#create, #versioning)."""
     headers: dict[str, str] = {}
     if stored.reference:
         version = f"/_history/{stored.version}" if stored.version else ""
@@ -260,7 +310,9 @@ async def create(
     key: KeyInfo = Depends(requires("submit")),  # noqa: B008
 ) -> Response:
     """Submit one resource (create). An id in the body is kept: re-sending the same
-    resource changes nothing; without an id one is assigned."""
+    resource changes nothing; without an id one is assigned. `Prefer: return=minimal`
+    answers no body, `return=representation` the stored resource, else an
+    OperationOutcome."""
     return await _single(request, resource_type, None, key, f"submit POST /fhir/{resource_type}")
 
 
@@ -273,7 +325,8 @@ async def update(
     resource_id: str,
     key: KeyInfo = Depends(requires("submit")),  # noqa: B008
 ) -> Response:
-    """Submit one resource (update): stored, or replaces an older version."""
+    """Submit one resource (update): stored, or replaces an older version. With
+    `If-Match: W/"v"` only when version v is the one stored now, else 412."""
     return await _single(
         request, resource_type, resource_id, key, f"submit PUT /fhir/{resource_type}"
     )

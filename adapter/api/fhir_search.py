@@ -21,8 +21,10 @@ from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import requires
 from adapter.api.deps import StoreDep
+from adapter.api.matching import Matcher, matcher
 from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir, problem
 from adapter.api.paging import PAGE_PARAMETER, Page, count_of, decode, links
+from adapter.api.query import elements, known_only, subset
 from adapter.api.reads import instant_query
 from adapter.model import Obligation, format_instant
 from adapter.report import fhir as fhir_report
@@ -40,6 +42,8 @@ SEARCH_PARAMETERS: dict[str, dict[str, tuple[str, str]]] = {
         "owner": ("string", "the owing organisation's ODS code (same as author)"),
         "owed_to": ("string", "the ODS code of the organisation owed"),
         "as_of": ("date", "judge status at this instant instead of now"),
+        "identified": ("date", "identifiedDateTime (the instant judged at); eq/lt/le/gt/ge"),
+        "implicated": ("reference", "the obligation's subject or evidence: Type/id"),
     },
     "MeasureReport": {
         "measure": ("reference", "the Measure (canonical URL) or rule id"),
@@ -48,7 +52,14 @@ SEARCH_PARAMETERS: dict[str, dict[str, tuple[str, str]]] = {
         "owner": ("string", "the owing organisation's ODS code (same as subject)"),
         "owed_to": ("string", "the ODS code of the organisation owed"),
         "as_of": ("date", "judge status at this instant instead of now"),
+        "period": ("date", "the reporting period (earliest to latest due); eq/lt/le/gt/ge"),
     },
+}
+# the parameters matched on the resources made, not by the store (adapter/api/matching.py)
+_MATCHED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "identified": ("date", ("identifiedDateTime",)),
+    "implicated": ("reference", ("implicated",)),
+    "period": ("date", ("period",)),
 }
 _CONTROL = ("_count", "_summary", "_format", PAGE_PARAMETER)
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, fhir_report.BASE + "/service")
@@ -125,32 +136,28 @@ _MAKERS: dict[str, Callable[[list[Obligation], str], list[dict[str, Any]]]] = {
 
 
 def _resources(
-    store: Store, kind: str, filters: Filters | None, now: datetime
+    store: Store, kind: str, filters: Filters | None, now: datetime, tests: list[Matcher]
 ) -> list[dict[str, Any]]:
     if filters is None:
         return []
     obligations = store.obligations(filters, now)
-    return _MAKERS[kind](obligations, format_instant(now) or "")
+    made = _MAKERS[kind](obligations, format_instant(now) or "")
+    return [r for r in made if all(test(r) for test in tests)]
 
 
-def _lenient(request: Request) -> bool:
-    prefer = request.headers.get("prefer", "")
-    return "handling=lenient" in prefer.replace(" ", "").lower()
+def _tests(query: tuple[tuple[str, str], ...]) -> list[Matcher]:
+    return [
+        matcher(name, _MATCHED[name][0], raw, _MATCHED[name][1], None)
+        for name, raw in query
+        if name in _MATCHED
+    ]
 
 
 def _query(request: Request, kind: str) -> dict[str, str]:
     """The search parameters given; an unknown one is a 400 unless handling is lenient."""
-    known = set(SEARCH_PARAMETERS[kind]) | set(_CONTROL)
+    known = set(SEARCH_PARAMETERS[kind]) | set(_CONTROL) | {"_elements"}
+    known_only(request, known, f"a search of {kind}")
     given = request.query_params
-    unknown = sorted({name for name in given if name not in known})
-    if unknown and not _lenient(request):
-        raise problem(
-            400,
-            "not-supported",
-            f"{kind} has no search parameter {', '.join(unknown)}; it supports "
-            f"{', '.join(sorted(known))} (send Prefer: handling=lenient to ignore unknown ones)",
-            unknown[0],
-        )
     return {name: given[name] for name in given if name in known}
 
 
@@ -170,9 +177,12 @@ async def _search(request: Request, store: Store, key: KeyInfo, kind: str) -> Re
         raise problem(400, "not-supported", f"_summary={summary} is not supported", "_summary")
     now = instant_query("as_of", page.as_of) or datetime.now(UTC)
     filters = _filters(kind, dict(page.query), key.org)
-    found = await run_in_threadpool(_resources, store, kind, filters, now)
+    names = elements(dict(page.query).get("_elements"))
+    tests = _tests(page.query)
+    found = await run_in_threadpool(_resources, store, kind, filters, now, tests)
     base = f"{str(request.base_url).rstrip('/')}/fhir"
-    shown = [] if summary == "count" else found[page.offset : page.offset + page.count]
+    total_only = summary == "count" or page.count == 0  # _count=0: the total alone
+    shown = [] if total_only else found[page.offset : page.offset + page.count]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -180,7 +190,11 @@ async def _search(request: Request, store: Store, key: KeyInfo, kind: str) -> Re
         "total": len(found),
         "link": links(f"{base}/{kind}", secret, page, len(found)),
         "entry": [
-            {"fullUrl": f"{base}/{kind}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+            {
+                "fullUrl": f"{base}/{kind}/{r['id']}",
+                "resource": subset(r, names),
+                "search": {"mode": "match"},
+            }
             for r in shown
         ],
     }
@@ -210,6 +224,7 @@ Text = Annotated[str | None, Query(max_length=2048)]
 Token = Annotated[str | None, Query(alias=PAGE_PARAMETER, max_length=4096)]
 Count = Annotated[str | None, Query(alias="_count", max_length=8)]
 Summary = Annotated[str | None, Query(alias="_summary", max_length=16)]
+Elements = Annotated[str | None, Query(alias="_elements", max_length=2048)]
 Reader = Annotated[KeyInfo, Depends(requires("read"))]
 
 
@@ -225,9 +240,12 @@ async def search_detected_issues(
     owner: Text = None,
     owed_to: Text = None,
     as_of: Annotated[str | None, Query(max_length=64)] = None,
+    identified: Text = None,
+    implicated: Text = None,
     count: Count = None,
     page: Token = None,
     summary: Summary = None,
+    elements_: Elements = None,
 ) -> Response:
     """One DetectedIssue per obligation breached now, or at `as_of`, `_count` a page
     (default 100, at most 1000); follow `Bundle.link` next. `_summary=count`: the total."""
@@ -245,9 +263,11 @@ async def search_measure_reports(
     owner: Text = None,
     owed_to: Text = None,
     as_of: Annotated[str | None, Query(max_length=64)] = None,
+    period: Text = None,
     count: Count = None,
     page: Token = None,
     summary: Summary = None,
+    elements_: Elements = None,
 ) -> Response:
     """One MeasureReport per rule and owner, now or at `as_of`, paged as DetectedIssue."""
     return await _search(request, store, key, "MeasureReport")

@@ -10,8 +10,8 @@ wrong for this service are put right here, once, for every route:
 - a single resource's create or update answers 201 when it stored a new resource.
 
 It also carries OpenAPI links (what an answer lets a client call next), so that
-schemathesis's state machine can chain calls as a client would: create then update the same
-resource, list obligations then read one, follow `next` cursors.
+schemathesis's state machine can chain calls as a client would: create then update, read
+and vread the same resource, list obligations then read one, follow `next` cursors.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def _fix(path: str, method: str, operation: dict[str, Any]) -> None:
 # come and go). An update's body must name the URL's type and id, so the link says so.
 # Location is absolute, <base>/fhir/{type}/{id}[/_history/{version}] (contract §12.3)
 _ID_IN_LOCATION = "$response.header.Location#regex:/fhir/[^/]+/([^/]+)"
+_VERSION_IN_LOCATION = "$response.header.Location#regex:/_history/([^/]+)$"
 _LINKS: tuple[tuple[str, str, str, str, str, str, dict[str, str], dict[str, str] | None], ...] = (
     (
         "post",
@@ -96,6 +97,43 @@ _LINKS: tuple[tuple[str, str, str, str, str, str, dict[str, str], dict[str, str]
             "resource_id": "$request.path.resource_id",
         },
         {"resourceType": "$request.path.resource_type", "id": "$request.path.resource_id"},
+    ),
+    (
+        "post",
+        "/fhir/{resource_type}",
+        "201",
+        "ReadCreated",
+        "get",
+        "/fhir/{resource_type}/{resource_id}",
+        {"resource_type": "$request.path.resource_type", "resource_id": _ID_IN_LOCATION},
+        None,
+    ),
+    (
+        "post",
+        "/fhir/{resource_type}",
+        "201",
+        "VreadCreated",
+        "get",
+        "/fhir/{resource_type}/{resource_id}/_history/{version_id}",
+        {
+            "resource_type": "$request.path.resource_type",
+            "resource_id": _ID_IN_LOCATION,
+            "version_id": _VERSION_IN_LOCATION,
+        },
+        None,
+    ),
+    (
+        "put",
+        "/fhir/{resource_type}/{resource_id}",
+        "200",
+        "ReadUpdated",
+        "get",
+        "/fhir/{resource_type}/{resource_id}",
+        {
+            "resource_type": "$request.path.resource_type",
+            "resource_id": "$request.path.resource_id",
+        },
+        None,
     ),
     (
         "get",

@@ -88,9 +88,12 @@ def _refused() -> FhirError:
 def count_of(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+    if not raw.isdigit() or not 0 <= int(raw) <= MAX_COUNT:
         raise problem(
-            400, "value", f"_count must be a whole number 1–{MAX_COUNT} (got {raw!r})", "_count"
+            400,
+            "value",
+            f"_count must be a whole number 0–{MAX_COUNT}, 0 for the total alone (got {raw!r})",
+            "_count",
         )
     return int(raw)
 
@@ -103,6 +106,8 @@ def links(base: str, secret: str, page: Page, total: int) -> list[dict[str, str]
         return f"{base}?{PAGE_PARAMETER}={encode(secret, moved)}"
 
     found = [{"relation": "self", "url": url(page.offset)}]
+    if page.count == 0:  # the total alone: no pages to walk
+        return found
     if page.offset + page.count < total:
         found.append({"relation": "next", "url": url(page.offset + page.count)})
     if page.offset > 0:

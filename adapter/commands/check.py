@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,17 +21,20 @@ from adapter.commands.options import (
     say_as_of,
 )
 from adapter.commands.progress import terminal_progress
+from adapter.commands.pull import add_source_options, fetch, is_url, options_from
 from adapter.errors import UsageError
 from adapter.report import FORMATS, write_report
 
 if TYPE_CHECKING:  # the engine is imported in run(), so that `referee check --help` is quick
     from adapter.model import Result
+    from adapter.policy import Policy
 
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
 DESCRIPTION = """\
 Read FHIR R4 resources (JSON, XML, NDJSON or Bundles of any type; files, folders read
-recursively, or - for standard input), build the interface obligations and judge them.
+recursively, - for standard input, or a FHIR server's base URL, fetched as `referee pull`
+does into a temporary folder), build the interface obligations and judge them.
 
 exit codes:
   0  no breach
@@ -50,7 +55,8 @@ def register(subparsers: Any) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="a file, a folder (read recursively) or - for standard input",
+        help="a file, a folder (read recursively), - for standard input, or a FHIR "
+        "server's http(s) base URL (see the options for pulling)",
     )
     add_as_of(parser)
     parser.add_argument(
@@ -89,26 +95,27 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="read, translate, link and judge in N processes (default 1)",
     )
+    add_source_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapter.engine import check
     from adapter.policy import load_policy
 
     missing = check_inputs(args.paths)
     check_output_file(args.out)
     policy = load_policy(args.policy).forcing(args.edition)
     say_as_of(args.as_of_text, args.as_of)
-    with terminal_progress() as progress:
-        result = check(
-            args.paths,
-            progress=progress,
-            as_of=args.as_of or datetime.now(UTC),
-            policy=policy,
-            validate=args.validate,
-            jobs=args.jobs,
-        )
+    if not any(is_url(p) for p in args.paths):
+        result = _check(args, args.paths, policy)
+    else:  # each URL pulled into a temporary folder first, which is checked like any other
+        with tempfile.TemporaryDirectory(prefix="referee-pull-") as scratch:
+            paths = list(args.paths)
+            for n, path in enumerate(paths):
+                if is_url(path):
+                    paths[n] = str(Path(scratch) / f"source-{n + 1}")
+                    fetch(options_from(args, path, Path(paths[n])))
+            result = _check(args, paths, policy)
     outcome.fatal_files(result, said=missing)
     outcome.warn_rejected(result, always=args.strict)
     empty = None if args.allow_empty else outcome.nothing_accepted(result, args.paths)
@@ -117,6 +124,20 @@ def run(args: argparse.Namespace) -> int:
     if empty:
         raise UsageError(empty)
     return code
+
+
+def _check(args: argparse.Namespace, paths: Sequence[str], policy: Policy) -> Result:
+    from adapter.engine import check
+
+    with terminal_progress() as progress:
+        return check(
+            paths,
+            progress=progress,
+            as_of=args.as_of or datetime.now(UTC),
+            policy=policy,
+            validate=args.validate,
+            jobs=args.jobs,
+        )
 
 
 def _write(args: argparse.Namespace, result: Result, code: int) -> None:

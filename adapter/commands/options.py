@@ -19,6 +19,7 @@ from typing import Any
 from adapter.errors import UsageError
 from adapter.instants import LONDON, parse_instant
 
+URLS = ("http://", "https://")  # a FHIR server's base, pulled (commands/pull.py)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 AS_OF_HELP = (
@@ -105,7 +106,7 @@ def check_inputs(paths: Sequence[str]) -> list[str]:
     the paths exists that is a usage error; otherwise each missing one is said at once on
     stderr and the others are read (rules.md §7: a bad input never stops the run; it is
     reported, as an unreadable file, in the output too). Returns the missing paths."""
-    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
+    missing = [p for p in paths if p != "-" and not p.startswith(URLS) and not os.path.exists(p)]
     for path in missing:
         message = (
             f"{path}: no such file or folder; give a FHIR file, a folder of them, or - for "

@@ -23,6 +23,7 @@ from adapter.model import Issue, Location
 # whatever its name.
 DATA_SUFFIXES = (".json", ".ndjson", ".jsonl", ".xml")
 STDIN = "-"
+MANIFEST_BYTES = 64 * 1024 * 1024  # a larger manifest.json is read as data, not skipped
 
 
 def read_paths(paths: Iterable[str | Path], limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008
@@ -53,9 +54,31 @@ def _walk(folder: Path) -> list[Path]:
         relative = file.relative_to(folder).parts
         if any(part.startswith(".") for part in relative):
             continue
-        if file.is_file() and file.name.lower().endswith(DATA_SUFFIXES):
+        data = file.is_file() and file.name.lower().endswith(DATA_SUFFIXES)
+        if data and not is_export_manifest(file):
             found.append(file)
     return sorted(found)
+
+
+def is_export_manifest(file: Path) -> bool:
+    """A Bulk Data completion manifest named manifest.json (an export's, or the one
+    `referee pull` writes): a JSON object with `transactionTime` and an `output` list and
+    no `resourceType`. It describes the traffic beside it and is not traffic, so a folder
+    walk skips it; a file named on the command line is read whatever it is."""
+    if file.name != "manifest.json":
+        return False
+    try:
+        if file.stat().st_size > MANIFEST_BYTES:
+            return False
+        data = orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    return (
+        isinstance(data, dict)
+        and "resourceType" not in data
+        and "transactionTime" in data
+        and isinstance(data.get("output"), list)
+    )
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Iterator[Item]:  # noqa: B008

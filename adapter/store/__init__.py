@@ -3,7 +3,8 @@ outside `adapter/store/` imports from here, never from its modules (tests/test_l
 
     load_obligations(url, as_of=)   every stored obligation, status judged at `as_of`
     stored_resources(url, type)     the stored resources of one type, as JSON
-    Store(url)                      submit resources, read obligations, keys, audit
+    Store(url)                      submit resources, read them back (read, vread), read
+                                    obligations, keys, audit
     open_store(url, policy)         a Store, or one UsageError line saying why not
     said_plainly(url) / ping(engine)   database errors said in one line; /readyz's check
 
@@ -25,12 +26,13 @@ from adapter.store.clients import ASSERTION_TYPE, SMART_SCOPES, Grant, TokenRefu
 from adapter.store.database import DEFAULT_URL, database_url, migrate, open_engine, reading
 from adapter.store.evaluation import obligation_id
 from adapter.store.exports import Job
+from adapter.store.history import Version
 from adapter.store.opening import open_store, ping, said_plainly
 from adapter.store.posted import Entry
 from adapter.store.reads import GROUPS, Filters, all_obligations, decode_cursor
 from adapter.store.schema import StoredResource
 from adapter.store.scope import FORBIDDEN
-from adapter.store.service import Store, SubmitReport
+from adapter.store.service import PRECONDITION, Store, SubmitReport
 from adapter.store.submit import Stored
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "DEFAULT_URL",
     "FORBIDDEN",
     "GROUPS",
+    "PRECONDITION",
     "SCOPES",
     "SMART_SCOPES",
     "Entry",
@@ -49,6 +52,7 @@ __all__ = [
     "Stored",
     "SubmitReport",
     "TokenRefused",
+    "Version",
     "database_url",
     "decode_cursor",
     "load_obligations",

@@ -5,6 +5,7 @@ these classes describe it for queries. Instants are stored as naive UTC (`UtcDat
 SQLite and PostgreSQL behave the same.
 
     resources        the current version of every accepted resource (one row per type + key)
+    resource_versions   every version written, for vread (issue 12)
     resource_links   tokens that tie resources together: identities and references
     obligations      the obligations as evaluated, with the instant they were evaluated
     rejected         every rejected resource, with its issues
@@ -78,6 +79,26 @@ class StoredResource(Base):
     hub: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
     key_name: Mapped[str | None] = mapped_column(String(128))  # the key that wrote this version
+    vid: Mapped[str | None] = mapped_column(String(64))  # the current version's id (history)
+
+
+class ResourceVersion(Base):
+    """Every version of a stored resource that the store wrote, readable by `vread` at
+    `vid`: the client's meta.versionId when it sent one this resource had not used, else
+    the next number the server gave (adapter/store/history.py)."""
+
+    __tablename__ = "resource_versions"
+    __table_args__ = (
+        UniqueConstraint("resource_type", "resource_key", "vid", name="uq_resource_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_key: Mapped[str] = mapped_column(String(2048))
+    vid: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    key_name: Mapped[str | None] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
 
 
 class ResourceLink(Base):

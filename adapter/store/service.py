@@ -16,14 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from adapter.facts import Fact
 from adapter.ingest import Item
 from adapter.model import Issue, Obligation
 from adapter.policy import Policy, load_policy
-from adapter.store import access, clients, exports, reads
+from adapter.store import access, clients, exports, history, reads
 from adapter.store.database import migrate, open_engine, reading, writing
 from adapter.store.evaluation import obligation_id, reevaluate
+from adapter.store.history import Version
 from adapter.store.posted import Entry, entries_of
 from adapter.store.scope import FORBIDDEN, refuse_out_of_scope
 from adapter.store.submit import Stored, Writer, identity
@@ -56,8 +58,28 @@ class SubmitReport:
 
 
 def _refused_status(entries: list[Entry]) -> int:
-    forbidden = any(i.code == FORBIDDEN for e in entries for i in e.issues)
-    return 403 if forbidden else 422
+    codes = {i.code for e in entries for i in e.issues}
+    return 403 if FORBIDDEN in codes else 412 if PRECONDITION in codes else 422
+
+
+PRECONDITION = "conflict"  # an If-Match that the stored version does not meet: 412
+
+
+def _precondition(session: Session, entries: list[Entry], expected: str) -> None:
+    """Conditional update (R4 http.html#concurrency): each entry the key may write is
+    refused unless the version stored now is `expected`."""
+    for entry in entries:
+        if entry.item is None or entry.issues:
+            continue
+        kind, key = identity(entry)
+        now = history.current(session, kind, key)
+        if now is None:
+            problem = f"If-Match names version {expected!r}, but nothing is stored at this id"
+        elif now.vid != expected:
+            problem = f"If-Match names version {expected!r}; the stored version is {now.vid!r}"
+        else:
+            continue
+        entry.issues.append(Issue("error", PRECONDITION, entry.location(), problem))
 
 
 class Store:
@@ -96,6 +118,7 @@ class Store:
         all_or_nothing: bool = False,
         status_code: int = 200,
         org: str | None = None,
+        if_match: str | None = None,
     ) -> SubmitReport:
         """Check and store a request's resources (as `adapter.ingest.unpack` read them) in
         one transaction. With `all_or_nothing` (a FHIR transaction), one rejected entry
@@ -106,6 +129,8 @@ class Store:
         with writing(self.engine) as session:
             if org is not None:  # an organisation-scoped key: only what it owns
                 refuse_out_of_scope(session, entries, org)
+            if if_match is not None:  # in the write lock: no other writer comes between
+                _precondition(session, entries, if_match)
             report = SubmitReport(stored=not (all_or_nothing and any(e.issues for e in entries)))
             writer = Writer(session, now, key_name)
             accepted = [e for e in entries if not e.issues] if report.stored else []
@@ -143,6 +168,29 @@ class Store:
     def obligation(self, ident: str, org: str | None, now: datetime) -> Obligation | None:
         with reading(self.engine) as session:
             return reads.one(session, ident, org, now)
+
+    def read(
+        self, kind: str, ident: str, org: str | None, vid: str | None = None
+    ) -> Version | None:
+        """The current version of a stored resource (`vid` None) or one version of it, when
+        a key of `org` may read the resource (`visible_to`; None: any organisation)."""
+        with reading(self.engine) as session:
+            found = history.current(session, kind, ident)
+            if vid is not None and found is not None:
+                found = history.version(session, kind, ident, vid)
+            if found is None or org is None:
+                return found
+            return found if found.pk in visible_to(session, org) else None
+
+    def versions(self, kind: str, org: str | None, ids: list[str] | None = None) -> list[Version]:
+        """The current version of every stored resource of type `kind` (of those `ids`)
+        that a key of `org` may read (`visible_to`), in the order they were first stored."""
+        with reading(self.engine) as session:
+            found = list(history.currents(session, kind, ids))
+            if org is None:
+                return found
+            seen = visible_to(session, org)
+            return [v for v in found if v.pk in seen]
 
     def obligations(self, filters: reads.Filters, now: datetime) -> list[Obligation]:
         with reading(self.engine) as session:
@@ -237,4 +285,4 @@ class Store:
             return visible_to(session, org)
 
 
-__all__ = ["Issue", "Store", "SubmitReport", "obligation_id"]
+__all__ = ["PRECONDITION", "Issue", "Store", "SubmitReport", "Version", "obligation_id"]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from adapter.instants import parse_instant
 from adapter.limits import MAX_TOKEN
 from adapter.scopes import scoped
+from adapter.store import history
 from adapter.store.links import is_hub, links_of
 from adapter.store.posted import Entry
 from adapter.store.schema import RejectedResource, ResourceLink, StoredResource
@@ -26,6 +27,7 @@ from adapter.store.schema import RejectedResource, ResourceLink, StoredResource
 _RESOURCES = cast(Table, StoredResource.__table__)
 _LINKS = cast(Table, ResourceLink.__table__)
 
+_HISTORY = ("resource_type", "resource_key", "vid", "stored_at", "key_name", "body")
 Outcome = Literal["created", "updated", "unchanged", "stale", "rejected"]
 
 
@@ -36,7 +38,7 @@ class Stored:
 
     outcome: Outcome
     reference: str | None
-    version: str | None
+    version: str | None  # the id of the version now current (None when nothing is stored)
     tokens: frozenset[tuple[str, str]] = frozenset()
 
 
@@ -52,6 +54,7 @@ class _Row:
     version_id: str | None
     last_updated: datetime | None
     content_hash: str
+    vid: str | None = None  # the current version's id (adapter/store/history.py)
 
 
 class Writer:
@@ -89,6 +92,7 @@ class Writer:
         with the earlier one); one `Stored` per entry."""
         keyed = [(entry, *identity(entry)) for entry in entries]  # accepted: items, not None
         known = self._existing({(kind, key) for _, kind, key in keyed})
+        used = history.taken(self.session, known)  # only stored ones have a history
         decided: list[tuple[Entry, str, str, Outcome, dict[str, Any]]] = []
         results: list[Stored] = []
         for entry, kind, key in keyed:
@@ -98,13 +102,19 @@ class Writer:
             row = known.get((kind, key))
             outcome = _decide(row, digest, version, updated)
             written = outcome in ("created", "updated")
-            shown = version if written or row is None else row.version_id
-            results.append(Stored(outcome, entry.reference, shown))
+            vid = row.vid if row is not None else None
             if written:
-                values = self._values(entry, kind, key, digest, version, updated)
-                known[(kind, key)] = _Row(row.pk if row else None, version, updated, digest)
+                vid = history.assign(version, used.setdefault((kind, key), set()))
+                used[(kind, key)].add(vid)
+                values = self._values(entry, kind, key, digest, version, updated) | {"vid": vid}
+                known[(kind, key)] = _Row(row.pk if row else None, version, updated, digest, vid)
                 decided.append((entry, kind, key, outcome, values))
+            results.append(Stored(outcome, entry.reference, vid))
         tokens = self._write(decided, known)
+        history.record(
+            self.session,
+            [{k: values[k] for k in _HISTORY} for _, _, _, _, values in decided],
+        )
         self._alias(keyed)
         return [
             replace(stored, tokens=tokens[(kind, key)])
@@ -147,11 +157,17 @@ class Writer:
         r = StoredResource
         for start in range(0, len(keys), 500):
             query = select(
-                r.id, r.resource_type, r.resource_key, r.version_id, r.last_updated, r.content_hash
+                r.id,
+                r.resource_type,
+                r.resource_key,
+                r.version_id,
+                r.last_updated,
+                r.content_hash,
+                r.vid,
             ).where(r.resource_key.in_(keys[start : start + 500]))
-            for pk, kind, key, version, updated, digest in self.session.execute(query):
+            for pk, kind, key, version, updated, digest, vid in self.session.execute(query):
                 if (kind, key) in wanted:
-                    found[(kind, key)] = _Row(pk, version, updated, digest)
+                    found[(kind, key)] = _Row(pk, version, updated, digest, vid)
         return found
 
     def _values(

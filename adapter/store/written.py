@@ -1,11 +1,11 @@
 """What a submission wrote, for its audit entry (issue 15: every stored version records
 the key that wrote it, and the audit shows it).
 
-A bounded list of `Type/id/_history/version`, one per version created or updated (no
-`/_history/...` when the resource carries no `meta.versionId`; `Type/fullUrl`, cut to 128
-characters, for one with no id). Never patient data: a Patient's id, and any id holding ten
-digits in a row (an NHS number may be used as an id), is shown as `(withheld)`; the entry's
-time and key name find those rows in the `resources` table (`stored_at`, `key_name`).
+A bounded list of `Type/id/_history/version`, one per version created or updated (the
+version's id: the client's `meta.versionId`, else the server's number; `Type/fullUrl`,
+cut to 128 characters, for one with no id). Never patient data: a Patient's id, and any id
+holding ten digits in a row (an NHS number may be used as an id), is shown as `(withheld)`;
+the entry's time and key name find those rows in the `resources` table (`stored_at`, `key_name`).
 """
 
 from __future__ import annotations

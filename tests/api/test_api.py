@@ -122,14 +122,16 @@ def test_location_is_absolute_and_versioned_with_an_etag(service: Service) -> No
 def test_single_resources_are_created_then_updated_by_put(service: Service) -> None:
     created = post(service, encounter("e1"), path="/fhir/Encounter")
     assert created.status_code == 201
-    assert created.headers["location"] == "http://testserver/fhir/Encounter/e1"  # absolute
-    assert "etag" not in created.headers  # no meta.versionId: no version to name
+    # absolute; no meta.versionId: the server numbers the version
+    assert created.headers["location"] == "http://testserver/fhir/Encounter/e1/_history/1"
+    assert created.headers["etag"] == 'W/"1"'
     changed = encounter("e1", end="2024-04-01T10:00:00Z")
     del changed["id"]
     response = service.client.put(
         "/fhir/Encounter/e1", content=orjson.dumps(changed), headers=service.auth("feed")
     )
     assert response.status_code == 200
+    assert response.headers["etag"] == 'W/"2"'
     [ob] = service.client.get("/obligations", headers=service.auth("icb")).json()["obligations"]
     assert ob["due"] == "2024-04-02T10:00:00Z"
 

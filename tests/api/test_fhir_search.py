@@ -163,7 +163,7 @@ def test_an_unknown_parameter_is_refused_unless_lenient(served: Served) -> None:
 
 
 def test_bad_count_is_refused(served: Served) -> None:
-    for bad in ("0", "-1", "x", "1001"):
+    for bad in ("-1", "x", "1001"):
         assert served.get(f"/DetectedIssue?_count={bad}").status_code == 400, bad
 
 

@@ -63,12 +63,14 @@ def test_options_on_metadata_is_405_allowing_get(db_url: str) -> None:
     app = create_app(Settings(database_url=db_url), store=store)
     from fastapi.testclient import TestClient
 
-    with TestClient(app) as client:
-        response = client.options("/fhir/metadata")
-        assert response.status_code == 405
-        assert response.headers["allow"] == "GET"
-        assert client.delete("/fhir/Patient").headers["allow"] == "POST"
-    store.close()
+    try:
+        with TestClient(app) as client:
+            response = client.options("/fhir/metadata")
+            assert response.status_code == 405
+            assert response.headers["allow"] == "GET"
+            assert client.delete("/fhir/Patient").headers["allow"] == "GET, POST"
+    finally:
+        store.close()
 
 
 def test_every_operation_documents_objects_not_strings(db_url: str) -> None:

@@ -103,6 +103,9 @@ def test_the_document_links_what_a_client_calls_next(db_url: str) -> None:
     link = create["201"]["links"]["UpdateCreated"]
     assert link["operationRef"] == "#/paths/~1fhir~1{resource_type}~1{resource_id}/put"
     assert link["parameters"]["resource_id"].startswith("$response.header.Location#regex:")
+    assert {"ReadCreated", "VreadCreated"} <= set(create["201"]["links"])
+    vread = create["201"]["links"]["VreadCreated"]
+    assert vread["operationRef"].endswith("~1_history~1{version_id}/get")
     listed = doc["paths"]["/obligations"]["get"]["responses"]["200"]["links"]
     assert listed["ReadFirst"]["parameters"] == {
         "obligation_id": "$response.body#/obligations/0/id"
@@ -124,4 +127,7 @@ def test_a_longer_stateful_run_answers_no_5xx_and_stays_on_its_document(db_url: 
     assert seen["PUT /fhir/{resource_type}/{resource_id} 200"] > 0
     read = ("GET /obligations/{obligation_id} 200", "GET /fhir/DetectedIssue/{ident} 200")
     assert sum(seen[call] for call in read) > 0
+    stored = ("GET /fhir/{resource_type}/{resource_id} 200",)
+    stored += ("GET /fhir/{resource_type}/{resource_id}/_history/{version_id} 200",)
+    assert sum(seen[call] for call in stored) > 0  # a created resource read back
     assert not [call for call in seen if call.endswith(tuple(f" 5{n:02}" for n in range(100)))]

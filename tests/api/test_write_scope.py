@@ -182,11 +182,11 @@ def test_the_audit_shows_which_versions_a_key_wrote(svc: Service) -> None:
         ("rz1", 200),
     ]
     assert (refusal["written"], refusal["written_more"]) == ([], 0)
-    assert update["written"] == ["Encounter/enc-rz1/_history/2", "Patient/(withheld)"]
-    assert first["written"] == [
-        "Patient/(withheld)",
-        "Organization/trust-rz1",
-        "Encounter/enc-rz1",
+    assert update["written"] == ["Encounter/enc-rz1/_history/2", "Patient/(withheld)/_history/1"]
+    assert first["written"] == [  # no meta.versionId: the server numbered them
+        "Patient/(withheld)/_history/1",
+        "Organization/trust-rz1/_history/1",
+        "Encounter/enc-rz1/_history/1",
     ]
     assert "9990011117" not in json.dumps(entries) and "pat-1" not in json.dumps(entries)
 
@@ -198,5 +198,5 @@ def test_a_large_submission_lists_a_bounded_number_of_versions(svc: Service) -> 
     assert statuses(posted) == ["201 Created"] * (LISTED + 7)
     entry = svc.client.get("/audit", headers=admin).json()["entries"][0]
     assert entry["key"] == "icb-feed" and entry["action"] == "submit POST /fhir"
-    assert entry["detail"]["written"] == [f"Organization/org-{n}" for n in range(LISTED)]
+    assert entry["detail"]["written"] == [f"Organization/org-{n}/_history/1" for n in range(LISTED)]
     assert entry["detail"]["written_more"] == 7
