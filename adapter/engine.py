@@ -112,7 +112,7 @@ def judge_facts(
     with Partitioner(policy, partitions=partitions) as partitioner:
         for fact in facts:
             partitioner.add(fact)
-        return partitioner.judge(as_of)[0]
+        return list(partitioner.judge(as_of)[0])
 
 
 def _instant(as_of: datetime | None) -> datetime:

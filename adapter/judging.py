@@ -5,7 +5,7 @@ on both (docs/architecture.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -25,7 +25,7 @@ Validation = Literal["rules", "full"]
 
 def assemble(
     tally: Tally,
-    obligations: list[Obligation],
+    obligations: Sequence[Obligation],
     link_issues: list[Issue],
     policy: Policy,
     as_of: datetime,

@@ -11,6 +11,7 @@ validation would only cost time. `to_json()` gives the published JSON shape of r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -180,7 +181,7 @@ class Result:
 
     as_of: datetime
     counts: Counts
-    obligations: list[Obligation]
+    obligations: Sequence[Obligation]  # a list, or kept on disk for a large run
     issues: list[Issue]
     files: dict[str, Counts] = field(default_factory=dict)
     unreadable_files: int = 0

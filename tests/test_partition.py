@@ -259,3 +259,21 @@ def test_a_logical_reference_joins_only_what_holds_that_identifier() -> None:
     c = referral("ServiceRequest/c", Ref("Patient/4"))
     c = Request(**{**{f: getattr(c, f) for f in c.__slots__}, "based_on": (Ref(system="x", value="y"),)})  # type: ignore[arg-type]  # fmt: skip
     assert groups([target, a, b, c]) == [[0, 1], [2], [3]]
+
+
+def test_a_spilled_run_keeps_its_obligations_on_disk_read_in_order(
+    spill_early: None, temp_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.partition.kept import KeptObligations
+
+    paths = every_golden_input()
+    kept = check(paths, as_of=AS_OF).obligations
+    monkeypatch.setattr(adapter.partition.local, "SPILL_AFTER", 10**9)
+    listed = check(paths, as_of=AS_OF).obligations
+    assert isinstance(kept, KeptObligations) and isinstance(listed, list)
+    assert len(kept) == len(listed) > 300
+    assert list(kept) == listed  # equal fields, clocks included, in the same order
+    assert kept[0] == listed[0] and kept[-1] == listed[-1] and kept[5:9] == listed[5:9]
+    with pytest.raises(IndexError):
+        kept[len(kept)]
+    assert list(temp_folder.iterdir()) == []  # the file has no name: nothing to leave behind

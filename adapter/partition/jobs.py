@@ -25,6 +25,7 @@ from tempfile import TemporaryDirectory
 
 import orjson
 
+from adapter.collector import paused
 from adapter.facts import Fact
 from adapter.ingest import Item, Limits
 from adapter.ingest.sources import expand_paths, read_file, read_ndjson_range
@@ -221,8 +222,9 @@ def _read_piece(
         read.weak_ends.append(len(read.weak))
 
     try:
-        for item in items:
-            tally.take(item, sink, policy, full=full)
+        with paused():  # no cyclic garbage in the hot loop (adapter/collector.py)
+            for item in items:
+                tally.take(item, sink, policy, full=full)
     finally:
         spill.close()
     read.offsets.extend(spill.offsets)
@@ -232,8 +234,10 @@ def _read_piece(
 def _judge(task: Task) -> Judged:
     """Worker: link and judge one partition from the spill files."""
     policy = _policy(task.policy_source)
-    shared = list(_records(task.folder, task.shared))
-    return judge_partition(_records(task.folder, task.own), shared, policy=policy, as_of=task.as_of)
+    with paused():
+        shared = list(_records(task.folder, task.shared))
+        own = _records(task.folder, task.own)
+        return judge_partition(own, shared, policy=policy, as_of=task.as_of)
 
 
 def _records(folder: Path, wanted: tuple[tuple[int, array[int]], ...]) -> Iterator[Placed]:

@@ -12,7 +12,7 @@ one raised by shared context is raised in every partition and kept once.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from adapter.rules import beside
 Seq = int  # a fact's position in the whole input (engines may number with gaps)
 Placed = tuple[Seq, Fact]
 # obligations, linking issues, and the counts reported beside the rules (contract §11)
-Merged = tuple[list[Obligation], list[Issue], dict[str, Any]]
+Merged = tuple[Sequence[Obligation], list[Issue], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)

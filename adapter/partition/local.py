@@ -4,7 +4,7 @@
 A small run is one partition held in memory (nothing is routed). Past `SPILL_AFTER` facts
 (or when partitions are asked for) every fact is routed, and past `SPILL_AFTER` they are
 spilled to a temporary file and judged in partitions of about `PARTITION_FACTS`, so memory
-holds one partition's facts at a time.
+holds one partition's facts at a time; their obligations are then kept on disk too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from types import TracebackType
 from adapter.facts import Fact
 from adapter.partition.group import Grouping
 from adapter.partition.judge import Judged, Merged, Placed, judge_partition, merge
+from adapter.partition.kept import KeptObligations, merge_kept
 from adapter.partition.route import is_shared, route
 from adapter.partition.spill import Spill
 from adapter.policy import Policy
@@ -31,11 +32,11 @@ class Partitioner:
     """Use as a context manager: the spill folder, if any, is removed on every path."""
 
     def __init__(
-        self, policy: Policy, *, partitions: int | None = None, spill_after: int = SPILL_AFTER
+        self, policy: Policy, *, partitions: int | None = None, spill_after: int | None = None
     ) -> None:
         self.policy = policy
         self.partitions = partitions
-        self.spill_after = spill_after
+        self.spill_after = SPILL_AFTER if spill_after is None else spill_after
         self.shared: list[Placed] = []
         self.grouping: Grouping | None = Grouping() if partitions is not None else None
         self._held: list[Placed] = []
@@ -94,12 +95,30 @@ class Partitioner:
 
     def judge(self, as_of: datetime) -> Merged:
         """Every partition judged; obligations sorted, linking issues in input order, and the
-        counts reported beside the rules."""
+        counts reported beside the rules. Once the facts are spilled, so are the
+        obligations (`KeptObligations`)."""
         if self.grouping is None:
             return merge([self._judge(self._held, as_of)])
         count = self.partitions or -(-len(self.grouping) // PARTITION_FACTS)
         positions = self.grouping.partitions(count)
-        return merge(self._judge(self._read(p), as_of) for p in positions)
+        self.grouping = Grouping()  # its arrays are no longer needed
+        if self._spill is None:
+            return merge(self._judge(self._read(p), as_of) for p in positions)
+        runs: list[KeptObligations] = []
+        parts: list[Judged] = []
+        try:
+            for part in positions:
+                judged = self._judge(self._read(part), as_of)
+                runs.append(KeptObligations())
+                for obligation in judged.obligations:
+                    runs[-1].append(obligation)
+                parts.append(Judged([], judged.issues, judged.reported))
+        except BaseException:
+            for run in runs:
+                run.close()
+            raise
+        _, issues, reported = merge(parts)
+        return merge_kept(runs), issues, reported
 
     def _judge(self, own: Iterable[Placed], as_of: datetime) -> Judged:
         return judge_partition(own, self.shared, policy=self.policy, as_of=as_of)

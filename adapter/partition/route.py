@@ -91,72 +91,70 @@ def route(fact: Fact, policy: Policy) -> Route:
     NHS number system: the same in every process)."""
     if is_shared(fact):
         return SHARED
-    strong: set[str] = set()
-    weak: set[str] = set()
+    strong: list[str] = []  # repeats are harmless: a fact joins its own group again
+    weak: list[str] = []
     head = fact.head
-    strong.add("k:" + head.key)  # one key: versions and duplicates meet (link.World.add)
+    strong.append("k:" + head.key)  # one key: versions and duplicates meet (link.World.add)
     if head.full_url:
-        strong.add("k:" + head.full_url)
+        strong.append("k:" + head.full_url)
         outer = transmission(head.full_url)
         if outer is not None:
-            strong.add("k:" + outer)
+            strong.append("k:" + outer)
     for system, value in head.identifiers:
-        strong.add(f"i:{system}|{value}")
+        strong.append(f"i:{system}|{value}")
     if head.message:
-        strong.add("m:" + plain(head.message))
+        strong.append("m:" + plain(head.message))
     nhs = policy.codes.values["nhs-number-system"]
     for ref in _refs(fact):
         _ref_tokens(ref, strong, weak)
     for ref in _patient_refs(fact, nhs):
         _patient_tokens(ref, strong, nhs)
     if isinstance(fact, PatientFact) and fact.nhs_number:
-        strong.add(f"i:{nhs}|{fact.nhs_number}")
+        strong.append(f"i:{nhs}|{fact.nhs_number}")
     elif isinstance(fact, MessageFact):
         for label in (head.full_url, head.key):
             if label:
-                strong.add("m:" + plain(label))
+                strong.append("m:" + plain(label))
         for message_id in (fact.message_id, fact.response_to):
             if message_id:
-                strong.add("d:" + message_id)
+                strong.append("d:" + message_id)
     elif isinstance(fact, Request) and _may_have_no_label(fact.patient, nhs):
-        strong.add(NO_PATIENT)
-    return Route(
-        shared=False,
-        tokens=tuple(sorted(token(t) for t in strong)),
-        weak=tuple(sorted(token(t) for t in weak - strong)),
-    )
+        strong.append(NO_PATIENT)
+    return Route(shared=False, tokens=tuple(map(token, strong)), weak=tuple(map(token, weak)))
 
 
-def _ref_tokens(ref: Ref, strong: set[str], weak: set[str]) -> None:
+def _ref_tokens(ref: Ref, strong: list[str], weak: list[str]) -> None:
     """What `World.key_of(ref)` may answer: a fullUrl (in its own Bundle, an enclosing one,
     or its transmission), a `Type/id`, the text itself; else an identifier's holder."""
     text = ref.reference
     if text:
         if is_scoped(text):
-            strong.update("k:" + url for url in widening(text))
+            strong.extend("k:" + url for url in widening(text))
             outer = transmission(text)
             if outer is not None:
-                strong.add("k:" + outer)
+                strong.append("k:" + outer)
             return
         match = _TYPE_ID.search(text)
         if match:
             if match[1] in SHARED_TYPES:
                 return  # shared context: in every partition
-            strong.add(f"k:{match[1]}/{match[2]}")
-        strong.add("k:" + text)
+            type_id = f"{match[1]}/{match[2]}"
+            if type_id != text:
+                strong.append("k:" + type_id)
+        strong.append("k:" + text)
         return
     if ref.system and ref.value and ref.type not in SHARED_TYPES:
-        weak.add(f"i:{ref.system}|{ref.value}")
+        weak.append(f"i:{ref.system}|{ref.value}")
 
 
-def _patient_tokens(ref: Ref, strong: set[str], nhs: str) -> None:
+def _patient_tokens(ref: Ref, strong: list[str], nhs: str) -> None:
     """What `World.patient_label(ref)` may answer besides the Patient it resolves to: the
     NHS number it carries, or the reference as written (rules.md §4). Two references that
     resolve to nothing still group by it (DNAs, earlier referrals)."""
     if ref.system == nhs and ref.value:
-        strong.add(f"i:{nhs}|{ref.value}")
-    if ref.reference:
-        strong.add("k:" + plain(ref.reference))
+        strong.append(f"i:{nhs}|{ref.value}")
+    if ref.reference and is_scoped(ref.reference):  # else its `k:` token is there already
+        strong.append("k:" + plain(ref.reference))
 
 
 def _may_have_no_label(ref: Ref | None, nhs: str) -> bool:
