@@ -239,8 +239,11 @@ def table(results: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for label, size in results.items():
+        floor = size["runs"].get("parse", {})
         for name, run in size["runs"].items():
             what = LABELS.get(name, name)
+            if isinstance(run, dict) and run.get("commit") != floor.get("commit"):
+                run = {**run, "ratio_to_parse": float("nan")}  # another commit's floor
             if not isinstance(run, dict):
                 lines.append(f"| {label} | {what} | {run} | | | | | | | |")
             elif "error" in run:
@@ -250,12 +253,16 @@ def table(results: dict[str, Any]) -> str:
                 cpu_ratio = run.get("cpu_ratio_to_parse")
                 lines.append(
                     f"| {label} | {what} | {run['seconds']:.2f} | {run['resources_per_s']:,} "
-                    f"| {run['us_per_resource']:.1f} | {run['ratio_to_parse']:.1f} "
+                    f"| {run['us_per_resource']:.1f} | {_ratio(run['ratio_to_parse'])} "
                     f"| {'' if cpu is None else f'{cpu:.1f}'} "
                     f"| {'' if cpu_ratio is None else f'{cpu_ratio:.1f}'} "
                     f"| {run['peak_rss_mb']:,.0f} | {run.get('commit', '')} |"
                 )
     return "\n".join(lines)
+
+
+def _ratio(value: float) -> str:
+    return "–" if value != value else f"{value:.1f}"
 
 
 def targets(results: dict[str, Any]) -> str:

@@ -22,13 +22,14 @@ from starlette.concurrency import run_in_threadpool
 from adapter.api.auth import requires
 from adapter.api.deps import StoreDep
 from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir, problem
-from adapter.api.query import elements, known_only, resource_type, subset
+from adapter.api.query import elements, known_only, resource_type, stored_type, subset
 from adapter.store import KeyInfo, Version
 
 router = APIRouter(tags=["FHIR read"])
 
 READ_PARAMETERS = ("_format", "_elements")
 Reader = Annotated[KeyInfo, Depends(requires("read"))]
+StoredType = Annotated[str, Depends(stored_type)]
 Kind = Annotated[str, Path(max_length=64)]
 Ident = Annotated[str, Path(max_length=64)]
 Elements = Annotated[str | None, Query(alias="_elements", max_length=2048)]
@@ -69,6 +70,7 @@ async def _answer(
 )
 async def read(
     request: Request,
+    _type: StoredType,  # before the key: an unknown type is 404, not 401
     store: StoreDep,
     key: Reader,
     resource_type: Kind,
@@ -88,6 +90,7 @@ async def read(
 )
 async def vread(
     request: Request,
+    _type: StoredType,  # before the key: an unknown type is 404, not 401
     store: StoreDep,
     key: Reader,
     resource_type: Kind,

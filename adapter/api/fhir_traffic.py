@@ -21,7 +21,7 @@ from adapter.api.deps import StoreDep
 from adapter.api.matching import Matcher, matcher
 from adapter.api.outcomes import READ_ERRORS, FhirResponse, fhir, problem
 from adapter.api.paging import PAGE_PARAMETER, Page, count_of, decode, links
-from adapter.api.query import elements, known_only, resource_type, subset
+from adapter.api.query import elements, known_only, resource_type, stored_type, subset
 from adapter.api.traffic_params import parameters
 from adapter.model import format_instant
 from adapter.store import KeyInfo, Store, Version
@@ -109,6 +109,7 @@ async def search(request: Request, store: Store, key: KeyInfo, kind: str) -> Res
 @router.get("/fhir/{resource_type}", response_class=FhirResponse, responses=READ_ERRORS)
 async def search_type(
     request: Request,
+    _type: Annotated[str, Depends(stored_type)],  # before the key: unknown type 404, not 401
     store: StoreDep,
     key: Annotated[KeyInfo, Depends(requires("read"))],
     resource_type: Annotated[str, Path(max_length=64)],

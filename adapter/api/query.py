@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from adapter.api.outcomes import problem
 from adapter.api.traffic_params import NOT_STORED
@@ -30,6 +30,13 @@ def resource_type(kind: str) -> str:
         what = "is not a FHIR resource type" if kind not in RESOURCE_TYPES else "is not stored"
         raise problem(404, "not-found", f"{kind!r} {what} here")
     return kind
+
+
+def stored_type(kind: Annotated[str, Path(alias="resource_type", max_length=64)]) -> str:
+    """A dependency, listed before the key's: a path that names no stored type
+    (`/fhir/.well-known/...`) is 404 before any key is asked for, so a client probing for
+    SMART discovery under the FHIR base learns it is not there, not that it needs a key."""
+    return resource_type(kind)
 
 
 def preferences(request: Request) -> dict[str, str]:

@@ -151,6 +151,9 @@ def test_nothing_undeclared_is_served(api: Client, declared: dict[str, dict[str,
     assert "Bundle" not in declared
     assert api.call("GET", "/fhir/Bundle").status_code == 404
     assert api.call("GET", "/fhir/NoSuchType").status_code == 404
+    # no key asked for a path that names no type (SMART discovery probes the FHIR base)
+    assert api.client.get("/fhir/.well-known/smart-configuration").status_code == 404
+    assert api.client.get("/fhir/NoSuchType/x").status_code == 404
     undeclared = [
         ("DELETE", "/fhir/Patient/p1"),  # delete
         ("PATCH", "/fhir/Patient/p1"),  # patch
