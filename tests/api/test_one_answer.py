@@ -36,7 +36,13 @@ from adapter.model import Result, format_instant
 from adapter.policy import load_policy
 from adapter.report import fhir as fhir_report
 from adapter.store import load_obligations
-from adapter.store.schema import RejectedResource, ResourceLink, StoredObligation, StoredResource
+from adapter.store.schema import (
+    RejectedResource,
+    ResourceLink,
+    ResourceVersion,
+    StoredObligation,
+    StoredResource,
+)
 from adapter.store.service import Store
 from adapter.xml import fhir_xml_to_json_as_sent
 from api.conftest import TestClient
@@ -60,7 +66,14 @@ class Served:
         self.store.policy = chosen
         self.client.app.state.policy = chosen  # type: ignore[attr-defined]
         with self.store.engine.begin() as conn:
-            for table in (ResourceLink, StoredResource, StoredObligation, RejectedResource):
+            tables = (
+                ResourceLink,
+                ResourceVersion,
+                StoredResource,
+                StoredObligation,
+                RejectedResource,
+            )
+            for table in tables:
                 conn.execute(delete(table))
 
     def get(self, path: str, **params: Any) -> Any:
