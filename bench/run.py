@@ -154,8 +154,6 @@ LABELS = {
     "validate-full": "(d) `check --validate full`",
     "spark": "(e) `check --engine spark`, local[2]",
 }
-# The Spark engine in local mode on this machine's two cores (the spark branch reads it).
-SPARK_ENV = {"REFEREE_SPARK_MASTER": "local[2]"}
 
 
 def run_size(label: str, wanted: tuple[str, ...] = RUNS, repeat: int = 1) -> dict[str, Any]:
@@ -170,7 +168,8 @@ def run_size(label: str, wanted: tuple[str, ...] = RUNS, repeat: int = 1) -> dic
         "check": check,
         "validate-full": [*check, "--validate", "full"],
         "jobs-2": [*check, "--jobs", "2"],
-        "spark": [*check, "--engine", "spark"],
+        # --engine spark runs local[N] with N from --jobs: local[2], this machine's two cores
+        "spark": [*check, "--engine", "spark", "--jobs", "2"],
     }
     runs: dict[str, Any] = {}
     for name in RUNS:
@@ -181,9 +180,8 @@ def run_size(label: str, wanted: tuple[str, ...] = RUNS, repeat: int = 1) -> dic
             runs[name] = reason
         else:
             print(f"bench: {label} {name}", file=sys.stderr)
-            env = SPARK_ENV if name == "spark" else None
             ok = (0,) if name == "parse" else (0, 1)
-            tries = [measure(commands[name], ok, env) for _ in range(repeat)]
+            tries = [measure(commands[name], ok) for _ in range(repeat)]
             runs[name] = min(tries, key=lambda t: t["seconds"])
             if repeat > 1:
                 runs[name]["all_seconds"] = [t["seconds"] for t in tries]

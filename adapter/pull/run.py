@@ -77,6 +77,7 @@ def pull(options: PullOptions, say: Say) -> Pulled:
         smart=smart,
         cert=options.cert,
         verify=options.ca_cert or True,
+        home=base,
     )
     with Session(
         credentials,

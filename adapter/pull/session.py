@@ -54,6 +54,9 @@ class Credentials:
     smart: TokenSource | None = None
     cert: tuple[str, str] | None = None  # client certificate and key files (mutual TLS)
     verify: str | bool = True  # a CA bundle to trust, or the system's
+    # The server's own origin (scheme, host, port): a token goes there and nowhere else,
+    # unless a Bulk manifest from that server says its files need it.
+    home: str | None = None
 
 
 def counted(n: int, word: str) -> str:
@@ -65,6 +68,13 @@ def where(url: str) -> str:
     """A URL as shown on stderr: scheme, host and path, never the query."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def origin(url: str) -> str:
+    """`https://host:port` of a URL, the port made explicit."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def check_url(url: str, what: str = "URL") -> str:
@@ -135,7 +145,7 @@ class Session:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        authorise: bool = True,
+        authorise: bool | None = None,
         stream: bool = False,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
@@ -143,13 +153,16 @@ class Session:
     ) -> requests.Response:
         """The response when its status is in `ok`; else a `PullError` naming the URL (no
         query) and what the server said. 429 and 5xx, a refused or dropped connection and a
-        timeout are retried `retries` times."""
+        timeout are retried `retries` times. Credentials go with it when `authorise` is True,
+        never when False, and by default only to the server's own origin: a `next` link or
+        a polling URL on another host gets none."""
         check_url(url)
         refreshed = False
         attempt = 0
         while True:
             sent = dict(headers or {})
-            if authorise:
+            with_token = bool(authorise or (authorise is None and self._at_home(url)))
+            if with_token:
                 sent.update(self._authorisation(url))
             try:
                 response = self._http.request(
@@ -173,7 +186,12 @@ class Session:
                 attempt += 1
                 self._wait(None, attempt, f"{where(url)}: {_kind(exc)}")
                 continue
-            if response.status_code == 401 and self.credentials.smart and not refreshed:
+            if (
+                response.status_code == 401
+                and with_token
+                and self.credentials.smart
+                and not refreshed
+            ):
                 response.close()
                 self.credentials.smart.forget()  # expired or revoked early: one fresh token
                 refreshed = True
@@ -192,6 +210,10 @@ class Session:
         if isinstance(exc, requests.Timeout):
             return f"no answer within {self.timeout:g} s"
         return f"cannot connect: {_reason(exc)}"
+
+    def _at_home(self, url: str) -> bool:
+        home = self.credentials.home
+        return home is None or origin(url) == origin(home)
 
     def _authorisation(self, url: str) -> dict[str, str]:
         credentials = self.credentials

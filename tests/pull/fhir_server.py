@@ -50,6 +50,7 @@ class Behaviour:
     die_after: dict[str, int] = field(default_factory=dict)  # file → bytes, first GET only
     slow: dict[str, float] = field(default_factory=dict)  # file → seconds per 8 KiB
     page_size_cap: int = 1000
+    next_base: str | None = None  # next links to another server's FHIR base (absolute)
 
 
 class FhirServer:
@@ -225,9 +226,9 @@ def _handler(server: FhirServer) -> type[BaseHTTPRequestHandler]:
             links = [{"relation": "self", "url": f"{server.fhir}{self.path[5:]}"}]
             if offset + count < len(rows):
                 # relative on purpose: a client must resolve it against the page's URL
-                links.append(
-                    {"relation": "next", "url": f"{kind}?_count={count}&_offset={offset + count}"}
-                )
+                after = f"{kind}?_count={count}&_offset={offset + count}"
+                base = server.behaviour.next_base
+                links.append({"relation": "next", "url": f"{base}/{after}" if base else after})
             entries: list[dict[str, Any]] = [
                 {"resource": orjson.loads(r), "search": {"mode": "match"}} for r in page
             ]

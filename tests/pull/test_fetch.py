@@ -176,6 +176,20 @@ def test_search_follows_next_links_page_by_page(
     assert manifest["referee"]["search"]["Encounter"] == progress
 
 
+def test_a_next_link_to_another_server_gets_no_token(
+    tmp_path: Path, demo_files: dict[str, bytes]
+) -> None:
+    """The token is the server's: a next link on another origin is followed without it."""
+    with serving(demo_files, Behaviour(bulk=False)) as elsewhere:
+        home = Behaviour(bulk=False, token="s3cret", next_base=elsewhere.fhir)
+        with serving(demo_files, home) as server:
+            run(server.fhir, tmp_path / "out", types=("Patient",), count=20, bearer="s3cret")
+    assert [h.authorization for h in server.fetched("/fhir/Patient")] == ["Bearer s3cret"]
+    later = elsewhere.fetched("/fhir/Patient")
+    assert len(later) == 2 and {h.authorization for h in later} == {None}
+    assert ndjson_lines(tmp_path / "out", "Patient") == demo_files["Patient"].splitlines()
+
+
 def test_a_stopped_search_continues_at_the_next_page(
     tmp_path: Path, demo_files: dict[str, bytes]
 ) -> None:
