@@ -3,7 +3,7 @@ obligations, counts, per-file counts and issues in the same order, on every gold
 on synthetic data (and its truth), on NDJSON read in splits, gzipped, or not NDJSON at all;
 and `referee spark` writes the same obligations as NDJSON and Parquet.
 
-One SparkSession serves the module (starting one costs seconds); each run is small."""
+One SparkSession serves the worker's whole run (starting one costs seconds); each run is small."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ SYNTH_AS_OF = "2026-03-29T01:30:00Z"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
+# Session scope: under xdist other modules' tests run between these in the same worker, and
+# a module-scoped session was stopped and started again (12 s each time).
+@pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     session = spark_session("local[2]")
     try:
