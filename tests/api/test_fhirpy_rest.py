@@ -1,11 +1,13 @@
 """A real FHIR client library (fhirpy, from PyPI) against a real `referee serve` on
 127.0.0.1 (issue 12, "done when"): create, update with If-Match, read, vread, search of
-stored traffic with `_count` paging through `Bundle.link`, a count; and the server's
-access log, one JSON line per request, read back from its stderr. One server and one
+stored traffic with `_count` paging through `Bundle.link`, a count, a Bulk export (kick-off,
+polling, manifest, cancel); and the server's access log, one JSON line per request, read
+back from its stderr. One server and one
 SQLite file for the module."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import requests
 from fhirpy import SyncFHIRClient
-from fhirpy.base.exceptions import BaseFHIRError
+from fhirpy.base.exceptions import BaseFHIRError, ResourceNotFound
 
 from api.server import Server, make_key
 from api.synthetic import TRUST, nhs_number
@@ -45,7 +48,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "icb": make_key(url, "icb", "read"),
         "stranger": make_key(url, "stranger", "read", org="X99"),
     }
-    with Server(url, folder / "server.log") as server:
+    env = {"REFEREE_EXPORT_DIR": str(folder / "exports")}
+    with Server(url, folder / "server.log", env=env) as server:
         yield Served(server, keys)
 
 
@@ -102,6 +106,44 @@ def test_fhirpy_pages_a_search_of_stored_traffic(served: Served, stays: list[str
     later = icb.resources("Encounter").search(date__ge="2024-03-04").fetch_all()
     assert len(later) == 2  # the stays that ended on the 4th and 5th
     assert served.client("stranger").resources("Encounter").fetch_all() == []
+
+
+def test_fhirpy_runs_a_bulk_export_to_the_end(served: Served, stays: list[str]) -> None:
+    """Kick-off, polling, manifest and cancel through fhirpy; fhirpy keeps no response
+    headers, so a requests hook (its `requests_config`) reads the `Content-Location`."""
+    answers: list[requests.Response] = []
+
+    def keep(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        answers.append(response)
+
+    auth = f"Bearer {served.keys['icb']}"
+    bulk = SyncFHIRClient(
+        served.server.base,  # the root: status and file URLs are under /bulk, not /fhir
+        authorization=auth,
+        extra_headers={"Prefer": "respond-async"},
+        requests_config={"hooks": {"response": [keep]}, "timeout": 30},
+    )
+    bulk.execute("fhir/$export", method="get", params={"_type": "Encounter,Patient"})
+    assert answers[-1].status_code == 202
+    status = answers[-1].headers["Content-Location"]
+    deadline = time.monotonic() + 60
+    while True:
+        manifest = bulk.execute(status, method="get")
+        if answers[-1].status_code == 200:
+            break
+        assert answers[-1].status_code == 202 and time.monotonic() < deadline
+        time.sleep(0.2)
+    assert {o["type"]: o["count"] for o in manifest["output"]} == {"Encounter": STAYS, "Patient": 1}
+    assert manifest["requiresAccessToken"] is True
+    ids = set()
+    for item in manifest["output"]:
+        # an NDJSON file is not one JSON document, which is all fhirpy reads: plain requests
+        got = requests.get(item["url"], headers={"Authorization": auth}, timeout=30)
+        ids |= {orjson.loads(line)["id"] for line in got.content.splitlines()}
+    assert ids == {*stays, "pat-1"}
+    bulk.execute(status, method="delete")
+    with pytest.raises(ResourceNotFound):
+        bulk.execute(status, method="get")
 
 
 def test_the_access_log_is_one_json_line_per_request_without_identifiers(
