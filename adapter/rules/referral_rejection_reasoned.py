@@ -212,13 +212,6 @@ def _trust(owner: Ref | None, request: Request | None, world: World) -> str | No
 
 def _verdict(rejection: Rejection, world: World, ctx: Context[Params]) -> tuple[Status, str]:
     reason = rejection.reason
-    if reason is not None and _payment_limit(reason, world):
-        if rejection.when is None:
-            return "not-assessable", _UNDATED
-        # The clause of the contract edition in force when the trust rejected the referral.
-        term, params = ctx.terms_at(rejection.when)
-        if cast(RejectionReasoned, params).payment_limit_invalid:
-            return "breached", _PAYMENT_LIMIT.format(term.edition)
     coded = next((c for _, c, _ in (reason or Concept()).codings if c), None)
     missing = [
         name
@@ -228,8 +221,18 @@ def _verdict(rejection: Rejection, world: World, ctx: Context[Params]) -> tuple[
         )
         if not present
     ]
+    lacks = f"The rejection lacks {' and '.join(missing)}."
+    if reason is not None and _payment_limit(reason, world):
+        if rejection.when is None:
+            # A missing coded reason or advice is a breach under every edition: only a
+            # complete rejection waits on the date that says whether the limit was valid.
+            return ("breached", lacks) if missing else ("not-assessable", _UNDATED)
+        # The clause of the contract edition in force when the trust rejected the referral.
+        term, params = ctx.terms_at(rejection.when)
+        if cast(RejectionReasoned, params).payment_limit_invalid:
+            return "breached", _PAYMENT_LIMIT.format(term.edition)
     if missing:
-        return "breached", f"The rejection lacks {' and '.join(missing)}."
+        return "breached", lacks
     return "met", f"The rejection gives a coded reason ({coded}) and advice for the referrer."
 
 
