@@ -253,6 +253,7 @@ class TaskFact(Struct, frozen=True, gc=False):
     has_note: bool = False  # advice for the referrer, when the Task rejects a referral
     requester: Ref | None = None  # who asks (a trust giving the practice work, §11.3)
     asks: str = ""  # Task.code words and description, lower-cased (§11.3)
+    patient: Ref | None = None  # Task.for: the patient the task is about (§11.1, §11.3)
 
 
 class Booking(Struct, frozen=True, gc=False):

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from cases import CASES, inputs
 
+from adapter.facts import Ref, TaskFact
 from adapter.ingest import Limits, Received, read_paths
 from adapter.ingest.unpack import unpack
 from adapter.model import Location
@@ -159,7 +160,7 @@ def variants(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
     wrong = aliases[0]
     yield {**resource, "identifier": [{"system": wrong, "value": "X1"}]}
     yield {**resource, "identifier": {"system": "http://x", "value": "X1"}}  # 0..1 shape
-    for key in ("subject", "requester", "encounter", "focus", "custodian"):
+    for key in ("subject", "requester", "encounter", "focus", "custodian", "for"):
         yield {**resource, key: {"identifier": {"system": wrong, "value": "Y1"}}}
         yield {**resource, key: {"reference": "urn:uuid:1", "type": "Patient"}}
     bad_snomed = {"coding": [{"system": "http://snomed.info/sct", "code": "123456"}]}
@@ -199,3 +200,28 @@ def test_in_a_bundle_urn_references_are_scoped_the_same() -> None:
     [item] = unpack(bundle, Location(file="b.json"))
     assert isinstance(item, Received)
     assert same_either_way(item)
+
+
+def test_a_task_reads_its_patient_from_for_the_same_either_way() -> None:
+    """Task.for is the patient (docs/contract.md §11.1, §11.3): read by both paths, a literal
+    reference or a logical NHS-number one."""
+    task = {
+        "resourceType": "Task",
+        "id": "t1",
+        "status": "rejected",
+        "intent": "order",
+        "focus": {"reference": "ServiceRequest/not-sent"},
+        "requester": {"reference": "Organization/gp"},
+        "owner": {"reference": "Organization/trust"},
+    }
+    nhs = {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990011117"}
+    for subject, expected in (
+        ({"reference": "Patient/pat-1"}, Ref(reference="Patient/pat-1")),
+        ({"identifier": nhs}, Ref(system=nhs["system"], value=nhs["value"])),
+    ):
+        [item] = unpack({**task, "for": subject}, Location(file="t.json"))
+        assert isinstance(item, Received)
+        assert same_either_way(item)
+        fact = translate(item, POLICY).fact
+        assert isinstance(fact, TaskFact)
+        assert fact.patient == expected

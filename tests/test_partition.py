@@ -16,7 +16,7 @@ from cases import CASES, as_of, case_id, inputs, policy
 import adapter.partition.jobs
 import adapter.partition.local
 from adapter.engine import check, judge_facts
-from adapter.facts import Head, PatientFact, Ref, Request
+from adapter.facts import Head, PatientFact, Ref, Request, TaskFact
 from adapter.instants import parse_instant
 from adapter.model import Location, Result
 from adapter.partition import Grouping, Route, is_shared, route
@@ -225,6 +225,21 @@ def test_a_patient_named_by_id_and_by_nhs_number_is_one_partition() -> None:
     by_id = referral("ServiceRequest/a", Ref("Patient/p1"))
     by_nhs = referral("ServiceRequest/b", Ref(system=NHS, value="9990000018"))
     other = referral("ServiceRequest/c", Ref("Patient/p2"))
+    assert groups([by_id, other, by_nhs, patient]) == [[0, 2, 3], [1]]
+
+
+def test_a_task_sits_with_the_patient_it_is_for() -> None:
+    """A Task whose focus was not sent is judged with its Patient (Task.for), by reference
+    or by NHS number: its obligation's patient label and practice come from that Patient."""
+    patient = PatientFact(
+        head("Patient/p1", identifiers=((NHS, "9990000018"),)), "9990000018", None, ()
+    )
+    unsent = Ref("ServiceRequest/not-sent")
+    by_id = TaskFact(head("Task/a"), "rejected", unsent, None, None, patient=Ref("Patient/p1"))
+    by_nhs = TaskFact(
+        head("Task/b"), "rejected", unsent, None, None, patient=Ref(system=NHS, value="9990000018")
+    )
+    other = TaskFact(head("Task/c"), "rejected", None, None, None, patient=Ref("Patient/p2"))
     assert groups([by_id, other, by_nhs, patient]) == [[0, 2, 3], [1]]
 
 

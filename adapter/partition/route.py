@@ -164,7 +164,9 @@ def _may_have_no_label(ref: Ref | None, nhs: str) -> bool:
 
 
 def _patient_refs(fact: Fact, nhs: str) -> tuple[Ref, ...]:
-    if isinstance(fact, Attendance | Letter | MedicationOrder | MedicationUse | Request | Reply):
+    if isinstance(
+        fact, Attendance | Letter | MedicationOrder | MedicationUse | Request | Reply | TaskFact
+    ):
         return () if fact.patient is None else (fact.patient,)
     if isinstance(fact, Booking):  # the linker finds the patient among the actors
         return tuple(actor for actor in fact.actors if not _names_shared(actor))
@@ -204,7 +206,7 @@ def _refs(fact: Fact) -> tuple[Ref, ...]:
         if fact.outcome is not None:  # who wrote the notes (a BaRS rejection's advice)
             found.extend(fact.outcome.note_authors)
     elif isinstance(fact, TaskFact):
-        found = [fact.focus, fact.owner, fact.requester]
+        found = [fact.focus, fact.owner, fact.requester, fact.patient]
     elif isinstance(fact, Booking):
         found = [*fact.actors, *fact.based_on]
     elif isinstance(fact, ObservationFact):

@@ -180,7 +180,13 @@ def _unsent(task: TaskFact, world: World) -> Obligation:
     detail = (
         f"The rejected request {named} was not sent, so whether it was a referral cannot be told."
     )
-    parties = Parties(owner=_trust(task.owner, None, world))
+    # Who it is about and owed to as for a resolved rejection, read from the Task itself:
+    # Task.for, and the practice that asked (Task.requester) else the patient's practice.
+    parties = Parties(
+        patient=world.patient_label(task.patient),
+        owner=_trust(task.owner, None, world),
+        owed_to=world.practice_side_ods(task.requester) or world.practice_of_patient(task.patient),
+    )
     return RULE.obligation("not-assessable", task.head.key, detail, parties, event_at=task.when)
 
 

@@ -108,7 +108,7 @@ def _tasks(world: World) -> Iterator[Obligation]:
         focus = world.resolve(task.focus)
         whose = _care_of(focus, world) if focus is not None else None
         parties = Parties(
-            patient=_patient(focus, world),
+            patient=_patient(focus, world) or world.patient_label(task.patient),
             owner=trust,
             owed_to=practice,
             evidence=(task.head.key,),
@@ -149,6 +149,8 @@ def _care_of(fact: Fact, world: World) -> str | None:
 
 
 def _patient(fact: Fact | None, world: World) -> str | None:
+    """The patient of a Task's focus; None when the focus was not sent or names none (the
+    Task's own `for` is read then)."""
     if isinstance(fact, (Request, Attendance, Letter)):
         return world.patient_label(fact.patient)
     if isinstance(fact, Booking):

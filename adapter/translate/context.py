@@ -41,6 +41,7 @@ def task_to_task(f: Fields, policy: Policy) -> TaskFact:
         has_note=any(str(n.get("text") or "").strip() for n in notes),
         requester=f.ref(r, "requester", "requester"),
         asks=_asks(f, r),
+        patient=f.ref(r, "for", "for"),
     )
 
 

@@ -143,6 +143,7 @@ class _Task(_Resource):
     requester: _Reference | None = None
     code: _Concept | None = None
     description: str | None = None
+    subject: _Reference | None = field(default=None, name="for")  # Task.for
 
 
 class _Observation(_Resource):
@@ -380,6 +381,7 @@ def _task(item: Received, at: _Reader, policy: Policy) -> TaskFact:
         has_note=any(str(n.get("text") or "").strip() for n in notes),
         requester=at.ref(r.requester),
         asks=_asks(_concept(r.code), r.description),
+        patient=at.ref(r.subject),
     )
 
 
