@@ -218,3 +218,14 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme_pytest = readme_command[readme_command.index(".venv/bin/python -m pytest") :]
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert readme_pytest in ci_lines
+
+
+def test_the_performance_table_is_the_benchmarks_own_output() -> None:
+    """The README's table and target lines are what `python -m bench.run --table` prints
+    from bench/results.json (issue 11: the table is real bench output, not retyped)."""
+    from bench.run import RESULTS, table, targets
+
+    sizes = json.loads(RESULTS.read_text())["sizes"]
+    section = README[README.index("## Performance") : README.index("### The targets")]
+    assert table(sizes) in section
+    assert targets(sizes) in section
