@@ -4,7 +4,7 @@ the same statuses, details and counts through
 
     referee check                     adapter.engine.check on the case's files
     POST /fhir + GET /obligations     the service's store, judged when read at ?as_of=
-    POST /fhir/$evaluate?as_of=       the service without storing
+    POST /fhir/$evaluate?as_of=       the service without storing (on SQLite: no store)
     GET /fhir/DetectedIssue, /fhir/MeasureReport ?as_of=   the FHIR searchsets
     GET /summary?as_of=               counted in SQL
     referee report --database-url     what it reads: adapter.store.load_obligations
@@ -55,6 +55,7 @@ BACKENDS = [
 
 @dataclass
 class Served:
+    backend: str
     url: str
     store: Store
     client: TestClient
@@ -91,7 +92,9 @@ def served(
         token = store.create_key("icb", "admin", None)
         try:
             with TestClient(create_app(Settings(database_url=url), store=store)) as client:
-                yield Served(url, store, client, {"Authorization": f"Bearer {token}"})
+                yield Served(
+                    request.param, url, store, client, {"Authorization": f"Bearer {token}"}
+                )
         finally:
             store.close()
 
@@ -183,16 +186,17 @@ def test_every_way_of_asking_gives_one_answer(served: Served, case: Path) -> Non
         where = f"{case_id(case)} at {when}"
         assert read_all(served, when) == expected, where
         assert [o.to_json() for o in load_obligations(served.url, as_of=instant)] == expected
-        response = served.client.post(
-            "/fhir/$evaluate",
-            params={"as_of": when},
-            content=orjson.dumps(collection),
-            headers={**served.headers, "Content-Type": "application/fhir+json"},
-        )
-        evaluated = response.json()
-        assert evaluated["obligations"] == expected, where
-        assert evaluated["summary"] == checked.summary_json(), where
-        assert evaluated["counts"] == checked.counts.to_json(), where
+        if served.backend == "sqlite":  # $evaluate stores nothing: one backend is enough
+            response = served.client.post(
+                "/fhir/$evaluate",
+                params={"as_of": when},
+                content=orjson.dumps(collection),
+                headers={**served.headers, "Content-Type": "application/fhir+json"},
+            )
+            evaluated = response.json()
+            assert evaluated["obligations"] == expected, where
+            assert evaluated["summary"] == checked.summary_json(), where
+            assert evaluated["counts"] == checked.counts.to_json(), where
         for kind in ("DetectedIssue", "MeasureReport"):
             assert searchset(served, kind, when) == rendered(checked, kind), (where, kind)
         tally = Counter((o.rule, o.status) for o in checked.obligations)
