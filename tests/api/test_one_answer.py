@@ -9,8 +9,9 @@ the same statuses, details and counts through
     GET /summary?as_of=               counted in SQL
     referee report --database-url     what it reads: adapter.store.load_obligations
 
-on SQLite and on PostgreSQL. One store per backend is shared by every case (emptied
-between cases), so the suite stays within its time budget.
+on SQLite and on PostgreSQL (there at the as_of and the first due time only). One store
+per backend is shared by every case (emptied between cases), so the suite stays within its
+time budget.
 """
 
 from __future__ import annotations
@@ -99,13 +100,17 @@ def served(
             store.close()
 
 
-def instants(case: Path) -> list[datetime]:
-    """The case's as_of; an hour before its first due time, that time, a day after its last."""
+def instants(case: Path, every: bool = True) -> list[datetime]:
+    """The case's as_of; an hour before its first due time, that time, a day after its last.
+    Not `every`: the as_of and the first due time itself (the boundary, where a backend's
+    timestamp comparison would show), which keeps the PostgreSQL half within the budget."""
     expected = orjson.loads((case / "expected.json").read_bytes())["obligations"]
     dues = sorted(d for o in expected if (d := parse_instant(o["due"] or "")) is not None)
     found = {as_of(case)}
     if dues:
-        found |= {dues[0] - timedelta(hours=1), dues[0], dues[-1] + timedelta(days=1)}
+        found.add(dues[0])
+        if every:
+            found |= {dues[0] - timedelta(hours=1), dues[-1] + timedelta(days=1)}
     return sorted(found)
 
 
@@ -178,7 +183,7 @@ def test_every_way_of_asking_gives_one_answer(served: Served, case: Path) -> Non
         "type": "collection",
         "entry": [{"resource": as_json(data, kind)} for data, kind in bodies],
     }
-    for instant in instants(case):
+    for instant in instants(case, every=served.backend == "sqlite"):
         when = format_instant(instant)
         assert when is not None
         checked = check(inputs(case), as_of=instant, policy=policy(case))
