@@ -94,9 +94,7 @@ def dataset(label: str) -> tuple[Path, dict[str, Any]]:
     return folder, info
 
 
-def measure(
-    argv: list[str], ok_codes: tuple[int, ...] = (0, 1), env: dict[str, str] | None = None
-) -> dict[str, Any]:
+def measure(argv: list[str], ok_codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
     """Run `argv` as a fresh process under bench/rss.py: wall seconds (the wrapper's own
     start-up included, about 30 ms), peak RSS (MB) of the largest process in its tree (the
     command itself, a --jobs worker or a Spark JVM) and exit code."""
@@ -106,7 +104,6 @@ def measure(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
         check=False,
     )
     seconds = time.perf_counter() - started

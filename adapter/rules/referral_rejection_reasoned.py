@@ -46,8 +46,7 @@ def evaluate(ctx: Context[Params]) -> Iterator[Obligation]:
         parties = Parties(
             patient=world.patient_label(referral.patient),
             owner=rejection.owner,
-            owed_to=world.practice_side_ods(referral.requester)
-            or world.practice_of_patient(referral.patient),
+            owed_to=_referrer(referral.requester, referral.patient, world),
             evidence=(rejection.subject,),
         )
         # Dated by the rejection, else by the referral it rejects (for the board's period).
@@ -180,12 +179,11 @@ def _unsent(task: TaskFact, world: World) -> Obligation:
     detail = (
         f"The rejected request {named} was not sent, so whether it was a referral cannot be told."
     )
-    # Who it is about and owed to as for a resolved rejection, read from the Task itself:
-    # Task.for, and the practice that asked (Task.requester) else the patient's practice.
+    # Who it is about and owed to as for a resolved rejection, read from the Task itself.
     parties = Parties(
         patient=world.patient_label(task.patient),
         owner=_trust(task.owner, None, world),
-        owed_to=world.practice_side_ods(task.requester) or world.practice_of_patient(task.patient),
+        owed_to=_referrer(task.requester, task.patient, world),
     )
     return RULE.obligation("not-assessable", task.head.key, detail, parties, event_at=task.when)
 
@@ -204,6 +202,11 @@ def _names_request(task: TaskFact) -> bool:
     return ref is not None and (
         ref.type == "ServiceRequest" or (ref.reference or "").startswith("ServiceRequest/")
     )
+
+
+def _referrer(requester: Ref | None, patient: Ref | None, world: World) -> str | None:
+    """Whom a rejection is owed to: the practice that asked, else the patient's practice."""
+    return world.practice_side_ods(requester) or world.practice_of_patient(patient)
 
 
 def _trust(owner: Ref | None, request: Request | None, world: World) -> str | None:
